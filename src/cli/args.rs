@@ -1,0 +1,114 @@
+//! Command-line flags and subcommands (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// A privacy-first AI assistant for the terminal. Models run in-process; nothing leaves the machine.
+#[derive(Debug, Parser)]
+#[command(name = "libre-assistant", version, about, long_about = None)]
+pub struct Cli {
+    /// Answer this prompt and exit (headless). `-p -` reads the prompt from stdin; otherwise
+    /// piped stdin is added to the prompt as context.
+    #[arg(short = 'p', long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// Write a versioned stream of JSON events, one per line, instead of plain text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the turn's statistics to stderr after the answer.
+    #[arg(long)]
+    pub stats: bool,
+    /// Model to use: a catalog or imported name, or a path to a .gguf file.
+    #[arg(short = 'm', long, value_name = "NAME|PATH")]
+    pub model: Option<String>,
+    /// System prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Most tokens to generate.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature; 0 is greedy and reproducible.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling threshold.
+    #[arg(long, value_name = "P")]
+    pub top_p: Option<f32>,
+    /// Keep only the K most likely tokens.
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<i32>,
+    /// Random seed, for reproducible sampling.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
+    /// Context length in tokens.
+    #[arg(long, value_name = "TOKENS")]
+    pub ctx: Option<u32>,
+    /// CPU threads (default: the physical cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u32>,
+    /// Log level for the log file: error, warn, info, debug or trace.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Config file to read instead of the default one.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage models: list, pull, rm, show, import.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+    /// Print the effective configuration and where each value came from.
+    Config,
+}
+
+/// `models` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// List catalog and installed models.
+    List,
+    /// Download a catalog model and verify its checksum.
+    Pull {
+        /// Catalog name.
+        name: String,
+    },
+    /// Delete an installed model.
+    Rm {
+        /// Installed name.
+        name: String,
+    },
+    /// Show a model's GGUF metadata.
+    Show {
+        /// Installed name, catalog name, or path.
+        name: String,
+    },
+    /// Copy a local GGUF file into the store.
+    Import {
+        /// The .gguf file.
+        path: PathBuf,
+    },
+}
+
+impl Cli {
+    /// The config overrides these flags carry.
+    pub fn overrides(&self) -> libre_assistant::config::Overrides {
+        libre_assistant::config::Overrides {
+            config_path: self.config.clone(),
+            model: self.model.clone(),
+            system_prompt: self.system.clone(),
+            temperature: self.temperature,
+            top_p: self.top_p,
+            top_k: self.top_k,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            context: self.ctx,
+            threads: self.threads,
+            log_level: self.log_level.clone(),
+        }
+    }
+}

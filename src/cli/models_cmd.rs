@@ -1,0 +1,74 @@
+//! `libre-assistant models list|pull|rm|show|import`.
+
+use libre_assistant::exit::Exit;
+use libre_assistant::models::{self, BarProgress, ModelError};
+
+use super::args::ModelsAction;
+use super::failure::Failure;
+use super::setup::Setup;
+
+/// Runs one `models` subcommand; output on stdout, progress on stderr.
+pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
+    let store = setup.store();
+    match action {
+        ModelsAction::List => {
+            let installed = store.list();
+            println!("{:<30} {:>9}  {:<8} {:<7} {}", "NAME", "SIZE", "QUANT", "PARAMS", "STATUS");
+            for entry in models::catalog() {
+                let here = installed.iter().any(|m| m.name == entry.name);
+                let status = if here { "installed" } else { "available" };
+                println!(
+                    "{:<30} {:>9}  {:<8} {:<7} {}",
+                    entry.name,
+                    human_size(entry.size),
+                    entry.quantization,
+                    entry.parameters,
+                    status
+                );
+            }
+            for m in installed.iter().filter(|m| m.catalog.is_none()) {
+                println!("{:<30} {:>9}  {:<8} {:<7} imported", m.name, human_size(m.size), "-", "-");
+            }
+            println!("\nstore: {}", setup.dirs.models().display());
+            Ok(Exit::Ok)
+        }
+        ModelsAction::Pull { name } => {
+            let entry = models::find(name).ok_or_else(|| ModelError::UnknownName { name: name.clone() })?;
+            let path = store.pull(&entry, &setup.fetch_options(), &BarProgress::new())?;
+            println!("{name} is ready: {}", path.display());
+            Ok(Exit::Ok)
+        }
+        ModelsAction::Rm { name } => {
+            store.remove(name)?;
+            println!("removed {name}");
+            Ok(Exit::Ok)
+        }
+        ModelsAction::Show { name } => {
+            let resolved = store.resolve(name)?;
+            let info = models::gguf::metadata(&resolved.path)?;
+            println!("name:           {}", resolved.name);
+            println!("file:           {}", resolved.path.display());
+            println!("size:           {}", human_size(info.file_size));
+            println!("architecture:   {}", info.architecture);
+            println!("parameters:     {}", info.parameters_label());
+            println!("quantization:   {}", info.quantization.as_deref().unwrap_or("unknown"));
+            println!("trained context: {}", info.context_length.map_or("unknown".to_string(), |c| c.to_string()));
+            println!("chat template:  {}", if info.has_chat_template { "present" } else { "absent (ChatML fallback)" });
+            Ok(Exit::Ok)
+        }
+        ModelsAction::Import { path } => {
+            let m = store.import(path)?;
+            println!("imported {} as {}", path.display(), m.name);
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else {
+        format!("{:.0} MB", b / 1e6)
+    }
+}

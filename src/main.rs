@@ -1,0 +1,68 @@
+//! The `libre-assistant` binary: the edge where flags are parsed, errors become one line on
+//! stderr and an exit code, and a front end is chosen (headless now; the TUI later).
+
+mod cli;
+mod headless;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::args::{Cli, Command};
+use cli::failure::Failure;
+use cli::setup::Setup;
+use headless::Sink;
+use headless::input::{PromptArg, compose, read_piped_stdin};
+use libre_assistant::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut sink = Sink::new(cli.json, cli.stats);
+    let exit = match run(&cli, &mut sink) {
+        Ok(exit) => exit,
+        Err(failure) => {
+            sink.failure(&failure);
+            failure.exit
+        }
+    };
+    ExitCode::from(u8::try_from(exit.code()).unwrap_or(1))
+}
+
+fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
+    match &cli.command {
+        Some(Command::Models { action }) => {
+            let setup = Setup::new(cli)?;
+            cli::models_cmd::run(&setup, action)
+        }
+        Some(Command::Config) => Ok(cli::config_cmd::run(&Setup::new(cli)?)),
+        None => {
+            let prompt = one_shot_prompt(cli)?;
+            let setup = Setup::new(cli)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| Failure::new(Exit::Internal, format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(headless::run(&setup, sink, prompt))
+        }
+    }
+}
+
+/// The user message for a one-shot run, or a usage failure.
+fn one_shot_prompt(cli: &Cli) -> Result<String, Failure> {
+    let arg = match &cli.prompt {
+        Some(p) => PromptArg::from_flag(p),
+        None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            return Err(Failure::new(
+                Exit::Usage,
+                "the interactive app is not built yet; pass a prompt with -p \"…\" (see --help)",
+            ));
+        }
+        // `echo question | libre-assistant` asks the piped text.
+        None => PromptArg::Stdin,
+    };
+    let stdin = read_piped_stdin()?;
+    compose(&arg, stdin.as_deref()).ok_or_else(|| {
+        Failure::new(Exit::Usage, "the prompt is empty; pass text with -p \"…\" or pipe it in with -p -")
+    })
+}

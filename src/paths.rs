@@ -1,0 +1,55 @@
+//! Where libre-assistant keeps its files: config, data (models), state (logs) and cache.
+//!
+//! On Linux these follow XDG (`$XDG_CONFIG_HOME/libre-assistant`, `$XDG_DATA_HOME/libre-assistant`,
+//! `$XDG_STATE_HOME/libre-assistant`, `$XDG_CACHE_HOME/libre-assistant`), through `directories`.
+
+use std::path::PathBuf;
+
+/// The directories libre-assistant reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    /// Holds `config.toml`.
+    pub config: PathBuf,
+    /// Holds `models/`.
+    pub data: PathBuf,
+    /// Holds `logs/`.
+    pub state: PathBuf,
+    /// Scratch space (partial downloads live next to their target instead, for atomic renames).
+    pub cache: PathBuf,
+}
+
+/// No home directory could be found, so no standard directory exists.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot find a home directory: set HOME (or XDG_DATA_HOME and XDG_CONFIG_HOME)")]
+pub struct NoHomeDir;
+
+impl Dirs {
+    /// The platform's standard directories for libre-assistant.
+    pub fn discover() -> Result<Dirs, NoHomeDir> {
+        let p = directories::ProjectDirs::from("", "", "libre-assistant").ok_or(NoHomeDir)?;
+        Ok(Dirs {
+            config: p.config_dir().to_path_buf(),
+            data: p.data_dir().to_path_buf(),
+            state: p
+                .state_dir()
+                .map(|d| d.to_path_buf())
+                .unwrap_or_else(|| p.data_local_dir().join("state")),
+            cache: p.cache_dir().to_path_buf(),
+        })
+    }
+
+    /// The model store.
+    pub fn models(&self) -> PathBuf {
+        self.data.join("models")
+    }
+
+    /// The config file.
+    pub fn config_file(&self) -> PathBuf {
+        self.config.join("config.toml")
+    }
+
+    /// The log directory.
+    pub fn logs(&self) -> PathBuf {
+        self.state.join("logs")
+    }
+}

@@ -1,0 +1,192 @@
+//! The real engine with the real default model: determinism, KV reuse, cancellation,
+//! context overflow. Assertions are on text and token counts, never on time.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use libre_assistant::engine::{ChatMessage, Engine, EngineConfig, EngineError, Finish, Job, Output, Role, SamplingParams, TurnStats};
+
+fn engine(context: u32) -> Engine {
+    Engine::start(EngineConfig {
+        model_path: support::smollm(),
+        context,
+        threads: 2,
+        n_gpu_layers: 0,
+        batch: 512,
+        chat_template: None,
+    })
+    .expect("the default model loads")
+}
+
+fn greedy(max_tokens: u32) -> SamplingParams {
+    SamplingParams { temperature: 0.0, max_tokens, ..SamplingParams::default() }
+}
+
+/// Everything one job produced.
+#[derive(Debug, Default)]
+struct Answer {
+    text: String,
+    trimmed: usize,
+    finish: Option<Finish>,
+    stats: TurnStats,
+    error: Option<EngineError>,
+}
+
+fn ask(engine: &Engine, messages: Vec<ChatMessage>, sampling: SamplingParams, cancel_after: Option<usize>) -> Answer {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let cancel = Arc::new(AtomicBool::new(false));
+    engine.submit(Job { messages, sampling, cancel: cancel.clone(), output: tx }).unwrap();
+    let mut answer = Answer::default();
+    let mut pieces = 0;
+    while let Some(out) = rx.blocking_recv() {
+        match out {
+            Output::Trimmed { dropped_messages } => answer.trimmed += dropped_messages,
+            Output::Piece(p) => {
+                answer.text.push_str(&p);
+                pieces += 1;
+                if cancel_after == Some(pieces) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            Output::Done { finish, stats } => {
+                answer.finish = Some(finish);
+                answer.stats = stats;
+                break;
+            }
+            Output::Failed(e) => {
+                answer.error = Some(e);
+                break;
+            }
+        }
+    }
+    answer
+}
+
+fn user(text: &str) -> ChatMessage {
+    ChatMessage::new(Role::User, text)
+}
+
+fn system() -> ChatMessage {
+    ChatMessage::new(Role::System, "You are a helpful assistant.")
+}
+
+#[test]
+fn greedy_answers_are_identical_run_to_run() {
+    let a = ask(&engine(1024), vec![system(), user("Name three colours.")], greedy(32), None);
+    let b = ask(&engine(1024), vec![system(), user("Name three colours.")], greedy(32), None);
+    assert!(!a.text.trim().is_empty(), "the model answered: {a:?}");
+    assert_eq!(a.text, b.text);
+    assert_eq!(a.stats.generated_tokens, b.stats.generated_tokens);
+}
+
+#[test]
+fn seeded_sampling_is_reproducible() {
+    let sampling = SamplingParams { temperature: 0.9, seed: Some(7), max_tokens: 24, ..SamplingParams::default() };
+    let e = engine(1024);
+    let a = ask(&e, vec![user("Tell me a word.")], sampling.clone(), None);
+    let b = ask(&e, vec![user("Tell me a word.")], sampling, None);
+    assert_eq!(a.text, b.text);
+}
+
+#[test]
+fn a_follow_up_turn_decodes_only_the_new_tokens() {
+    let e = engine(2048);
+    let mut messages = vec![system(), user("What is the capital of France?")];
+    let first = ask(&e, messages.clone(), greedy(24), None);
+    assert_eq!(first.stats.prompt_tokens_reused, 0);
+    assert_eq!(first.stats.prompt_tokens_decoded, first.stats.prompt_tokens);
+
+    messages.push(ChatMessage::new(Role::Assistant, first.text.clone()));
+    messages.push(user("And of Italy?"));
+    let second = ask(&e, messages, greedy(24), None);
+    let s = &second.stats;
+    assert!(s.prompt_tokens_reused >= first.stats.prompt_tokens, "the whole first prompt is reused: {s:?}");
+    assert_eq!(s.prompt_tokens_reused + s.prompt_tokens_decoded, s.prompt_tokens);
+    let new_tokens = s.prompt_tokens - first.stats.prompt_tokens;
+    assert!(s.prompt_tokens_decoded <= new_tokens, "decoded {} of {new_tokens} new tokens", s.prompt_tokens_decoded);
+    assert!(
+        s.prompt_tokens_decoded < new_tokens.saturating_sub(first.stats.generated_tokens) + 4,
+        "the answer's own tokens are in the cache too: {s:?}, first answer {} tokens",
+        first.stats.generated_tokens
+    );
+}
+
+#[test]
+fn the_same_prompt_twice_decodes_one_token() {
+    let e = engine(1024);
+    let messages = vec![system(), user("Hello")];
+    let a = ask(&e, messages.clone(), greedy(8), None);
+    // The answer's tokens were appended to the cache; asking the same prompt again reuses the
+    // prompt and decodes only the last token to get fresh logits.
+    let b = ask(&e, messages, greedy(8), None);
+    assert_eq!(b.stats.prompt_tokens_decoded, 1);
+    assert_eq!(a.text, b.text, "reuse does not change the answer");
+}
+
+#[test]
+fn cancelling_stops_generation_and_keeps_the_partial_answer() {
+    let e = engine(1024);
+    let answer = ask(&e, vec![user("Write a long story about a dragon.")], greedy(400), Some(3));
+    assert_eq!(answer.finish, Some(Finish::Cancelled));
+    assert!(!answer.text.is_empty());
+    assert!(answer.stats.generated_tokens < 10, "stopped promptly: {:?}", answer.stats);
+    // The engine is still usable afterwards.
+    let next = ask(&e, vec![user("Say yes.")], greedy(8), None);
+    assert!(next.finish.is_some());
+}
+
+#[test]
+fn max_tokens_ends_with_length() {
+    let answer = ask(&engine(1024), vec![user("Count from one to one hundred.")], greedy(5), None);
+    assert_eq!(answer.finish, Some(Finish::Length));
+    assert_eq!(answer.stats.generated_tokens, 5);
+}
+
+#[test]
+fn an_overflowing_history_drops_the_oldest_turns_and_keeps_the_system_prompt() {
+    let e = engine(256);
+    let filler = "lorem ipsum dolor sit amet ".repeat(12);
+    let mut messages = vec![system()];
+    for i in 0..6 {
+        messages.push(user(&format!("Message {i}: {filler}")));
+        messages.push(ChatMessage::new(Role::Assistant, filler.clone()));
+    }
+    messages.push(user("Say hi."));
+    let answer = ask(&e, messages, greedy(16), None);
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert!(answer.trimmed >= 2 && answer.trimmed % 2 == 0, "whole turns dropped: {}", answer.trimmed);
+    assert!(answer.stats.prompt_tokens + 16 <= 256 || answer.finish == Some(Finish::ContextFull));
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_is_an_error_not_a_crash() {
+    let e = engine(128);
+    let answer = ask(&e, vec![system(), user(&"word ".repeat(400))], greedy(8), None);
+    match answer.error {
+        Some(EngineError::PromptTooLong { tokens, context: 128 }) => assert!(tokens > 128),
+        other => panic!("expected PromptTooLong, got {other:?}"),
+    }
+    // And the engine still answers a short prompt.
+    assert!(ask(&e, vec![user("Hi")], greedy(4), None).finish.is_some());
+}
+
+#[test]
+fn a_truncated_model_fails_to_load_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let truncated = dir.path().join("cut.gguf");
+    let bytes = std::fs::read(support::smollm()).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let err = Engine::start(EngineConfig {
+        model_path: truncated.clone(),
+        context: 512,
+        threads: 1,
+        n_gpu_layers: 0,
+        batch: 64,
+        chat_template: None,
+    })
+    .err()
+    .expect("a truncated model does not load");
+    assert_eq!(err, EngineError::Load { path: truncated });
+}

@@ -1,0 +1,99 @@
+//! Shared by the tests that run the real engine: where the test model is, and how to run the
+//! binary in an isolated home.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The default model's file name in the store.
+pub const SMOLLM_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// The cache the test models live in (outside the checkout; `scripts/test-models` fills it).
+pub fn model_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LIBRE_ASSISTANT_TEST_MODELS") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"));
+    home.join("libre-assistant-tests")
+}
+
+/// The default model (SmolLM2-135M-Instruct Q4_1), fetched into the cache on first use with
+/// the binary's own `models pull`, which verifies its checksum.
+pub fn smollm() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cache = model_cache();
+        let path = cache.join("libre-assistant/models").join(SMOLLM_FILE);
+        std::fs::create_dir_all(&cache).expect("create the test model cache");
+        // Several test binaries may start at once: one fetches, the others wait on the lock.
+        let lock = std::fs::File::create(cache.join(".lock")).expect("create the lock file");
+        lock.lock().expect("lock the test model cache");
+        if !path.with_extension("gguf.verified").exists() {
+            let status = Command::new(env!("CARGO_BIN_EXE_libre-assistant"))
+                .args(["models", "pull", "smollm2-135m-instruct"])
+                .env("XDG_DATA_HOME", &cache)
+                .env("XDG_STATE_HOME", cache.join("state"))
+                .env("XDG_CONFIG_HOME", cache.join("config"))
+                .status()
+                .expect("run libre-assistant models pull");
+            assert!(status.success(), "fetching the test model failed; run scripts/test-models");
+        }
+        path
+    })
+    .clone()
+}
+
+/// A private home for one test: empty config, data and state directories.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The config file this home's runs read.
+    pub fn config_file(&self) -> PathBuf {
+        self.path().join("config/libre-assistant/config.toml")
+    }
+
+    /// Writes the config file.
+    pub fn write_config(&self, text: &str) {
+        let file = self.config_file();
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    /// The binary, with this home's XDG directories and nothing from the caller's config.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_libre-assistant"));
+        cmd.env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("XDG_DATA_HOME", self.path().join("data"))
+            .env("XDG_STATE_HOME", self.path().join("state"))
+            .env("XDG_CACHE_HOME", self.path().join("cache"))
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("LIBRE_ASSISTANT_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd
+    }
+
+    /// The binary, set up to use the cached test model by path, greedy and short.
+    pub fn with_model(&self) -> Command {
+        let mut cmd = self.command();
+        cmd.arg("--model").arg(smollm()).args(["--temperature", "0", "--max-tokens", "48"]);
+        cmd
+    }
+}
