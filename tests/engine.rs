@@ -162,10 +162,13 @@ fn an_overflowing_history_drops_the_oldest_turns_and_keeps_the_system_prompt() {
 
 #[test]
 fn a_prompt_longer_than_the_context_is_an_error_not_a_crash() {
-    let e = engine(128);
+    let e = engine(256);
     let answer = ask(&e, vec![system(), user(&"word ".repeat(400))], greedy(8), None);
     match answer.error {
-        Some(EngineError::PromptTooLong { tokens, context: 128 }) => assert!(tokens > 128),
+        Some(EngineError::PromptTooLong { tokens, context }) => {
+            assert_eq!(context, e.info().context);
+            assert!(tokens > context);
+        }
         other => panic!("expected PromptTooLong, got {other:?}"),
     }
     // And the engine still answers a short prompt.
