@@ -13,7 +13,7 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
     match action {
         ModelsAction::List => {
             let installed = store.list();
-            println!("{:<30} {:>9}  {:<8} {:<7} {}", "NAME", "SIZE", "QUANT", "PARAMS", "STATUS");
+            println!("{:<30} {:>9}  {:<8} {:<7} STATUS", "NAME", "SIZE", "QUANT", "PARAMS");
             for entry in models::catalog() {
                 let here = installed.iter().any(|m| m.name == entry.name);
                 let status = if here { "installed" } else { "available" };

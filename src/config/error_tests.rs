@@ -194,7 +194,8 @@ fn invalid_values_name_the_key_and_origin() {
 fn validate_checks_every_rule() {
     let ok = Settings::default();
     assert_eq!(validate(&ok), Ok(()));
-    let broken: [(fn(&mut Settings), Field); 10] = [
+    type Break = fn(&mut Settings);
+    let broken: [(Break, Field); 10] = [
         (|s| s.model = " ".into(), Field::Model),
         (|s| s.generation.temperature = -0.1, Field::Temperature),
         (|s| s.generation.top_p = 0.0, Field::TopP),

@@ -81,13 +81,15 @@ fn flags_beat_env_beat_file_beat_defaults() {
     };
     let got = load(&dirs, &flags, &env).unwrap();
 
-    let mut settings = Settings::default();
-    settings.generation = Generation {
-        temperature: 0.3,
-        top_p: 0.6,
-        top_k: 10,
-        seed: Some(7),
-        ..Generation::default()
+    let mut settings = Settings {
+        generation: Generation {
+            temperature: 0.3,
+            top_p: 0.6,
+            top_k: 10,
+            seed: Some(7),
+            ..Generation::default()
+        },
+        ..Settings::default()
     };
     settings.engine.context = 1024;
     settings.models.auto_pull = false;
@@ -253,8 +255,10 @@ log.level = "info"                     # default
 
 #[test]
 fn rendered_values_read_back_as_the_same_settings() {
-    let mut settings = Settings::default();
-    settings.system_prompt = "Tab\there, \"quote\", back\\slash\nnewline \u{1}".into();
+    let mut settings = Settings {
+        system_prompt: "Tab\there, \"quote\", back\\slash\nnewline \u{1}".into(),
+        ..Settings::default()
+    };
     settings.generation.temperature = 1.0;
     settings.engine.chat_template = Some("chatml".into());
     let effective = Effective {

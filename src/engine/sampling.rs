@@ -34,11 +34,11 @@ impl SamplingParams {
     /// The seed in use: the given one, or one drawn from the clock.
     pub fn effective_seed(&self) -> u32 {
         self.seed.unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
+            
+            std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
-                .unwrap_or(0x5eed);
-            nanos
+                .unwrap_or(0x5eed)
         })
     }
 
