@@ -193,3 +193,24 @@ fn a_truncated_model_fails_to_load_with_an_error() {
     .expect("a truncated model does not load");
     assert_eq!(err, EngineError::Load { path: truncated });
 }
+
+#[test]
+fn the_models_own_template_is_used_unless_overridden() {
+    use libre_assistant::engine::TemplateSource;
+    let own = engine(512);
+    assert_eq!(own.info().template, TemplateSource::Model);
+    let a = ask(&own, vec![user("Hi")], greedy(1), None);
+
+    let overridden = Engine::start(EngineConfig {
+        model_path: support::smollm(),
+        context: 512,
+        threads: 2,
+        n_gpu_layers: 0,
+        batch: 512,
+        chat_template: Some("llama3".into()),
+    })
+    .unwrap();
+    assert_eq!(overridden.info().template, TemplateSource::Override("llama3".into()));
+    let b = ask(&overridden, vec![user("Hi")], greedy(1), None);
+    assert_ne!(a.stats.prompt_tokens, b.stats.prompt_tokens, "a different template renders a different prompt");
+}
