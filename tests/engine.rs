@@ -214,3 +214,30 @@ fn the_models_own_template_is_used_unless_overridden() {
     let b = ask(&overridden, vec![user("Hi")], greedy(1), None);
     assert_ne!(a.stats.prompt_tokens, b.stats.prompt_tokens, "a different template renders a different prompt");
 }
+
+#[test]
+fn a_model_without_a_template_falls_back_to_chatml() {
+    use libre_assistant::engine::TemplateSource;
+    // Rename the template's key in place (same length, so the file layout is unchanged).
+    let mut bytes = std::fs::read(support::smollm()).unwrap();
+    let key = b"tokenizer.chat_template";
+    let at = bytes.windows(key.len()).position(|w| w == key).expect("SmolLM2 carries a template");
+    bytes[at + key.len() - 1] = b'X';
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("no-template.gguf");
+    std::fs::write(&bare, &bytes).unwrap();
+    assert!(!libre_assistant::models::gguf::metadata(&bare).unwrap().has_chat_template);
+
+    let e = Engine::start(EngineConfig {
+        model_path: bare,
+        context: 512,
+        threads: 2,
+        n_gpu_layers: 0,
+        batch: 512,
+        chat_template: None,
+    })
+    .unwrap();
+    assert_eq!(e.info().template, TemplateSource::Fallback);
+    let answer = ask(&e, vec![system(), user("Say hello.")], greedy(16), None);
+    assert!(answer.error.is_none() && !answer.text.trim().is_empty(), "{answer:?}");
+}
