@@ -6,8 +6,6 @@ mod headless;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use cli::args::{Cli, Command};
 use cli::failure::Failure;
 use cli::setup::Setup;
@@ -16,7 +14,7 @@ use headless::input::{PromptArg, compose, read_piped_stdin};
 use libre_assistant::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     let mut sink = Sink::new(cli.json, cli.stats);
     let exit = match run(&cli, &mut sink) {
         Ok(exit) => exit,

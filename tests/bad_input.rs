@@ -133,6 +133,12 @@ fn a_corrupted_catalog_model_fails_its_checksum_and_is_deleted() {
 #[test]
 fn an_unknown_flag_is_a_usage_error() {
     let home = Home::new();
-    let out = prompt(&home, &["--no-such-flag"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    fails(prompt(&home, &["--no-such-flag"]), 2, "--no-such-flag");
+    fails(prompt(&home, &["--max-tokens", "many", "-p", "hi"]), 2, "many");
+}
+
+#[test]
+fn an_out_of_range_flag_value_names_the_flag() {
+    let home = Home::new();
+    fails(prompt(&home, &["--temperature", "-1", "-p", "hi"]), 3, "--temperature");
 }

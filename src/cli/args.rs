@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 /// A privacy-first AI assistant for the terminal. Models run in-process; nothing leaves the machine.
 #[derive(Debug, Parser)]
-#[command(name = "libre-assistant", version, about, long_about = None)]
+#[command(name = "libre-assistant", version, about, long_about = None, allow_negative_numbers = true)]
 pub struct Cli {
     /// Answer this prompt and exit (headless). `-p -` reads the prompt from stdin; otherwise
     /// piped stdin is added to the prompt as context.
@@ -109,6 +109,25 @@ impl Cli {
             context: self.ctx,
             threads: self.threads,
             log_level: self.log_level.clone(),
+        }
+    }
+}
+
+impl Cli {
+    /// Parses the process arguments. Help and version print and exit as usual; a usage error
+    /// becomes one line (clap's own first line) and exit code 2.
+    pub fn parse_or_exit() -> Cli {
+        use clap::error::ErrorKind;
+        match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) => e.exit(),
+            Err(e) => {
+                let rendered = e.render().to_string();
+                let first = rendered.lines().next().unwrap_or("invalid arguments");
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                eprintln!("libre-assistant: {first}; see --help");
+                std::process::exit(libre_assistant::exit::Exit::Usage.code());
+            }
         }
     }
 }

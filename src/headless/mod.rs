@@ -104,7 +104,8 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
                 if interrupted {
-                    return Ok(Exit::Interrupted);
+                    // A second Ctrl-C: leave now, without waiting for the engine.
+                    std::process::exit(Exit::Interrupted.code());
                 }
                 interrupted = true;
                 let _ = core.ops.send(Op::Interrupt);
