@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use libre_assistant::engine::{ChatMessage, Engine, EngineConfig, Job, Output, Role, SamplingParams, TurnStats};
+use libre_assistant::engine::{
+    ChatMessage, Engine, EngineConfig, Job, Output, Role, SamplingParams, TurnStats,
+};
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
@@ -25,7 +27,14 @@ fn main() {
         }
     }
     let model = model.unwrap_or_else(default_model);
-    let config = EngineConfig { model_path: model.clone(), context: 2048, threads, n_gpu_layers: 0, batch: 512, chat_template: None };
+    let config = EngineConfig {
+        model_path: model.clone(),
+        context: 2048,
+        threads,
+        n_gpu_layers: 0,
+        batch: 512,
+        chat_template: None,
+    };
 
     let mut loads = Vec::new();
     for _ in 0..reps {
@@ -39,7 +48,10 @@ fn main() {
     let mut prompt_tokens = 0;
     for rep in 0..reps {
         // A different first word each time, so nothing is reused from the KV cache.
-        let text = format!("{rep} {}", "The quick brown fox jumps over the lazy dog. ".repeat(50));
+        let text = format!(
+            "{rep} {}",
+            "The quick brown fox jumps over the lazy dog. ".repeat(50)
+        );
         let s = run(&engine, &text, 1);
         prompt_tokens = s.prompt_tokens_decoded;
         pp.push(s.prompt_tokens_per_second);
@@ -49,14 +61,27 @@ fn main() {
     println!("model: {}", model.display());
     println!("threads: {threads}, repetitions: {reps}");
     println!("load        {:>8.1} ms (median)", median(&mut loads));
-    println!("pp{prompt_tokens:<8}  {:>8.1} tokens/s (median)", median(&mut pp));
+    println!(
+        "pp{prompt_tokens:<8}  {:>8.1} tokens/s (median)",
+        median(&mut pp)
+    );
     println!("tg128       {:>8.1} tokens/s (median)", median(&mut tg));
 }
 
 fn run(engine: &Engine, text: &str, max_tokens: u32) -> TurnStats {
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-    let sampling = SamplingParams { temperature: 0.0, max_tokens, ignore_eos: true, ..SamplingParams::default() };
-    let job = Job { messages: vec![ChatMessage::new(Role::User, text)], sampling, cancel: Arc::new(AtomicBool::new(false)), output: tx };
+    let sampling = SamplingParams {
+        temperature: 0.0,
+        max_tokens,
+        ignore_eos: true,
+        ..SamplingParams::default()
+    };
+    let job = Job {
+        messages: vec![ChatMessage::new(Role::User, text)],
+        sampling,
+        cancel: Arc::new(AtomicBool::new(false)),
+        output: tx,
+    };
     engine.submit(job).expect("engine accepts the job");
     while let Some(out) = rx.blocking_recv() {
         match out {
@@ -80,8 +105,11 @@ fn default_model() -> PathBuf {
     if store.exists() {
         return store;
     }
-    let cache = std::env::var_os("LIBRE_ASSISTANT_TEST_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/libre-assistant-tests")
-    });
+    let cache = std::env::var_os("LIBRE_ASSISTANT_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/libre-assistant-tests")
+        });
     cache.join("libre-assistant/models").join(file)
 }

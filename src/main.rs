@@ -40,7 +40,12 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
                 .worker_threads(2)
                 .enable_all()
                 .build()
-                .map_err(|e| Failure::new(Exit::Internal, format!("cannot start the async runtime: {e}")))?;
+                .map_err(|e| {
+                    Failure::new(
+                        Exit::Internal,
+                        format!("cannot start the async runtime: {e}"),
+                    )
+                })?;
             runtime.block_on(headless::run(&setup, sink, prompt))
         }
     }
@@ -61,6 +66,9 @@ fn one_shot_prompt(cli: &Cli) -> Result<String, Failure> {
     };
     let stdin = read_piped_stdin()?;
     compose(&arg, stdin.as_deref()).ok_or_else(|| {
-        Failure::new(Exit::Usage, "the prompt is empty; pass text with -p \"…\" or pipe it in with -p -")
+        Failure::new(
+            Exit::Usage,
+            "the prompt is empty; pass text with -p \"…\" or pipe it in with -p -",
+        )
     })
 }

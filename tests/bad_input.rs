@@ -12,11 +12,18 @@ fn fails(mut cmd: Command, code: i32, needle: &str) -> String {
     let out: Output = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(code), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(err.lines().count(), 1, "one line: {err:?}");
     assert!(err.starts_with("libre-assistant: "), "{err}");
     assert!(err.contains(needle), "{err:?} should mention {needle:?}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     err
 }
 
@@ -35,7 +42,11 @@ fn an_empty_prompt_is_a_usage_error() {
 #[test]
 fn a_missing_model_file() {
     let home = Home::new();
-    fails(prompt(&home, &["--model", "/nonexistent/model.gguf", "-p", "hi"]), 4, "/nonexistent/model.gguf");
+    fails(
+        prompt(&home, &["--model", "/nonexistent/model.gguf", "-p", "hi"]),
+        4,
+        "/nonexistent/model.gguf",
+    );
 }
 
 #[test]
@@ -43,7 +54,11 @@ fn a_file_that_is_not_gguf() {
     let home = Home::new();
     let file = home.path().join("notes.gguf");
     std::fs::write(&file, "just some text, not a model").unwrap();
-    fails(prompt(&home, &["--model", file.to_str().unwrap(), "-p", "hi"]), 4, "not a GGUF file");
+    fails(
+        prompt(&home, &["--model", file.to_str().unwrap(), "-p", "hi"]),
+        4,
+        "not a GGUF file",
+    );
 }
 
 #[test]
@@ -53,14 +68,22 @@ fn a_truncated_gguf_file() {
     for (name, len) in [("head.gguf", 100), ("half.gguf", bytes.len() / 2)] {
         let file = home.path().join(name);
         std::fs::write(&file, &bytes[..len]).unwrap();
-        fails(prompt(&home, &["--model", file.to_str().unwrap(), "-p", "hi"]), 4, name);
+        fails(
+            prompt(&home, &["--model", file.to_str().unwrap(), "-p", "hi"]),
+            4,
+            name,
+        );
     }
 }
 
 #[test]
 fn a_model_name_not_in_the_catalog() {
     let home = Home::new();
-    fails(prompt(&home, &["--model", "no-such-model", "-p", "hi"]), 4, "no-such-model");
+    fails(
+        prompt(&home, &["--model", "no-such-model", "-p", "hi"]),
+        4,
+        "no-such-model",
+    );
 }
 
 #[test]
@@ -68,7 +91,9 @@ fn a_prompt_longer_than_the_context() {
     let home = Home::new();
     let long = "word ".repeat(600);
     let mut cmd = home.command();
-    cmd.arg("--model").arg(support::smollm()).args(["--ctx", "256", "-p", &long]);
+    cmd.arg("--model")
+        .arg(support::smollm())
+        .args(["--ctx", "256", "-p", &long]);
     fails(cmd, 2, "--ctx");
 }
 
@@ -110,7 +135,9 @@ fn an_unwritable_data_directory() {
     let blocker = home.path().join("blocker");
     std::fs::write(&blocker, "").unwrap();
     let mut cmd = home.command();
-    cmd.env("XDG_DATA_HOME", blocker.join("data")).args(["models", "import"]).arg(support::smollm());
+    cmd.env("XDG_DATA_HOME", blocker.join("data"))
+        .args(["models", "import"])
+        .arg(support::smollm());
     fails(cmd, 7, "blocker");
 }
 
@@ -134,11 +161,19 @@ fn a_corrupted_catalog_model_fails_its_checksum_and_is_deleted() {
 fn an_unknown_flag_is_a_usage_error() {
     let home = Home::new();
     fails(prompt(&home, &["--no-such-flag"]), 2, "--no-such-flag");
-    fails(prompt(&home, &["--max-tokens", "many", "-p", "hi"]), 2, "many");
+    fails(
+        prompt(&home, &["--max-tokens", "many", "-p", "hi"]),
+        2,
+        "many",
+    );
 }
 
 #[test]
 fn an_out_of_range_flag_value_names_the_flag() {
     let home = Home::new();
-    fails(prompt(&home, &["--temperature", "-1", "-p", "hi"]), 3, "--temperature");
+    fails(
+        prompt(&home, &["--temperature", "-1", "-p", "hi"]),
+        3,
+        "--temperature",
+    );
 }

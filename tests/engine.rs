@@ -6,22 +6,32 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use libre_assistant::engine::{ChatMessage, Engine, EngineConfig, EngineError, Finish, Job, Output, Role, SamplingParams, TurnStats};
+use libre_assistant::engine::{
+    ChatMessage, Engine, EngineConfig, EngineError, Finish, Job, Output, Role, SamplingParams,
+    TurnStats,
+};
 
-fn engine(context: u32) -> Engine {
-    Engine::start(EngineConfig {
-        model_path: support::smollm(),
+fn config(model_path: std::path::PathBuf, context: u32) -> EngineConfig {
+    EngineConfig {
+        model_path,
         context,
         threads: 2,
         n_gpu_layers: 0,
         batch: 512,
         chat_template: None,
-    })
-    .expect("the default model loads")
+    }
+}
+
+fn engine(context: u32) -> Engine {
+    Engine::start(config(support::smollm(), context)).expect("the default model loads")
 }
 
 fn greedy(max_tokens: u32) -> SamplingParams {
-    SamplingParams { temperature: 0.0, max_tokens, ..SamplingParams::default() }
+    SamplingParams {
+        temperature: 0.0,
+        max_tokens,
+        ..SamplingParams::default()
+    }
 }
 
 /// Everything one job produced.
@@ -34,10 +44,22 @@ struct Answer {
     error: Option<EngineError>,
 }
 
-fn ask(engine: &Engine, messages: Vec<ChatMessage>, sampling: SamplingParams, cancel_after: Option<usize>) -> Answer {
+fn ask(
+    engine: &Engine,
+    messages: Vec<ChatMessage>,
+    sampling: SamplingParams,
+    cancel_after: Option<usize>,
+) -> Answer {
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let cancel = Arc::new(AtomicBool::new(false));
-    engine.submit(Job { messages, sampling, cancel: cancel.clone(), output: tx }).unwrap();
+    engine
+        .submit(Job {
+            messages,
+            sampling,
+            cancel: cancel.clone(),
+            output: tx,
+        })
+        .unwrap();
     let mut answer = Answer::default();
     let mut pieces = 0;
     while let Some(out) = rx.blocking_recv() {
@@ -74,8 +96,18 @@ fn system() -> ChatMessage {
 
 #[test]
 fn greedy_answers_are_identical_run_to_run() {
-    let a = ask(&engine(1024), vec![system(), user("Name three colours.")], greedy(32), None);
-    let b = ask(&engine(1024), vec![system(), user("Name three colours.")], greedy(32), None);
+    let a = ask(
+        &engine(1024),
+        vec![system(), user("Name three colours.")],
+        greedy(32),
+        None,
+    );
+    let b = ask(
+        &engine(1024),
+        vec![system(), user("Name three colours.")],
+        greedy(32),
+        None,
+    );
     assert!(!a.text.trim().is_empty(), "the model answered: {a:?}");
     assert_eq!(a.text, b.text);
     assert_eq!(a.stats.generated_tokens, b.stats.generated_tokens);
@@ -83,7 +115,12 @@ fn greedy_answers_are_identical_run_to_run() {
 
 #[test]
 fn seeded_sampling_is_reproducible() {
-    let sampling = SamplingParams { temperature: 0.9, seed: Some(7), max_tokens: 24, ..SamplingParams::default() };
+    let sampling = SamplingParams {
+        temperature: 0.9,
+        seed: Some(7),
+        max_tokens: 24,
+        ..SamplingParams::default()
+    };
     let e = engine(1024);
     let a = ask(&e, vec![user("Tell me a word.")], sampling.clone(), None);
     let b = ask(&e, vec![user("Tell me a word.")], sampling, None);
@@ -102,10 +139,20 @@ fn a_follow_up_turn_decodes_only_the_new_tokens() {
     messages.push(user("And of Italy?"));
     let second = ask(&e, messages, greedy(24), None);
     let s = &second.stats;
-    assert!(s.prompt_tokens_reused >= first.stats.prompt_tokens, "the whole first prompt is reused: {s:?}");
-    assert_eq!(s.prompt_tokens_reused + s.prompt_tokens_decoded, s.prompt_tokens);
+    assert!(
+        s.prompt_tokens_reused >= first.stats.prompt_tokens,
+        "the whole first prompt is reused: {s:?}"
+    );
+    assert_eq!(
+        s.prompt_tokens_reused + s.prompt_tokens_decoded,
+        s.prompt_tokens
+    );
     let new_tokens = s.prompt_tokens - first.stats.prompt_tokens;
-    assert!(s.prompt_tokens_decoded <= new_tokens, "decoded {} of {new_tokens} new tokens", s.prompt_tokens_decoded);
+    assert!(
+        s.prompt_tokens_decoded <= new_tokens,
+        "decoded {} of {new_tokens} new tokens",
+        s.prompt_tokens_decoded
+    );
     assert!(
         s.prompt_tokens_decoded < new_tokens.saturating_sub(first.stats.generated_tokens) + 4,
         "the answer's own tokens are in the cache too: {s:?}, first answer {} tokens",
@@ -128,10 +175,19 @@ fn the_same_prompt_twice_decodes_one_token() {
 #[test]
 fn cancelling_stops_generation_and_keeps_the_partial_answer() {
     let e = engine(1024);
-    let answer = ask(&e, vec![user("Write a long story about a dragon.")], greedy(400), Some(3));
+    let answer = ask(
+        &e,
+        vec![user("Write a long story about a dragon.")],
+        greedy(400),
+        Some(3),
+    );
     assert_eq!(answer.finish, Some(Finish::Cancelled));
     assert!(!answer.text.is_empty());
-    assert!(answer.stats.generated_tokens < 10, "stopped promptly: {:?}", answer.stats);
+    assert!(
+        answer.stats.generated_tokens < 10,
+        "stopped promptly: {:?}",
+        answer.stats
+    );
     // The engine is still usable afterwards.
     let next = ask(&e, vec![user("Say yes.")], greedy(8), None);
     assert!(next.finish.is_some());
@@ -139,7 +195,12 @@ fn cancelling_stops_generation_and_keeps_the_partial_answer() {
 
 #[test]
 fn max_tokens_ends_with_length() {
-    let answer = ask(&engine(1024), vec![user("Count from one to one hundred.")], greedy(5), None);
+    let answer = ask(
+        &engine(1024),
+        vec![user("Count from one to one hundred.")],
+        greedy(5),
+        None,
+    );
     assert_eq!(answer.finish, Some(Finish::Length));
     assert_eq!(answer.stats.generated_tokens, 5);
 }
@@ -156,14 +217,23 @@ fn an_overflowing_history_drops_the_oldest_turns_and_keeps_the_system_prompt() {
     messages.push(user("Say hi."));
     let answer = ask(&e, messages, greedy(16), None);
     assert!(answer.error.is_none(), "{:?}", answer.error);
-    assert!(answer.trimmed >= 2 && answer.trimmed.is_multiple_of(2), "whole turns dropped: {}", answer.trimmed);
+    assert!(
+        answer.trimmed >= 2 && answer.trimmed.is_multiple_of(2),
+        "whole turns dropped: {}",
+        answer.trimmed
+    );
     assert!(answer.stats.prompt_tokens + 16 <= 256 || answer.finish == Some(Finish::ContextFull));
 }
 
 #[test]
 fn a_prompt_longer_than_the_context_is_an_error_not_a_crash() {
     let e = engine(256);
-    let answer = ask(&e, vec![system(), user(&"word ".repeat(400))], greedy(8), None);
+    let answer = ask(
+        &e,
+        vec![system(), user(&"word ".repeat(400))],
+        greedy(8),
+        None,
+    );
     match answer.error {
         Some(EngineError::PromptTooLong { tokens, context }) => {
             assert_eq!(context, e.info().context);
@@ -181,16 +251,9 @@ fn a_truncated_model_fails_to_load_with_an_error() {
     let truncated = dir.path().join("cut.gguf");
     let bytes = std::fs::read(support::smollm()).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
-    let err = Engine::start(EngineConfig {
-        model_path: truncated.clone(),
-        context: 512,
-        threads: 1,
-        n_gpu_layers: 0,
-        batch: 64,
-        chat_template: None,
-    })
-    .err()
-    .expect("a truncated model does not load");
+    let err = Engine::start(config(truncated.clone(), 512))
+        .err()
+        .expect("a truncated model does not load");
     assert_eq!(err, EngineError::Load { path: truncated });
 }
 
@@ -202,17 +265,19 @@ fn the_models_own_template_is_used_unless_overridden() {
     let a = ask(&own, vec![user("Hi")], greedy(1), None);
 
     let overridden = Engine::start(EngineConfig {
-        model_path: support::smollm(),
-        context: 512,
-        threads: 2,
-        n_gpu_layers: 0,
-        batch: 512,
         chat_template: Some("llama3".into()),
+        ..config(support::smollm(), 512)
     })
     .unwrap();
-    assert_eq!(overridden.info().template, TemplateSource::Override("llama3".into()));
+    assert_eq!(
+        overridden.info().template,
+        TemplateSource::Override("llama3".into())
+    );
     let b = ask(&overridden, vec![user("Hi")], greedy(1), None);
-    assert_ne!(a.stats.prompt_tokens, b.stats.prompt_tokens, "a different template renders a different prompt");
+    assert_ne!(
+        a.stats.prompt_tokens, b.stats.prompt_tokens,
+        "a different template renders a different prompt"
+    );
 }
 
 #[test]
@@ -221,23 +286,25 @@ fn a_model_without_a_template_falls_back_to_chatml() {
     // Rename the template's key in place (same length, so the file layout is unchanged).
     let mut bytes = std::fs::read(support::smollm()).unwrap();
     let key = b"tokenizer.chat_template";
-    let at = bytes.windows(key.len()).position(|w| w == key).expect("SmolLM2 carries a template");
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("SmolLM2 carries a template");
     bytes[at + key.len() - 1] = b'X';
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("no-template.gguf");
     std::fs::write(&bare, &bytes).unwrap();
-    assert!(!libre_assistant::models::gguf::metadata(&bare).unwrap().has_chat_template);
+    assert!(
+        !libre_assistant::models::gguf::metadata(&bare)
+            .unwrap()
+            .has_chat_template
+    );
 
-    let e = Engine::start(EngineConfig {
-        model_path: bare,
-        context: 512,
-        threads: 2,
-        n_gpu_layers: 0,
-        batch: 512,
-        chat_template: None,
-    })
-    .unwrap();
+    let e = Engine::start(config(bare, 512)).unwrap();
     assert_eq!(e.info().template, TemplateSource::Fallback);
     let answer = ask(&e, vec![system(), user("Say hello.")], greedy(16), None);
-    assert!(answer.error.is_none() && !answer.text.trim().is_empty(), "{answer:?}");
+    assert!(
+        answer.error.is_none() && !answer.text.trim().is_empty(),
+        "{answer:?}"
+    );
 }

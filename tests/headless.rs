@@ -21,8 +21,18 @@ fn stderr(out: &Output) -> String {
 }
 
 fn with_stdin(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -37,7 +47,11 @@ fn the_answer_alone_goes_to_stdout() {
     assert!(answer.trim().len() > 10, "an answer: {answer:?}");
     assert!(answer.ends_with('\n'));
     assert!(!answer.contains("libre-assistant:"), "no notices on stdout");
-    assert!(!stderr(&out).contains("llama"), "llama.cpp logs stay out of the terminal: {}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("llama"),
+        "llama.cpp logs stay out of the terminal: {}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -63,16 +77,29 @@ fn json_mode_emits_versioned_events_that_add_up_to_the_answer() {
     cmd.args(["--json", "-p", "Say hello."]);
     let out = run(cmd);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let events: Vec<serde_json::Value> =
-        stdout(&out).lines().map(|l| serde_json::from_str(l).expect("every line is JSON")).collect();
+    let events: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
     assert!(events.iter().all(|e| e["v"] == 1));
     assert_eq!(events.first().unwrap()["type"], "start");
     let done = events.last().unwrap();
     assert_eq!(done["type"], "done");
-    let deltas: String = events.iter().filter(|e| e["type"] == "delta").map(|e| e["text"].as_str().unwrap()).collect();
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "delta")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
     assert!(!deltas.is_empty());
     let stats = &done["stats"];
-    for key in ["prompt_tokens", "prompt_tokens_reused", "prompt_tokens_decoded", "generated_tokens", "ttft_ms", "tokens_per_second"] {
+    for key in [
+        "prompt_tokens",
+        "prompt_tokens_reused",
+        "prompt_tokens_decoded",
+        "generated_tokens",
+        "ttft_ms",
+        "tokens_per_second",
+    ] {
         assert!(stats[key].is_number(), "stats.{key} in {stats}");
     }
     assert!(stats["generated_tokens"].as_u64().unwrap() > 0);
@@ -101,8 +128,16 @@ fn piped_stdin_is_context_for_the_prompt() {
     piped.args(["-p", "Summarize the note above."]);
     let with_context = with_stdin(piped, "Note: the meeting moved to Friday at noon.\n");
     let mut inline = home.with_model();
-    inline.args(["-p", "Note: the meeting moved to Friday at noon.\n\nSummarize the note above."]);
-    assert_eq!(with_context.status.code(), Some(0), "{}", stderr(&with_context));
+    inline.args([
+        "-p",
+        "Note: the meeting moved to Friday at noon.\n\nSummarize the note above.",
+    ]);
+    assert_eq!(
+        with_context.status.code(),
+        Some(0),
+        "{}",
+        stderr(&with_context)
+    );
     assert_eq!(stdout(&with_context), stdout(&run(inline)));
 }
 
@@ -111,12 +146,28 @@ fn ctrl_c_stops_generation_and_exits_130() {
     let home = Home::new();
     let mut cmd = home.command();
     cmd.arg("--model").arg(support::smollm());
-    cmd.args(["--temperature", "0", "--max-tokens", "2000", "-p", "Write a very long story about the sea."]);
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    cmd.args([
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "2000",
+        "-p",
+        "Write a very long story about the sea.",
+    ]);
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 1];
-    stdout.read_exact(&mut first).expect("the answer starts streaming");
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    stdout
+        .read_exact(&mut first)
+        .expect("the answer starts streaming");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();

@@ -6,7 +6,12 @@ use support::Home;
 
 fn ok(home: &Home, args: &[&std::ffi::OsStr]) -> String {
     let out = home.command().args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -19,7 +24,13 @@ fn show_reads_the_gguf_metadata() {
     let home = Home::new();
     let model = support::smollm();
     let out = ok(&home, &[os("models"), os("show"), model.as_os_str()]);
-    for want in ["architecture:   llama", "quantization:   Q4_1", "parameters:     135M", "trained context: 8192", "chat template:  present"] {
+    for want in [
+        "architecture:   llama",
+        "quantization:   Q4_1",
+        "parameters:     135M",
+        "trained context: 8192",
+        "chat template:  present",
+    ] {
         assert!(out.contains(want), "{want:?} in:\n{out}");
     }
 }
@@ -28,25 +39,52 @@ fn show_reads_the_gguf_metadata() {
 fn import_list_and_remove() {
     let home = Home::new();
     let list = ok(&home, &[os("models"), os("list")]);
-    assert!(list.contains("smollm2-135m-instruct") && list.contains("qwen2.5-coder-0.5b-instruct"), "{list}");
+    assert!(
+        list.contains("smollm2-135m-instruct") && list.contains("qwen2.5-coder-0.5b-instruct"),
+        "{list}"
+    );
     assert!(!list.contains("installed"), "{list}");
 
     let model = support::smollm();
     let out = ok(&home, &[os("models"), os("import"), model.as_os_str()]);
-    assert!(out.contains("smollm2-135m-instruct"), "identical bytes are the catalog model: {out}");
+    assert!(
+        out.contains("smollm2-135m-instruct"),
+        "identical bytes are the catalog model: {out}"
+    );
     let list = ok(&home, &[os("models"), os("list")]);
-    assert!(list.lines().any(|l| l.starts_with("smollm2-135m-instruct") && l.ends_with("installed")), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("smollm2-135m-instruct") && l.ends_with("installed")),
+        "{list}"
+    );
 
     // The imported model answers by name, with no download.
     let out = home
         .command()
-        .args(["--model", "smollm2-135m-instruct", "--temperature", "0", "--max-tokens", "8", "-p", "Hi"])
+        .args([
+            "--model",
+            "smollm2-135m-instruct",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "8",
+            "-p",
+            "Hi",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.stdout.is_empty());
 
-    ok(&home, &[os("models"), os("rm"), os("smollm2-135m-instruct")]);
+    ok(
+        &home,
+        &[os("models"), os("rm"), os("smollm2-135m-instruct")],
+    );
     let list = ok(&home, &[os("models"), os("list")]);
     assert!(!list.contains("installed"), "{list}");
 }
@@ -62,7 +100,12 @@ fn config_reports_where_each_value_came_from() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let line = |key: &str| text.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{key} in {text}")).to_string();
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} in {text}"))
+            .to_string()
+    };
     assert!(line("generation.temperature = 0.2").contains("env LIBRE_ASSISTANT_TEMPERATURE"));
     assert!(line("engine.context = 1024").contains("flag --ctx"));
     assert!(line("generation.top_k = 12").contains("file"));
@@ -72,14 +115,25 @@ fn config_reports_where_each_value_came_from() {
 #[test]
 fn a_run_writes_the_log_file_not_the_terminal() {
     let home = Home::new();
-    let out = home.with_model().args(["--log-level", "debug", "-p", "Hi"]).output().unwrap();
+    let out = home
+        .with_model()
+        .args(["--log-level", "debug", "-p", "Hi"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "stderr stays quiet: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "stderr stays quiet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let logs = home.path().join("state/libre-assistant/logs");
     let text: String = std::fs::read_dir(&logs)
         .unwrap()
         .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
         .collect();
-    assert!(text.contains("model loaded"), "our own events are logged: {text}");
+    assert!(
+        text.contains("model loaded"),
+        "our own events are logged: {text}"
+    );
     assert!(text.contains("llama"), "llama.cpp's output is in the log");
 }

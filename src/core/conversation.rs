@@ -17,8 +17,13 @@ pub struct Conversation {
 impl Conversation {
     /// An empty conversation with an optional system prompt (empty means none).
     pub fn new(system_prompt: &str) -> Self {
-        let system = (!system_prompt.trim().is_empty()).then(|| ChatMessage::new(Role::System, system_prompt));
-        Conversation { system, messages: Vec::new(), window_start: 0 }
+        let system = (!system_prompt.trim().is_empty())
+            .then(|| ChatMessage::new(Role::System, system_prompt));
+        Conversation {
+            system,
+            messages: Vec::new(),
+            window_start: 0,
+        }
     }
 
     /// Every message, oldest first, without the system prompt.
@@ -72,9 +77,16 @@ mod tests {
         c.drop_oldest(2);
         assert_eq!(
             c.prompt(),
-            vec![ChatMessage::new(Role::System, "be brief"), ChatMessage::new(Role::User, "c")]
+            vec![
+                ChatMessage::new(Role::System, "be brief"),
+                ChatMessage::new(Role::User, "c")
+            ]
         );
-        assert_eq!(c.messages().len(), 3, "dropped messages stay in the transcript");
+        assert_eq!(
+            c.messages().len(),
+            3,
+            "dropped messages stay in the transcript"
+        );
         assert_eq!(c.dropped(), 2);
     }
 

@@ -12,7 +12,9 @@ use tokio::sync::mpsc;
 
 pub use conversation::Conversation;
 
-use crate::engine::{ChatMessage, Engine, EngineError, Finish, Job, Output, Role, SamplingParams, TurnStats};
+use crate::engine::{
+    ChatMessage, Engine, EngineError, Finish, Job, Output, Role, SamplingParams, TurnStats,
+};
 
 /// What a front end asks the core to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +106,8 @@ async fn run(
     while let Some(op) = ops.recv().await {
         match op {
             Op::Submit { text } => {
-                let shutdown = turn(&engine, &config, &mut conversation, text, &mut ops, &events).await;
+                let shutdown =
+                    turn(&engine, &config, &mut conversation, text, &mut ops, &events).await;
                 if shutdown {
                     break;
                 }
@@ -130,9 +133,17 @@ async fn turn(
     conversation.push(ChatMessage::new(Role::User, text));
     let cancel = Arc::new(AtomicBool::new(false));
     let (output_tx, mut output) = mpsc::channel(PIECE_BUFFER);
-    let job = Job { messages: conversation.prompt(), sampling: config.sampling.clone(), cancel: cancel.clone(), output: output_tx };
+    let job = Job {
+        messages: conversation.prompt(),
+        sampling: config.sampling.clone(),
+        cancel: cancel.clone(),
+        output: output_tx,
+    };
     if let Err(error) = engine.submit(job) {
-        let unsent = conversation.take_unanswered().map(|m| m.content).unwrap_or_default();
+        let unsent = conversation
+            .take_unanswered()
+            .map(|m| m.content)
+            .unwrap_or_default();
         let _ = events.send(Event::TurnFailed { error, unsent }).await;
         return false;
     }

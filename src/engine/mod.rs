@@ -133,7 +133,9 @@ pub enum EngineError {
     #[error("llama.cpp failed to start: {0}")]
     Backend(String),
     /// The model file could not be loaded.
-    #[error("cannot load model {path}: llama.cpp rejected it (truncated or corrupt?); pull it again or choose another with --model")]
+    #[error(
+        "cannot load model {path}: llama.cpp rejected it (truncated or corrupt?); pull it again or choose another with --model"
+    )]
     Load {
         /// The file.
         path: PathBuf,
@@ -150,7 +152,9 @@ pub enum EngineError {
     #[error("{0}; set engine.chat_template (e.g. \"chatml\") in the config")]
     Template(String),
     /// The prompt does not fit even with all history dropped.
-    #[error("the prompt is {tokens} tokens but the context holds {context}; shorten it or raise --ctx")]
+    #[error(
+        "the prompt is {tokens} tokens but the context holds {context}; shorten it or raise --ctx"
+    )]
     PromptTooLong {
         /// Prompt length.
         tokens: u32,
@@ -186,7 +190,11 @@ impl Engine {
             .spawn(move || worker::run(config, ready_tx, inbox))
             .map_err(|e| EngineError::Backend(format!("cannot spawn the engine thread: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok(info)) => Ok(Engine { requests: Some(requests), thread: Some(thread), info }),
+            Ok(Ok(info)) => Ok(Engine {
+                requests: Some(requests),
+                thread: Some(thread),
+                info,
+            }),
             Ok(Err(e)) => {
                 let _ = thread.join();
                 Err(e)
@@ -206,7 +214,9 @@ impl Engine {
     /// Queues a job; its output arrives on `job.output`.
     pub fn submit(&self, job: Job) -> Result<(), EngineError> {
         let requests = self.requests.as_ref().ok_or(EngineError::Gone)?;
-        requests.send(Request::Generate(job)).map_err(|_| EngineError::Gone)
+        requests
+            .send(Request::Generate(job))
+            .map_err(|_| EngineError::Gone)
     }
 }
 

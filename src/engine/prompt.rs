@@ -47,7 +47,10 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message from `role`.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        ChatMessage { role, content: content.into() }
+        ChatMessage {
+            role,
+            content: content.into(),
+        }
     }
 }
 
@@ -73,12 +76,19 @@ impl Template {
     /// Picks the override, else the model's template, else the fallback.
     pub fn choose(model: &LlamaModel, override_: Option<&str>) -> Result<Template, EngineError> {
         if let Some(name) = override_ {
-            let template = LlamaChatTemplate::new(name)
-                .map_err(|_| EngineError::Template("the chat_template override contains a NUL byte".into()))?;
-            return Ok(Template { template, source: TemplateSource::Override(name.to_string()) });
+            let template = LlamaChatTemplate::new(name).map_err(|_| {
+                EngineError::Template("the chat_template override contains a NUL byte".into())
+            })?;
+            return Ok(Template {
+                template,
+                source: TemplateSource::Override(name.to_string()),
+            });
         }
         match model.chat_template(None) {
-            Ok(template) => Ok(Template { template, source: TemplateSource::Model }),
+            Ok(template) => Ok(Template {
+                template,
+                source: TemplateSource::Model,
+            }),
             Err(_) => Ok(Template::fallback()),
         }
     }
@@ -91,7 +101,11 @@ impl Template {
     }
 
     /// Renders `messages` and opens the assistant's reply.
-    pub fn render(&mut self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String, EngineError> {
+    pub fn render(
+        &mut self,
+        model: &LlamaModel,
+        messages: &[ChatMessage],
+    ) -> Result<String, EngineError> {
         let chat = messages
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
@@ -100,11 +114,15 @@ impl Template {
         match model.apply_chat_template(&self.template, &chat, true) {
             Ok(text) => Ok(text),
             Err(e) if self.source == TemplateSource::Model => {
-                tracing::warn!("the model's chat template cannot be applied ({e}); using {FALLBACK_TEMPLATE}");
+                tracing::warn!(
+                    "the model's chat template cannot be applied ({e}); using {FALLBACK_TEMPLATE}"
+                );
                 *self = Template::fallback();
                 self.render(model, messages)
             }
-            Err(e) => Err(EngineError::Template(format!("cannot apply the chat template: {e}"))),
+            Err(e) => Err(EngineError::Template(format!(
+                "cannot apply the chat template: {e}"
+            ))),
         }
     }
 }
@@ -139,15 +157,26 @@ pub fn fit(
         let tokens = model.vocab().tokenize(text.as_bytes(), true, true);
         let len = tokens.len() as u32;
         if len + reserve <= n_ctx {
-            return Ok(FittedPrompt { tokens, dropped_messages: dropped });
+            return Ok(FittedPrompt {
+                tokens,
+                dropped_messages: dropped,
+            });
         }
         match next_drop(messages, first_droppable, dropped) {
             Some(next) => dropped = next,
             // Nothing left to drop: use whatever room remains, if any.
             None if len + MIN_ANSWER_ROOM <= n_ctx => {
-                return Ok(FittedPrompt { tokens, dropped_messages: dropped });
+                return Ok(FittedPrompt {
+                    tokens,
+                    dropped_messages: dropped,
+                });
             }
-            None => return Err(EngineError::PromptTooLong { tokens: len, context: n_ctx }),
+            None => {
+                return Err(EngineError::PromptTooLong {
+                    tokens: len,
+                    context: n_ctx,
+                });
+            }
         }
     }
 }
@@ -164,7 +193,11 @@ fn kept(messages: &[ChatMessage], first_droppable: usize, dropped: usize) -> Vec
 
 /// How many messages to drop next: through the end of the oldest remaining turn (a user
 /// message and the replies that follow it), never the last message.
-pub fn next_drop(messages: &[ChatMessage], first_droppable: usize, dropped: usize) -> Option<usize> {
+pub fn next_drop(
+    messages: &[ChatMessage],
+    first_droppable: usize,
+    dropped: usize,
+) -> Option<usize> {
     let start = first_droppable + dropped;
     let last = messages.len().checked_sub(1)?;
     if start >= last {
@@ -182,7 +215,11 @@ mod tests {
     use super::*;
 
     fn conv(roles: &[Role]) -> Vec<ChatMessage> {
-        roles.iter().enumerate().map(|(i, r)| ChatMessage::new(*r, i.to_string())).collect()
+        roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ChatMessage::new(*r, i.to_string()))
+            .collect()
     }
 
     #[test]

@@ -21,7 +21,14 @@ pub struct SamplingParams {
 
 impl Default for SamplingParams {
     fn default() -> Self {
-        SamplingParams { temperature: 0.7, top_p: 0.9, top_k: 40, max_tokens: 2048, seed: None, ignore_eos: false }
+        SamplingParams {
+            temperature: 0.7,
+            top_p: 0.9,
+            top_k: 40,
+            max_tokens: 2048,
+            seed: None,
+            ignore_eos: false,
+        }
     }
 }
 
@@ -34,7 +41,6 @@ impl SamplingParams {
     /// The seed in use: the given one, or one drawn from the clock.
     pub fn effective_seed(&self) -> u32 {
         self.seed.unwrap_or_else(|| {
-            
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))

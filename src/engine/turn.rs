@@ -29,9 +29,21 @@ enum Stopped {
 }
 
 impl<'m> Session<'m> {
-    pub(super) fn new(model: &'m LlamaModel, context: LlamaContext<'m>, template: Template, batch: u32) -> Self {
+    pub(super) fn new(
+        model: &'m LlamaModel,
+        context: LlamaContext<'m>,
+        template: Template,
+        batch: u32,
+    ) -> Self {
         let batch_size = batch.max(1) as usize;
-        Session { model, context, template, batch: LlamaBatch::new(batch_size, 1), batch_size, cached: Vec::new() }
+        Session {
+            model,
+            context,
+            template,
+            batch: LlamaBatch::new(batch_size, 1),
+            batch_size,
+            cached: Vec::new(),
+        }
     }
 
     /// Answers `job`, streaming to its output. Errors are returned for the caller to report.
@@ -39,12 +51,28 @@ impl<'m> Session<'m> {
         let arrived = Instant::now();
         let n_ctx = self.context.n_ctx();
         let reserve = job.sampling.max_tokens.min(n_ctx / 2);
-        let fitted = prompt::fit(self.model, &mut self.template, &job.messages, n_ctx, reserve)?;
-        if fitted.dropped_messages > 0 && !send(&job, Output::Trimmed { dropped_messages: fitted.dropped_messages }) {
+        let fitted = prompt::fit(
+            self.model,
+            &mut self.template,
+            &job.messages,
+            n_ctx,
+            reserve,
+        )?;
+        if fitted.dropped_messages > 0
+            && !send(
+                &job,
+                Output::Trimmed {
+                    dropped_messages: fitted.dropped_messages,
+                },
+            )
+        {
             return Ok(());
         }
         let tokens = fitted.tokens;
-        let mut stats = TurnStats { prompt_tokens: tokens.len() as u32, ..TurnStats::default() };
+        let mut stats = TurnStats {
+            prompt_tokens: tokens.len() as u32,
+            ..TurnStats::default()
+        };
 
         let reused = self.reuse_prefix(&tokens)?;
         stats.prompt_tokens_reused = reused as u32;
@@ -60,7 +88,12 @@ impl<'m> Session<'m> {
     /// Keeps the longest cached prefix shared with `tokens` and drops the rest of the cache.
     /// At least one token is always left to decode, since sampling needs fresh logits.
     fn reuse_prefix(&mut self, tokens: &[LlamaToken]) -> Result<usize, EngineError> {
-        let common = self.cached.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        let common = self
+            .cached
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count();
         let keep = common.min(tokens.len().saturating_sub(1));
         if keep < self.cached.len() {
             let removed = self
@@ -79,7 +112,11 @@ impl<'m> Session<'m> {
     }
 
     /// Decodes `new` after the cached tokens, in batches; logits only for the last token.
-    fn decode_prompt(&mut self, job: &Job, new: &[LlamaToken]) -> Result<Result<(), Stopped>, EngineError> {
+    fn decode_prompt(
+        &mut self,
+        job: &Job,
+        new: &[LlamaToken],
+    ) -> Result<Result<(), Stopped>, EngineError> {
         let chunks = new.len().div_ceil(self.batch_size);
         for (i, chunk) in new.chunks(self.batch_size).enumerate() {
             if job.cancel.load(Ordering::Relaxed) {
@@ -90,7 +127,9 @@ impl<'m> Session<'m> {
             for (j, &token) in chunk.iter().enumerate() {
                 let pos = self.cached.len() as i32;
                 let logits = last_chunk && j + 1 == chunk.len();
-                self.batch.add(token, pos, &[0], logits).map_err(|e| EngineError::Decode(e.to_string()))?;
+                self.batch
+                    .add(token, pos, &[0], logits)
+                    .map_err(|e| EngineError::Decode(e.to_string()))?;
                 self.cached.push(token);
             }
             if let Err(e) = self.context.decode(&mut self.batch) {
@@ -102,7 +141,12 @@ impl<'m> Session<'m> {
     }
 
     /// Samples until end of generation, `max_tokens`, a full context or cancellation.
-    fn generate(&mut self, job: &Job, mut stats: TurnStats, arrived: Instant) -> Result<(), EngineError> {
+    fn generate(
+        &mut self,
+        job: &Job,
+        mut stats: TurnStats,
+        arrived: Instant,
+    ) -> Result<(), EngineError> {
         let vocab = self.model.vocab();
         let n_ctx = self.context.n_ctx() as usize;
         let mut sampler = job.sampling.sampler();
@@ -141,7 +185,9 @@ impl<'m> Session<'m> {
             }
             self.batch.clear();
             let pos = self.cached.len() as i32;
-            self.batch.add(token, pos, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
+            self.batch
+                .add(token, pos, &[0], true)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
             self.cached.push(token);
             if let Err(e) = self.context.decode(&mut self.batch) {
                 self.forget_cache();
@@ -175,15 +221,22 @@ fn send(job: &Job, output: Output) -> bool {
     job.output.blocking_send(output).is_ok()
 }
 
-fn finish(job: &Job, finish: Finish, mut stats: TurnStats, arrived: Instant) -> Result<(), EngineError> {
+fn finish(
+    job: &Job,
+    finish: Finish,
+    mut stats: TurnStats,
+    arrived: Instant,
+) -> Result<(), EngineError> {
     if stats.ttft_ms == 0.0 {
         stats.ttft_ms = ms(arrived);
     }
     if stats.generation_ms > 0.0 {
-        stats.tokens_per_second = f64::from(stats.generated_tokens) / (stats.generation_ms / 1000.0);
+        stats.tokens_per_second =
+            f64::from(stats.generated_tokens) / (stats.generation_ms / 1000.0);
     }
     if stats.prompt_ms > 0.0 {
-        stats.prompt_tokens_per_second = f64::from(stats.prompt_tokens_decoded) / (stats.prompt_ms / 1000.0);
+        stats.prompt_tokens_per_second =
+            f64::from(stats.prompt_tokens_decoded) / (stats.prompt_ms / 1000.0);
     }
     send(job, Output::Done { finish, stats });
     Ok(())

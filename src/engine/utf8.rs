@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn emoji_split_in_four() {
         let b = "🦀".as_bytes();
-        assert_eq!(feed(&[&b[..1], &b[1..2], &b[2..3], &b[3..]]), vec!["", "", "", "🦀", ""]);
+        assert_eq!(
+            feed(&[&b[..1], &b[1..2], &b[2..3], &b[3..]]),
+            vec!["", "", "", "🦀", ""]
+        );
     }
 
     #[test]

@@ -47,7 +47,9 @@ pub(super) fn run(
         Ok(m) => m,
         Err(e) => {
             tracing::error!("loading {} failed: {e}", config.model_path.display());
-            let _ = ready.send(Err(EngineError::Load { path: config.model_path.clone() }));
+            let _ = ready.send(Err(EngineError::Load {
+                path: config.model_path.clone(),
+            }));
             return;
         }
     };
@@ -61,7 +63,10 @@ pub(super) fn run(
     let context = match model.new_context(backend, ctx_params) {
         Ok(c) => c,
         Err(e) => {
-            let _ = ready.send(Err(EngineError::Context { context: config.context, reason: e.to_string() }));
+            let _ = ready.send(Err(EngineError::Context {
+                context: config.context,
+                reason: e.to_string(),
+            }));
             return;
         }
     };

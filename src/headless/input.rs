@@ -14,7 +14,11 @@ pub enum PromptArg {
 impl PromptArg {
     /// Reads `-p`'s value.
     pub fn from_flag(value: &str) -> Self {
-        if value == "-" { PromptArg::Stdin } else { PromptArg::Text(value.to_string()) }
+        if value == "-" {
+            PromptArg::Stdin
+        } else {
+            PromptArg::Text(value.to_string())
+        }
     }
 }
 
@@ -53,12 +57,18 @@ mod tests {
     #[test]
     fn piped_context_comes_before_the_instruction() {
         let arg = PromptArg::from_flag("summarize");
-        assert_eq!(compose(&arg, Some("notes\n")), Some("notes\n\nsummarize".to_string()));
+        assert_eq!(
+            compose(&arg, Some("notes\n")),
+            Some("notes\n\nsummarize".to_string())
+        );
     }
 
     #[test]
     fn dash_reads_the_prompt_from_stdin() {
-        assert_eq!(compose(&PromptArg::from_flag("-"), Some(" hi \n")), Some("hi".to_string()));
+        assert_eq!(
+            compose(&PromptArg::from_flag("-"), Some(" hi \n")),
+            Some("hi".to_string())
+        );
     }
 
     #[test]
@@ -70,6 +80,9 @@ mod tests {
 
     #[test]
     fn blank_stdin_is_ignored() {
-        assert_eq!(compose(&PromptArg::from_flag("q"), Some("  ")), Some("q".to_string()));
+        assert_eq!(
+            compose(&PromptArg::from_flag("q"), Some("  ")),
+            Some("q".to_string())
+        );
     }
 }

@@ -70,13 +70,24 @@ mod tests {
 
     #[test]
     fn a_delta_is_one_versioned_line() {
-        assert_eq!(line(&JsonEvent::Delta { text: "a\"b\n" }), "{\"v\":1,\"type\":\"delta\",\"text\":\"a\\\"b\\n\"}\n");
+        assert_eq!(
+            line(&JsonEvent::Delta { text: "a\"b\n" }),
+            "{\"v\":1,\"type\":\"delta\",\"text\":\"a\\\"b\\n\"}\n"
+        );
     }
 
     #[test]
     fn done_carries_the_stats() {
-        let stats = TurnStats { prompt_tokens: 3, generated_tokens: 2, ..TurnStats::default() };
-        let value: serde_json::Value = serde_json::from_str(&line(&JsonEvent::Done { finish: Finish::Stop, stats: &stats })).unwrap();
+        let stats = TurnStats {
+            prompt_tokens: 3,
+            generated_tokens: 2,
+            ..TurnStats::default()
+        };
+        let value: serde_json::Value = serde_json::from_str(&line(&JsonEvent::Done {
+            finish: Finish::Stop,
+            stats: &stats,
+        }))
+        .unwrap();
         assert_eq!(value["type"], "done");
         assert_eq!(value["finish"], "stop");
         assert_eq!(value["stats"]["prompt_tokens"], 3);

@@ -30,12 +30,22 @@ pub struct Sink {
 impl Sink {
     /// A sink for `--json` or plain mode; `stats` prints a stats line to stderr at the end.
     pub fn new(json: bool, stats: bool) -> Self {
-        Sink { json, stats, stdout: std::io::stdout(), ends_with_newline: true, closed: false }
+        Sink {
+            json,
+            stats,
+            stdout: std::io::stdout(),
+            ends_with_newline: true,
+            closed: false,
+        }
     }
 
     fn write(&mut self, text: &str) {
         let mut out = self.stdout.lock();
-        if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             self.closed = true;
         }
     }
@@ -52,7 +62,12 @@ impl Sink {
         if self.json {
             let info = engine.info();
             let path = info.path.display().to_string();
-            self.write(&json::line(&JsonEvent::Start { model, model_path: &path, context: info.context, load_ms: info.load_ms }));
+            self.write(&json::line(&JsonEvent::Start {
+                model,
+                model_path: &path,
+                context: info.context,
+                load_ms: info.load_ms,
+            }));
         }
     }
 
@@ -74,7 +89,11 @@ impl Sink {
         if self.stats {
             eprintln!(
                 "libre-assistant: {} prompt tokens ({} reused), {} generated, {:.1} tokens/s, first token after {:.0} ms",
-                stats.prompt_tokens, stats.prompt_tokens_reused, stats.generated_tokens, stats.tokens_per_second, stats.ttft_ms
+                stats.prompt_tokens,
+                stats.prompt_tokens_reused,
+                stats.generated_tokens,
+                stats.tokens_per_second,
+                stats.ttft_ms
             );
         }
     }
@@ -82,7 +101,10 @@ impl Sink {
     /// Reports a failure: a JSON error event in `--json` mode, always one line on stderr.
     pub fn failure(&mut self, failure: &Failure) {
         if self.json {
-            self.write(&json::line(&JsonEvent::Error { exit_code: failure.exit.code(), message: &failure.message }));
+            self.write(&json::line(&JsonEvent::Error {
+                exit_code: failure.exit.code(),
+                message: &failure.message,
+            }));
         }
         eprintln!("libre-assistant: {}", failure.message);
     }
@@ -97,7 +119,13 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
         .await
         .map_err(|e| Failure::new(Exit::Internal, format!("the engine thread panicked: {e}")))??;
     sink.start(&model.name, &engine);
-    let mut core = core::spawn(engine, CoreConfig { system_prompt: settings.system_prompt.clone(), sampling: sampling(settings) });
+    let mut core = core::spawn(
+        engine,
+        CoreConfig {
+            system_prompt: settings.system_prompt.clone(),
+            sampling: sampling(settings),
+        },
+    );
     let _ = core.ops.send(Op::Submit { text: prompt });
     let mut interrupted = false;
     let exit = loop {

@@ -16,7 +16,9 @@ pub fn model_cache() -> PathBuf {
     }
     let home = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache")
+        });
     home.join("libre-assistant-tests")
 }
 
@@ -39,7 +41,10 @@ pub fn smollm() -> PathBuf {
                 .env("XDG_CONFIG_HOME", cache.join("config"))
                 .status()
                 .expect("run libre-assistant models pull");
-            assert!(status.success(), "fetching the test model failed; run scripts/test-models");
+            assert!(
+                status.success(),
+                "fetching the test model failed; run scripts/test-models"
+            );
         }
         path
     })
@@ -53,7 +58,9 @@ pub struct Home {
 
 impl Home {
     pub fn new() -> Home {
-        Home { dir: tempfile::tempdir().expect("tempdir") }
+        Home {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -93,7 +100,9 @@ impl Home {
     /// The binary, set up to use the cached test model by path, greedy and short.
     pub fn with_model(&self) -> Command {
         let mut cmd = self.command();
-        cmd.arg("--model").arg(smollm()).args(["--temperature", "0", "--max-tokens", "48"]);
+        cmd.arg("--model")
+            .arg(smollm())
+            .args(["--temperature", "0", "--max-tokens", "48"]);
         cmd
     }
 }
