@@ -1,6 +1,6 @@
 //! Prompt-processing and generation speed of the in-process engine, llama-bench style.
 //!
-//!     cargo bench --bench engine -- [MODEL.gguf] [--reps N] [--threads N]
+//!     cargo bench --bench engine -- [MODEL.gguf] [--reps N] [--threads N] [--ctx TOKENS]
 //!
 //! Without a path it uses the default model from the store (or the test-model cache).
 //! Prints load time, pp (a ~512-token prompt) and tg (128 generated tokens) as medians.
@@ -18,10 +18,12 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut model = None;
     let mut reps = 5usize;
+    let mut context = 2048u32;
     let mut threads = libre_assistant::config::physical_threads();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--reps" => reps = args.next().and_then(|v| v.parse().ok()).unwrap_or(reps),
+            "--ctx" => context = args.next().and_then(|v| v.parse().ok()).unwrap_or(context),
             "--threads" => threads = args.next().and_then(|v| v.parse().ok()).unwrap_or(threads),
             path => model = Some(PathBuf::from(path)),
         }
@@ -29,7 +31,7 @@ fn main() {
     let model = model.unwrap_or_else(default_model);
     let config = EngineConfig {
         model_path: model.clone(),
-        context: 2048,
+        context,
         threads,
         n_gpu_layers: 0,
         batch: 512,
