@@ -44,7 +44,7 @@ impl Setup {
 
     /// The model store.
     pub fn store(&self) -> Store {
-        Store::new(self.dirs.models())
+        Store::from_dirs(&self.dirs)
     }
 
     /// How to fetch models.
@@ -85,10 +85,7 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
     EngineConfig {
         model_path,
         context: settings.engine.context,
-        threads: settings
-            .engine
-            .threads
-            .unwrap_or_else(config::physical_threads),
+        threads: settings.engine.effective_threads(),
         n_gpu_layers: settings.engine.n_gpu_layers,
         batch: settings.engine.batch,
         chat_template: settings.engine.chat_template.clone(),

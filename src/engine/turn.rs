@@ -23,8 +23,9 @@ pub(super) struct Session<'m> {
     cached: Vec<LlamaToken>,
 }
 
-/// How a job ended before completion without an engine error.
-enum Stopped {
+/// How reading the prompt ended.
+enum PromptRead {
+    Done,
     Cancelled,
 }
 
@@ -78,7 +79,7 @@ impl<'m> Session<'m> {
         stats.prompt_tokens_reused = reused as u32;
         stats.prompt_tokens_decoded = (tokens.len() - reused) as u32;
         let prompt_start = Instant::now();
-        if let Err(Stopped::Cancelled) = self.decode_prompt(&job, &tokens[reused..])? {
+        if let PromptRead::Cancelled = self.decode_prompt(&job, &tokens[reused..])? {
             return finish(&job, Finish::Cancelled, stats, arrived);
         }
         stats.prompt_ms = ms(prompt_start);
@@ -112,15 +113,11 @@ impl<'m> Session<'m> {
     }
 
     /// Decodes `new` after the cached tokens, in batches; logits only for the last token.
-    fn decode_prompt(
-        &mut self,
-        job: &Job,
-        new: &[LlamaToken],
-    ) -> Result<Result<(), Stopped>, EngineError> {
+    fn decode_prompt(&mut self, job: &Job, new: &[LlamaToken]) -> Result<PromptRead, EngineError> {
         let chunks = new.len().div_ceil(self.batch_size);
         for (i, chunk) in new.chunks(self.batch_size).enumerate() {
             if job.cancel.load(Ordering::Relaxed) {
-                return Ok(Err(Stopped::Cancelled));
+                return Ok(PromptRead::Cancelled);
             }
             self.batch.clear();
             let last_chunk = i + 1 == chunks;
@@ -137,7 +134,7 @@ impl<'m> Session<'m> {
                 return Err(EngineError::Decode(e.to_string()));
             }
         }
-        Ok(Ok(()))
+        Ok(PromptRead::Done)
     }
 
     /// Samples until end of generation, `max_tokens`, a full context or cancellation.

@@ -53,11 +53,6 @@ impl Utf8Stream {
             self.pending.clear();
         }
     }
-
-    /// Drops anything pending, for a new turn.
-    pub fn reset(&mut self) {
-        self.pending.clear();
-    }
 }
 
 #[cfg(test)]
