@@ -111,9 +111,7 @@ impl Cli {
             log_level: self.log_level.clone(),
         }
     }
-}
 
-impl Cli {
     /// Parses the process arguments. Help and version print and exit as usual; a usage error
     /// becomes one line (clap's own first line) and exit code 2.
     pub fn parse_or_exit() -> Cli {
