@@ -3,6 +3,8 @@
 
 mod cli;
 mod headless;
+#[allow(dead_code)]
+mod tui;
 
 use std::process::ExitCode;
 

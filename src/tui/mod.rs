@@ -1,0 +1,3 @@
+//! The interactive terminal app: a front end over the core, like headless mode.
+
+pub mod theme;
