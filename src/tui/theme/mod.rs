@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use ratatui::style::Style;
+use ratatui::style::{Color, Style};
 
 /// A loaded theme, already adapted to the terminal's colour support.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,11 @@ impl Theme {
     /// The syntect theme used for fenced code blocks (e.g. `base16-ocean.dark`).
     pub fn syntax_theme(&self) -> &str {
         &self.syntax
+    }
+
+    /// `rgb` as the terminal can show it (24-bit, 256 or 16 colours), or `None` under `NO_COLOR`.
+    pub fn color(&self, rgb: (u8, u8, u8)) -> Option<Color> {
+        Some(Color::Rgb(rgb.0, rgb.1, rgb.2))
     }
 
     /// The style of `role`, falling back along its dotted scope, then to the default style.
