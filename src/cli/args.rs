@@ -48,6 +48,10 @@ pub struct Cli {
     /// Log level for the log file: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Colour theme of the interactive app: dark, light, high-contrast, gruvbox-dark,
+    /// catppuccin-mocha, or one of yours in <config dir>/themes.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
     /// Config file to read instead of the default one.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -109,6 +113,7 @@ impl Cli {
             context: self.ctx,
             threads: self.threads,
             log_level: self.log_level.clone(),
+            theme: self.theme.clone(),
         }
     }
 

@@ -57,7 +57,7 @@ fn unknown_key_at_the_top_level() {
     let (msg, path) = file_error("[log]\nlevel = \"warn\"\n[logging]\n");
     let want = format!(
         "{}:3:2: unknown key \"logging\" at the top level; expected one of model, system_prompt, \
-         generation, engine, models, log; fix the file or see config.example.toml",
+         generation, engine, models, log, ui; fix the file or see config.example.toml",
         path.display()
     );
     assert_eq!(msg, want);
@@ -76,6 +76,13 @@ fn wrong_type_names_the_key_and_both_types() {
     let want = format!(
         "{}:2:7: wrong type for models.pip: expected an array of strings, found an array holding \
          an integer; fix the file or see config.example.toml",
+        path.display()
+    );
+    assert_eq!(msg, want);
+    let (msg, path) = file_error("[ui]\ntheme = \"dark\"\nmouse = \"yes\"\n");
+    let want = format!(
+        "{}:3:9: wrong type for ui.mouse: expected true or false, found a string; \
+         fix the file or see config.example.toml",
         path.display()
     );
     assert_eq!(msg, want);
@@ -145,6 +152,8 @@ fn a_malformed_env_var_names_the_variable_and_type() {
             "a whole number from 0 to 4294967295",
         ),
         ("LIBRE_ASSISTANT_AUTO_PULL", "maybe", "true or false"),
+        ("LIBRE_ASSISTANT_MOUSE", "sometimes", "true or false"),
+        ("LIBRE_ASSISTANT_SIDE_PANEL", "2", "true or false"),
     ];
     for (var, value, expected) in cases {
         let err = load(
@@ -188,6 +197,24 @@ fn invalid_values_name_the_key_and_origin() {
         err.to_string(),
         "log.level = \"loud\" (from flag --log-level) is invalid: must be one of error, warn, info, debug, trace"
     );
+
+    let (msg, path) = file_error("[ui]\ntheme = \"\"\n");
+    assert_eq!(
+        msg,
+        format!(
+            "{}:2:9: ui.theme = \"\" is invalid: must not be empty",
+            path.display()
+        )
+    );
+    let flags = Overrides {
+        theme: Some(String::new()),
+        ..Overrides::default()
+    };
+    let err = load(&dirs(root.path()), &flags, &no_env).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ui.theme = \"\" (from flag --theme) is invalid: must not be empty"
+    );
 }
 
 #[test]
@@ -195,7 +222,7 @@ fn validate_checks_every_rule() {
     let ok = Settings::default();
     assert_eq!(validate(&ok), Ok(()));
     type Break = fn(&mut Settings);
-    let broken: [(Break, Field); 10] = [
+    let broken: [(Break, Field); 11] = [
         (|s| s.model = " ".into(), Field::Model),
         (|s| s.generation.temperature = -0.1, Field::Temperature),
         (|s| s.generation.top_p = 0.0, Field::TopP),
@@ -206,6 +233,7 @@ fn validate_checks_every_rule() {
         (|s| s.engine.batch = 0, Field::Batch),
         (|s| s.models.pip.clear(), Field::Pip),
         (|s| s.log.level = "verbose".into(), Field::LogLevel),
+        (|s| s.ui.theme = " ".into(), Field::Theme),
     ];
     for (breaks, field) in broken {
         let mut s = ok.clone();

@@ -26,6 +26,9 @@ pub(crate) enum Field {
     Pip,
     AutoPull,
     LogLevel,
+    Theme,
+    Mouse,
+    SidePanel,
 }
 
 /// A raw value before typing: a TOML value from the file or a string from the environment.
@@ -55,7 +58,7 @@ const LIST: &str = "an array of strings";
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 18] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -71,6 +74,9 @@ impl Field {
         Field::Pip,
         Field::AutoPull,
         Field::LogLevel,
+        Field::Theme,
+        Field::Mouse,
+        Field::SidePanel,
     ];
 
     /// The dotted key, e.g. `generation.temperature`.
@@ -91,6 +97,9 @@ impl Field {
             Field::Pip => "models.pip",
             Field::AutoPull => "models.auto_pull",
             Field::LogLevel => "log.level",
+            Field::Theme => "ui.theme",
+            Field::Mouse => "ui.mouse",
+            Field::SidePanel => "ui.side_panel",
         }
     }
 
@@ -112,6 +121,9 @@ impl Field {
             Field::Pip => None,
             Field::AutoPull => Some("LIBRE_ASSISTANT_AUTO_PULL"),
             Field::LogLevel => Some("LIBRE_ASSISTANT_LOG_LEVEL"),
+            Field::Theme => Some("LIBRE_ASSISTANT_THEME"),
+            Field::Mouse => Some("LIBRE_ASSISTANT_MOUSE"),
+            Field::SidePanel => Some("LIBRE_ASSISTANT_SIDE_PANEL"),
         }
     }
 
@@ -139,6 +151,9 @@ impl Field {
             Field::Pip => s.models.pip = raw.list()?,
             Field::AutoPull => s.models.auto_pull = raw.boolean()?,
             Field::LogLevel => s.log.level = raw.text()?,
+            Field::Theme => s.ui.theme = raw.text()?,
+            Field::Mouse => s.ui.mouse = raw.boolean()?,
+            Field::SidePanel => s.ui.side_panel = raw.boolean()?,
         }
         Ok(())
     }
@@ -165,6 +180,9 @@ impl Field {
             }
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
             Field::LogLevel => Some(quote(&s.log.level)),
+            Field::Theme => Some(quote(&s.ui.theme)),
+            Field::Mouse => Some(s.ui.mouse.to_string()),
+            Field::SidePanel => Some(s.ui.side_panel.to_string()),
         }
     }
 
@@ -185,7 +203,10 @@ impl Field {
             | Field::Batch
             | Field::Pip
             | Field::AutoPull
-            | Field::LogLevel => None,
+            | Field::LogLevel
+            | Field::Theme
+            | Field::Mouse
+            | Field::SidePanel => None,
         }
     }
 }

@@ -227,6 +227,11 @@ impl Layers {
                 "--log-level",
                 replace(&mut s.log.level, flags.log_level.clone()),
             ),
+            (
+                Field::Theme,
+                "--theme",
+                replace(&mut s.ui.theme, flags.theme.clone()),
+            ),
         ];
         for (field, name, present) in applied {
             if present {
@@ -280,6 +285,11 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
             LOG_LEVELS.contains(&s.log.level.as_str()),
             "must be one of error, warn, info, debug, trace",
         ),
+        (
+            Field::Theme,
+            !s.ui.theme.trim().is_empty(),
+            "must not be empty",
+        ),
     ];
     match rules.into_iter().find(|(_, ok, _)| !ok) {
         Some((field, _, rule)) => Err((field, rule)),
@@ -287,7 +297,7 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
     }
 }
 
-/// The sections of the file: `[generation]`, `[engine]`, `[models]`, `[log]`.
+/// The sections of the file: `[generation]`, `[engine]`, `[models]`, `[log]`, `[ui]`.
 fn is_table(key: &str) -> bool {
     Field::ALL
         .iter()

@@ -40,6 +40,8 @@ pub struct Settings {
     pub models: Models,
     /// The log file.
     pub log: Log,
+    /// The interactive app.
+    pub ui: Ui,
 }
 
 /// Sampling settings.
@@ -95,10 +97,26 @@ pub struct Log {
     pub level: String,
 }
 
+/// Interactive app settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ui {
+    /// The colour theme: a built-in name or one in `<config dir>/themes`; the TUI checks that it
+    /// exists.
+    pub theme: String,
+    /// Capture the mouse for wheel scrolling. Off by default so the terminal's own selection and
+    /// copy keep working (over SSH too).
+    pub mouse: bool,
+    /// Show the model and plugin panes beside the chat on terminals at least 60 columns wide.
+    pub side_panel: bool,
+}
+
 /// The default model: small enough to fetch and run anywhere.
 pub const DEFAULT_MODEL: &str = "smollm2-135m-instruct";
 /// The default system prompt.
 pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
+/// The default colour theme of the interactive app.
+pub const DEFAULT_THEME: &str = "dark";
 /// The accepted values of `log.level`, quietest first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
@@ -111,6 +129,7 @@ impl Default for Settings {
             engine: Engine::default(),
             models: Models::default(),
             log: Log::default(),
+            ui: Ui::default(),
         }
     }
 }
@@ -152,6 +171,16 @@ impl Default for Log {
     fn default() -> Self {
         Log {
             level: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            theme: DEFAULT_THEME.to_owned(),
+            mouse: false,
+            side_panel: true,
         }
     }
 }
@@ -230,4 +259,6 @@ pub struct Overrides {
     pub threads: Option<u32>,
     /// `--log-level`.
     pub log_level: Option<String>,
+    /// `--theme`.
+    pub theme: Option<String>,
 }

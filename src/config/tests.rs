@@ -121,6 +121,50 @@ fn flags_beat_env_beat_file_beat_defaults() {
 }
 
 #[test]
+fn ui_theme_is_layered_flag_over_env_over_file_over_default() {
+    let (_root, file_dirs, path) = with_file("[ui]\ntheme = \"light\"\nmouse = true\n");
+    let env = env_of(&[("LIBRE_ASSISTANT_THEME", "gruvbox-dark")]);
+    let flags = Overrides {
+        theme: Some("catppuccin-mocha".into()),
+        ..Overrides::default()
+    };
+    let theme = |flags: &Overrides, env: &dyn Fn(&str) -> Option<String>| {
+        let got = load(&file_dirs, flags, env).unwrap();
+        (got.settings.ui.theme, got.origins["ui.theme"].clone())
+    };
+
+    assert_eq!(
+        theme(&flags, &env),
+        ("catppuccin-mocha".into(), Origin::Flag("--theme".into()))
+    );
+    assert_eq!(
+        theme(&Overrides::default(), &env),
+        (
+            "gruvbox-dark".into(),
+            Origin::Env("LIBRE_ASSISTANT_THEME".into())
+        )
+    );
+    assert_eq!(
+        theme(&Overrides::default(), &no_env),
+        ("light".into(), Origin::File(path.clone()))
+    );
+    let root = tempfile::tempdir().unwrap();
+    let got = load(&dirs(root.path()), &Overrides::default(), &no_env).unwrap();
+    assert_eq!(
+        (got.settings.ui.theme.as_str(), &got.origins["ui.theme"]),
+        ("dark", &Origin::Default)
+    );
+
+    let got = load(&file_dirs, &Overrides::default(), &no_env).unwrap();
+    assert_eq!(
+        (got.settings.ui.mouse, got.settings.ui.side_panel),
+        (true, true)
+    );
+    assert_eq!(got.origins["ui.mouse"], Origin::File(path));
+    assert_eq!(got.origins["ui.side_panel"], Origin::Default);
+}
+
+#[test]
 fn every_env_var_sets_its_key() {
     let env = env_of(&[
         ("LIBRE_ASSISTANT_MODEL", "qwen"),
@@ -137,6 +181,9 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_BATCH", "32"),
         ("LIBRE_ASSISTANT_AUTO_PULL", "no"),
         ("LIBRE_ASSISTANT_LOG_LEVEL", "TRACE"),
+        ("LIBRE_ASSISTANT_THEME", "light"),
+        ("LIBRE_ASSISTANT_MOUSE", "on"),
+        ("LIBRE_ASSISTANT_SIDE_PANEL", "0"),
     ]);
     let root = tempfile::tempdir().unwrap();
     let got = load(&dirs(root.path()), &Overrides::default(), &env).unwrap();
@@ -163,6 +210,11 @@ fn every_env_var_sets_its_key() {
         },
         log: Log {
             level: "trace".into(),
+        },
+        ui: Ui {
+            theme: "light".into(),
+            mouse: true,
+            side_panel: false,
         },
     };
     assert_eq!(got.settings, want);
@@ -249,6 +301,9 @@ engine.batch = 512                     # default
 models.pip = ["python3", "-m", "pip"]  # default
 models.auto_pull = true                # default
 log.level = "info"                     # default
+ui.theme = "dark"                      # default
+ui.mouse = false                       # default
+ui.side_panel = true                   # default
 "#;
     assert_eq!(effective.render(), want);
 }
@@ -280,7 +335,8 @@ fn the_loader_agrees_with_serde() {
     let text = "model = \"m\"\nsystem_prompt = \"p\"\n[generation]\ntemperature = 0.5\ntop_p = 0.25\n\
                 top_k = 3\nmax_tokens = 9\nseed = 4\n[engine]\ncontext = 128\nthreads = 2\n\
                 n_gpu_layers = 5\nchat_template = \"llama3\"\nbatch = 64\n[models]\n\
-                pip = [\"uv\", \"pip\"]\nauto_pull = false\n[log]\nlevel = \"warn\"\n";
+                pip = [\"uv\", \"pip\"]\nauto_pull = false\n[log]\nlevel = \"warn\"\n[ui]\n\
+                theme = \"gruvbox-dark\"\nmouse = true\nside_panel = false\n";
     let (_root, dirs, _) = with_file(text);
     let loaded = load(&dirs, &Overrides::default(), &no_env)
         .unwrap()
@@ -288,6 +344,14 @@ fn the_loader_agrees_with_serde() {
     assert_eq!(loaded, toml::from_str::<Settings>(text).unwrap());
     assert!(loaded.generation.seed.is_some() && loaded.engine.threads.is_some());
     assert!(loaded.engine.chat_template.is_some());
+    assert_eq!(
+        loaded.ui,
+        Ui {
+            theme: "gruvbox-dark".into(),
+            mouse: true,
+            side_panel: false,
+        }
+    );
 }
 
 #[test]
