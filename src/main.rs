@@ -1,5 +1,5 @@
 //! The `libre-assistant` binary: the edge where flags are parsed, errors become one line on
-//! stderr and an exit code, and a front end is chosen (headless now; the TUI later).
+//! stderr and an exit code, and a front end is chosen: the interactive app or headless mode.
 
 mod cli;
 mod headless;
@@ -35,22 +35,30 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
             cli::models_cmd::run(&setup, action)
         }
         Some(Command::Config) => Ok(cli::config_cmd::run(&Setup::new(cli)?)),
+        None if interactive(cli) => {
+            let setup = Setup::new(cli)?;
+            runtime()?.block_on(tui::run(&setup, cli.resume))
+        }
         None => {
             let prompt = one_shot_prompt(cli)?;
             let setup = Setup::new(cli)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(|e| {
-                    Failure::new(
-                        Exit::Internal,
-                        format!("cannot start the async runtime: {e}"),
-                    )
-                })?;
-            runtime.block_on(headless::run(&setup, sink, prompt))
+            runtime()?.block_on(headless::run(&setup, sink, prompt))
         }
     }
+}
+
+/// No prompt, and a person at a terminal on both ends: the interactive app.
+fn interactive(cli: &Cli) -> bool {
+    use std::io::IsTerminal;
+    cli.prompt.is_none() && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot start the async runtime: {e}")))
 }
 
 /// The user message for a one-shot run, or a usage failure.
@@ -60,7 +68,7 @@ fn one_shot_prompt(cli: &Cli) -> Result<String, Failure> {
         None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
             return Err(Failure::new(
                 Exit::Usage,
-                "the interactive app is not built yet; pass a prompt with -p \"…\" (see --help)",
+                "stdout is not a terminal, so the interactive app cannot start; pass a prompt with -p \"…\" (see --help)",
             ));
         }
         // `echo question | libre-assistant` asks the piped text.

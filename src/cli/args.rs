@@ -55,6 +55,9 @@ pub struct Cli {
     /// Config file to read instead of the default one.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Reopen the last conversation in the interactive app.
+    #[arg(short = 'c', long = "continue")]
+    pub resume: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

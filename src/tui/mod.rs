@@ -1,3 +1,139 @@
-//! The interactive terminal app: a front end over the core, like headless mode.
+//! The interactive terminal app: a front end over the core, like headless mode. It owns the
+//! terminal; the core, the engine thread and downloads report to it through channels.
 
+pub mod app;
+pub mod chat;
+pub mod clipboard;
+pub mod composer;
+pub mod help;
+pub mod layout;
+pub mod markdown;
+pub mod models;
+pub mod plugins;
+pub mod state;
+pub mod status;
+pub mod terminal;
 pub mod theme;
+pub mod view;
+
+use std::time::Duration;
+
+use libre_assistant::core::{self, Conversation, CoreConfig, Op};
+use libre_assistant::engine::Role;
+use libre_assistant::exit::Exit;
+use libre_assistant::models::{self as store_models, ModelError};
+use tokio::sync::mpsc;
+
+use crate::cli::failure::Failure;
+use crate::cli::setup::{Setup, sampling};
+use app::{App, Context};
+use chat::{ChatView, Kind};
+use composer::Composer;
+use layout::Pane;
+use state::{Activity, State, Status};
+
+/// How long quitting waits for the engine to stop before giving up on it.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs the interactive app until the user quits.
+pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
+    let settings = setup.config.settings.clone();
+    let themes_dir = setup.dirs.config.join("themes");
+    let color_mode = theme::detect(&|key| std::env::var(key).ok());
+    let loaded = theme::load(&settings.ui.theme, &themes_dir, color_mode);
+    let mut chat = ChatView::default();
+    for w in loaded.warnings {
+        chat.push(Kind::Error, w);
+    }
+    let conversations = setup.dirs.data.join("conversations");
+    let resumed = if resume { resume_last(&conversations, &mut chat) } else { None };
+    let mut handle = core::spawn(
+        None,
+        CoreConfig {
+            system_prompt: settings.system_prompt.clone(),
+            sampling: sampling(&settings),
+            resume: resumed,
+            journal: Some(conversations),
+        },
+    );
+    let (task_tx, mut task_rx) = mpsc::unbounded_channel();
+    let store = setup.store();
+    let plugin_dir = setup.dirs.config.join("plugins").display().to_string();
+    let state = State {
+        theme: loaded.theme,
+        chat,
+        composer: Composer::new(),
+        models: models::ModelPane::new(models::scan(&store)),
+        plugins: plugins::PluginPane::new(Vec::new(), plugin_dir),
+        focus: Pane::Chat,
+        side_panel: settings.ui.side_panel,
+        help: None,
+        status: Status {
+            model: None,
+            context: 0,
+            used: 0,
+            last_tps: None,
+            activity: Activity::NoModel,
+            flash: None,
+        },
+    };
+    let ctx = Context {
+        settings: settings.clone(),
+        store,
+        fetch: setup.fetch_options(),
+        themes_dir,
+        color_mode,
+    };
+    let mut app = App::new(state, ctx, handle.ops.clone(), task_tx);
+    let mut screen = terminal::Screen::enter(settings.ui.mouse)
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot set up the terminal: {e}")))?;
+    start_model(&mut app, &settings.model, settings.models.auto_pull);
+    let result = app.run(&mut screen, &mut handle.events, &mut task_rx).await;
+    drop(screen);
+    let _ = handle.ops.send(Op::Shutdown);
+    drop(handle.events);
+    let _ = tokio::time::timeout(SHUTDOWN_WAIT, handle.task).await;
+    result.map_err(|e| Failure::new(Exit::Internal, format!("terminal error: {e}")))?;
+    Ok(Exit::Ok)
+}
+
+/// Loads the configured model, fetching the default one first on a first run.
+fn start_model(app: &mut App, name: &str, auto_pull: bool) {
+    let store = app.store().clone();
+    match store.resolve(name) {
+        Ok(_) => app.load_model(name),
+        Err(ModelError::NotInstalled { .. }) if auto_pull && store_models::find(name).is_some() => {
+            app.state.chat.push(
+                Kind::Notice,
+                format!("first run: downloading {name} once (checksum-verified); you can type meanwhile"),
+            );
+            app.start_download(name, true);
+        }
+        Err(e) => {
+            app.state.chat.push(Kind::Error, e.to_string());
+            app.state.focus = Pane::Chat;
+        }
+    }
+}
+
+/// The last saved conversation, shown in `chat`; problems become notices, never failures.
+fn resume_last(dir: &std::path::Path, chat: &mut ChatView) -> Option<Conversation> {
+    let Some(path) = core::journal::latest(dir) else {
+        chat.push(Kind::Notice, "no earlier conversation to continue; this is a new one");
+        return None;
+    };
+    match core::journal::load(&path) {
+        Ok(conversation) => {
+            for m in conversation.messages() {
+                let kind = if m.role == Role::User { Kind::User } else { Kind::Assistant };
+                chat.push(kind, m.content.clone());
+            }
+            chat.push(Kind::Notice, format!("continued {}", path.display()));
+            Some(conversation)
+        }
+        Err(e) => {
+            chat.push(Kind::Error, format!("{e}; starting a new conversation"));
+            None
+        }
+    }
+}

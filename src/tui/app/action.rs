@@ -1,0 +1,89 @@
+//! What the user wants, as the key table names it. Panes and the app turn actions into state
+//! changes and core `Op`s; a key never reaches the core directly.
+
+/// A user intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the app.
+    Quit,
+    /// Stop the answer in flight, or close whatever is open.
+    Stop,
+    /// Send the message, or run the slash command.
+    Submit,
+    /// Insert a newline in the message.
+    Newline,
+    /// Complete a slash command.
+    Complete,
+    /// Scroll the transcript up a page.
+    PageUp,
+    /// Scroll the transcript down a page.
+    PageDown,
+    /// Scroll to the first message.
+    ScrollTop,
+    /// Scroll to the newest line and follow the stream again.
+    ScrollBottom,
+    /// Answer the last message again.
+    Regenerate,
+    /// Take the last message back into the input to edit and resend it.
+    EditLast,
+    /// Copy the last answer to the clipboard (OSC 52).
+    CopyAnswer,
+    /// Copy the last code block to the clipboard (OSC 52).
+    CopyCode,
+    /// Move focus to the next pane.
+    NextPane,
+    /// Move focus to the previous pane.
+    PrevPane,
+    /// Show the chat pane.
+    ShowChat,
+    /// Show the model pane.
+    ShowModels,
+    /// Show the plugin pane.
+    ShowPlugins,
+    /// Show or hide the side panel.
+    ToggleSidePanel,
+    /// Show or hide the key help.
+    ToggleHelp,
+    /// Redraw the whole screen.
+    Redraw,
+    /// Cursor one character left.
+    Left,
+    /// Cursor one character right.
+    Right,
+    /// Cursor one word left.
+    WordLeft,
+    /// Cursor one word right.
+    WordRight,
+    /// Cursor to the start of the line.
+    LineStart,
+    /// Cursor to the end of the line.
+    LineEnd,
+    /// Cursor up a line, or the previous input from history.
+    Up,
+    /// Cursor down a line, or the next input from history.
+    Down,
+    /// Delete the character before the cursor.
+    Backspace,
+    /// Delete the character under the cursor.
+    Delete,
+    /// Delete to the start of the line.
+    KillLineStart,
+    /// Delete to the end of the line.
+    KillLineEnd,
+    /// Delete the word before the cursor.
+    KillWord,
+    /// Select the previous row of a list.
+    SelectPrev,
+    /// Select the next row of a list.
+    SelectNext,
+    /// Load the selected model.
+    LoadModel,
+    /// Download the selected model.
+    DownloadModel,
+    /// Delete the selected model (asks first).
+    DeleteModel,
+    /// Answer yes to a question.
+    Yes,
+    /// Answer no to a question.
+    No,
+}

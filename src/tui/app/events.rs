@@ -1,0 +1,205 @@
+//! Facts from the core and from background tasks, folded into the UI state.
+
+use libre_assistant::core::{Event, Op};
+use libre_assistant::engine::EngineError;
+
+use super::App;
+use super::tasks::TaskEvent;
+use crate::tui::chat::Kind;
+use crate::tui::models::{Loaded, Loading};
+use crate::tui::state::Activity;
+
+impl App {
+    pub(super) fn on_core(&mut self, ev: Event) {
+        match ev {
+            Event::TurnStarted => {
+                if std::mem::take(&mut self.regenerating) {
+                    self.state.chat.pop_last(Kind::Assistant);
+                }
+                self.state.chat.unqueue();
+                self.state.chat.begin_answer();
+                self.state.status.activity = Activity::Generating;
+            }
+            Event::TokenDelta { text } => self.state.chat.append(&text),
+            Event::HistoryTrimmed { dropped_messages } => {
+                let text = format!(
+                    "the context is full: the model no longer sees the {dropped_messages} oldest messages (they stay here and on disk)"
+                );
+                self.state.chat.push(Kind::Notice, text);
+            }
+            Event::TurnComplete { finish, stats } => {
+                self.state.status.used = stats.prompt_tokens + stats.generated_tokens;
+                self.state.status.last_tps = Some(stats.tokens_per_second);
+                self.state.chat.finish(finish, stats);
+                self.state.status.activity = Activity::Idle;
+            }
+            Event::TurnFailed { error, unsent } => self.turn_failed(&error, unsent),
+            Event::Refused { reason } => {
+                self.regenerating = false;
+                if self.state.status.activity == Activity::Generating
+                    && !self.state.chat.is_streaming()
+                {
+                    self.state.status.activity = self.resting();
+                }
+                self.flash(reason, true);
+            }
+            Event::ModelLoading { .. } => {
+                self.state.status.activity = Activity::Loading(0.0);
+            }
+            Event::ModelLoadProgress { fraction } => {
+                self.state.status.activity = Activity::Loading(fraction);
+                if let Loading::Loading { fraction: f, .. } = &mut self.state.models.loading {
+                    *f = fraction;
+                }
+            }
+            Event::ModelLoaded { info } => self.model_loaded(info),
+            Event::ModelLoadFailed { error } => self.model_failed(&error),
+            Event::Retracted { text } => {
+                self.state.chat.pop_last(Kind::Assistant);
+                self.state.chat.pop_last(Kind::User);
+                // A draft in the input goes to the history rather than being overwritten.
+                self.state.composer.take();
+                self.state.composer.set_text(&text);
+            }
+            Event::Cleared => {
+                self.state.chat.clear();
+                self.state.status.used = 0;
+                self.flash("new conversation (the old one is saved)", false);
+            }
+            Event::SystemPromptSet { text } => {
+                let text = if text.is_empty() {
+                    "system prompt removed".to_string()
+                } else {
+                    format!("system prompt set: {text}")
+                };
+                self.state.chat.push(Kind::Notice, text);
+            }
+            Event::JournalFailed { error } => {
+                self.state.chat.push(
+                    Kind::Error,
+                    format!("cannot save the conversation: {error}"),
+                );
+            }
+        }
+    }
+
+    /// The activity when nothing runs.
+    fn resting(&self) -> Activity {
+        if self.model_ready {
+            Activity::Idle
+        } else {
+            Activity::NoModel
+        }
+    }
+
+    fn turn_failed(&mut self, error: &EngineError, unsent: String) {
+        self.regenerating = false;
+        if self.state.chat.is_streaming() {
+            self.state.chat.pop_last(Kind::Assistant);
+        }
+        if !unsent.is_empty() {
+            self.state.chat.pop_last(Kind::User);
+            self.state.composer.take();
+            self.state.composer.set_text(&unsent);
+        }
+        self.state.chat.push(Kind::Error, error.to_string());
+        self.state.status.activity = self.resting();
+    }
+
+    fn model_loaded(&mut self, info: libre_assistant::engine::ModelInfo) {
+        let name = self
+            .model_name
+            .clone()
+            .unwrap_or_else(|| info.path.display().to_string());
+        self.model_ready = true;
+        self.state.status.model = Some(name.clone());
+        self.state.status.context = info.context;
+        self.state.status.used = 0;
+        self.state.status.activity = Activity::Idle;
+        let gguf = libre_assistant::models::gguf::metadata(&info.path).ok();
+        self.state.models.loading = Loading::Idle;
+        self.state.models.loaded = Some(Loaded {
+            name: name.clone(),
+            info,
+            gguf,
+        });
+        self.state.models.message = Some(format!("{name} is loaded"));
+        if let Some(text) = self.queued.take() {
+            self.state.status.activity = Activity::Generating;
+            let _ = self.ops.send(Op::Submit { text });
+        }
+    }
+
+    fn model_failed(&mut self, error: &EngineError) {
+        self.model_ready = false;
+        let name = self.model_name.take().unwrap_or_default();
+        self.state.models.loading = Loading::Failed {
+            name,
+            error: error.to_string(),
+        };
+        self.state.models.loaded = None;
+        self.state.status.model = None;
+        self.state.status.activity = Activity::NoModel;
+        self.state.chat.push(Kind::Error, error.to_string());
+        self.return_queued();
+    }
+
+    /// A queued message goes back to the input when its model will not come.
+    fn return_queued(&mut self) {
+        if let Some(text) = self.queued.take() {
+            self.state.chat.pop_last(Kind::User);
+            self.state.composer.take();
+            self.state.composer.set_text(&text);
+        }
+    }
+
+    pub(super) fn on_task(&mut self, ev: TaskEvent) {
+        match ev {
+            TaskEvent::DownloadProgress {
+                phase,
+                done,
+                total,
+                bytes_per_second,
+            } => {
+                if let Some(d) = &mut self.state.models.download {
+                    d.phase = phase;
+                    d.done = done;
+                    d.total = total;
+                    d.bytes_per_second = bytes_per_second;
+                }
+                if let Activity::Downloading(_) = self.state.status.activity {
+                    let f = if total > 0 {
+                        done as f32 / total as f32
+                    } else {
+                        0.0
+                    };
+                    self.state.status.activity = Activity::Downloading(f.min(1.0));
+                }
+            }
+            TaskEvent::DownloadDone {
+                name,
+                result,
+                then_load,
+            } => {
+                self.state.models.download = None;
+                self.rescan_models();
+                match result {
+                    Ok(()) => {
+                        self.state.models.message = Some(format!("{name} downloaded and verified"));
+                        if then_load {
+                            self.load_model(&name);
+                        }
+                    }
+                    Err(e) => {
+                        self.state.models.message = Some(e.clone());
+                        self.state.chat.push(Kind::Error, e);
+                        if then_load {
+                            self.state.status.activity = self.resting();
+                            self.return_queued();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

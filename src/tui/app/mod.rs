@@ -1,0 +1,204 @@
+//! The app: owns the UI state, turns keys into actions and actions into core `Op`s, and runs
+//! the loop that selects over terminal events, core events, background tasks and the frame
+//! timer. Frames are coalesced (at most one per [`FRAME`]) and nothing wakes up while idle.
+
+pub mod action;
+mod events;
+pub mod keys;
+mod tasks;
+mod update;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use libre_assistant::config::Settings;
+use libre_assistant::core::{Event, Op};
+use libre_assistant::models::{FetchOptions, Store};
+use ratatui::layout::Rect;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+pub use tasks::TaskEvent;
+
+use super::state::State;
+use super::terminal::Screen;
+use super::theme::ColorMode;
+use super::view;
+
+/// The shortest time between two frames.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// What the app needs from the environment.
+pub struct Context {
+    /// Settings in effect.
+    pub settings: Settings,
+    /// The model store.
+    pub store: Store,
+    /// How to fetch models.
+    pub fetch: FetchOptions,
+    /// Where user themes live.
+    pub themes_dir: PathBuf,
+    /// What colours the terminal shows.
+    pub color_mode: ColorMode,
+}
+
+/// The interactive app.
+pub struct App {
+    /// What is on screen.
+    pub state: State,
+    ctx: Context,
+    ops: mpsc::UnboundedSender<Op>,
+    tasks: mpsc::UnboundedSender<TaskEvent>,
+    /// A message typed before the model was ready; sent when it is.
+    queued: Option<String>,
+    /// The name of the model loaded or loading.
+    model_name: Option<String>,
+    /// A model is loaded and can answer.
+    model_ready: bool,
+    /// A Regenerate was sent: the next answer replaces the last one.
+    regenerating: bool,
+    /// Escape sequences to write after the next frame (OSC 52 copies).
+    outbox: Vec<String>,
+    /// The terminal size at the last frame.
+    size: Rect,
+    /// Clear and repaint everything at the next frame.
+    repaint: bool,
+    quit: bool,
+}
+
+impl App {
+    /// An app over a running core.
+    pub fn new(
+        state: State,
+        ctx: Context,
+        ops: mpsc::UnboundedSender<Op>,
+        tasks: mpsc::UnboundedSender<TaskEvent>,
+    ) -> App {
+        App {
+            state,
+            ctx,
+            ops,
+            tasks,
+            queued: None,
+            model_name: None,
+            model_ready: false,
+            regenerating: false,
+            outbox: Vec::new(),
+            size: Rect::new(0, 0, 80, 24),
+            repaint: false,
+            quit: false,
+        }
+    }
+
+    /// The model store.
+    pub fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    /// Lays out what changed and draws one frame into `buf` (also used by tests).
+    pub fn draw_into(
+        &mut self,
+        size: Rect,
+        buf: &mut ratatui::buffer::Buffer,
+    ) -> Option<ratatui::layout::Position> {
+        self.size = size;
+        self.prepare();
+        view::render(&self.state, size, buf)
+    }
+
+    /// Brings cached layout up to date for the current size: the only place layout work
+    /// happens, so drawing stays a pure read.
+    fn prepare(&mut self) {
+        let areas = view::areas(&self.state, self.size);
+        if let Some(chat) = areas.chat {
+            let (transcript, _) = view::chat_split(&self.state, chat);
+            self.state.chat.layout(transcript.width, &self.state.theme);
+        }
+    }
+
+    /// The transcript's height in the current layout (for paging).
+    fn transcript_height(&self) -> u16 {
+        view::areas(&self.state, self.size)
+            .chat
+            .map_or(self.size.height, |chat| {
+                view::chat_split(&self.state, chat).0.height
+            })
+    }
+
+    /// Runs until the user quits, a signal arrives, or the core ends.
+    pub async fn run(
+        &mut self,
+        screen: &mut Screen,
+        events: &mut mpsc::Receiver<Event>,
+        tasks: &mut mpsc::UnboundedReceiver<TaskEvent>,
+    ) -> std::io::Result<()> {
+        let mut input = EventStream::new();
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut batch = Vec::with_capacity(256);
+        let mut dirty = true;
+        let mut last_frame = Instant::now() - FRAME;
+        while !self.quit {
+            if dirty && Instant::now() >= last_frame + FRAME {
+                self.frame(screen)?;
+                last_frame = Instant::now();
+                dirty = false;
+            }
+            let next_frame = last_frame + FRAME;
+            tokio::select! {
+                ev = input.next() => match ev {
+                    Some(Ok(ev)) => self.on_terminal(ev),
+                    // The terminal is gone (e.g. the SSH connection dropped).
+                    Some(Err(_)) | None => self.quit = true,
+                },
+                n = events.recv_many(&mut batch, 256) => {
+                    if n == 0 {
+                        self.quit = true;
+                    }
+                    for ev in batch.drain(..) {
+                        self.on_core(ev);
+                    }
+                }
+                Some(ev) = tasks.recv() => self.on_task(ev),
+                _ = tokio::time::sleep_until(next_frame), if dirty => continue,
+                _ = term.recv() => self.quit = true,
+                _ = hup.recv() => self.quit = true,
+                _ = int.recv() => self.quit = true,
+            }
+            dirty = true;
+        }
+        Ok(())
+    }
+
+    fn frame(&mut self, screen: &mut Screen) -> std::io::Result<()> {
+        if std::mem::take(&mut self.repaint) {
+            screen.terminal.clear()?;
+        }
+        let size = screen.terminal.size()?;
+        self.size = Rect::new(0, 0, size.width, size.height);
+        self.prepare();
+        screen.terminal.draw(|f| {
+            let area = f.area();
+            if let Some(pos) = view::render(&self.state, area, f.buffer_mut()) {
+                f.set_cursor_position(pos);
+            }
+        })?;
+        for seq in self.outbox.drain(..) {
+            screen.write_raw(&seq)?;
+        }
+        Ok(())
+    }
+
+    fn on_terminal(&mut self, ev: TermEvent) {
+        match ev {
+            TermEvent::Key(key) => self.on_key(key),
+            TermEvent::Paste(text) => self.on_paste(&text),
+            TermEvent::Mouse(m) => self.on_mouse(m),
+            TermEvent::Resize(..) | TermEvent::FocusGained | TermEvent::FocusLost => {}
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Keys, paste and mouse become actions; actions change the UI state or become core `Op`s.
+
+use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use libre_assistant::core::Op;
+use libre_assistant::models::{self, ModelError};
+
+use super::App;
+use super::action::Action;
+use super::keys::{self, Scope};
+use super::tasks;
+use crate::tui::chat::Kind;
+use crate::tui::composer::commands::{self, Command};
+use crate::tui::layout::Pane;
+use crate::tui::models::Loading;
+use crate::tui::state::Activity;
+use crate::tui::{clipboard, help, markdown, models as model_pane, theme};
+
+impl App {
+    /// The key scopes in force, most specific first.
+    fn scopes(&self) -> Vec<Scope> {
+        if self.state.help.is_some() {
+            return vec![Scope::Help];
+        }
+        if self.state.models.confirm_delete.is_some() {
+            return vec![Scope::Confirm, Scope::Models];
+        }
+        match self.state.focus {
+            Pane::Chat if self.state.composer.is_empty() => vec![Scope::ChatEmpty, Scope::Chat],
+            Pane::Chat => vec![Scope::Chat],
+            Pane::Models => vec![Scope::Models],
+            Pane::Plugins => vec![Scope::Plugins],
+        }
+    }
+
+    pub(super) fn on_key(&mut self, key: KeyEvent) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        self.state.status.flash = None;
+        match keys::lookup(&self.scopes(), key) {
+            Some(action) => self.act(action),
+            None => {
+                let plain = !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+                if let (crossterm::event::KeyCode::Char(c), true, Pane::Chat, None) =
+                    (key.code, plain, self.state.focus, self.state.help)
+                {
+                    self.state.composer.insert_char(c);
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_paste(&mut self, text: &str) {
+        if self.state.help.is_none() {
+            self.state.focus = Pane::Chat;
+            self.state.composer.insert_str(text);
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, m: MouseEvent) {
+        let height = self.transcript_height();
+        match m.kind {
+            MouseEventKind::ScrollUp => self.state.chat.scroll_by(-3, height),
+            MouseEventKind::ScrollDown => self.state.chat.scroll_by(3, height),
+            _ => {}
+        }
+    }
+
+    /// Carries out one action.
+    pub fn act(&mut self, action: Action) {
+        let height = self.transcript_height();
+        let c = &mut self.state.composer;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Stop => self.stop(),
+            Action::Submit => self.submit(),
+            Action::Newline => c.newline(),
+            Action::Complete => {
+                c.complete();
+            }
+            Action::PageUp if self.state.help.is_some() => self.scroll_help(-10),
+            Action::PageDown if self.state.help.is_some() => self.scroll_help(10),
+            Action::PageUp => self.state.chat.page_up(height),
+            Action::PageDown => self.state.chat.page_down(height),
+            Action::ScrollTop => self.state.chat.scroll_top(),
+            Action::ScrollBottom => self.state.chat.scroll_bottom(),
+            Action::Regenerate => self.regenerate(),
+            Action::EditLast => self.edit_last(),
+            Action::CopyAnswer => self.copy(false),
+            Action::CopyCode => self.copy(true),
+            Action::NextPane if self.state.focus == Pane::Chat && !c.completions().is_empty() => {
+                c.complete();
+            }
+            Action::NextPane => self.state.focus = self.state.focus.cycle(1),
+            Action::PrevPane => self.state.focus = self.state.focus.cycle(-1),
+            Action::ShowChat => self.state.focus = Pane::Chat,
+            Action::ShowModels => self.state.focus = Pane::Models,
+            Action::ShowPlugins => self.state.focus = Pane::Plugins,
+            Action::ToggleSidePanel => {
+                self.state.side_panel = !self.state.side_panel;
+                self.state.focus = Pane::Chat;
+            }
+            Action::ToggleHelp => {
+                self.state.help = if self.state.help.is_some() {
+                    None
+                } else {
+                    Some(0)
+                };
+            }
+            Action::Redraw => self.repaint = true,
+            Action::Left => c.left(),
+            Action::Right => c.right(),
+            Action::WordLeft => c.word_left(),
+            Action::WordRight => c.word_right(),
+            Action::LineStart => c.line_start(),
+            Action::LineEnd => c.line_end(),
+            Action::Up => {
+                if !c.up() {
+                    c.history_prev();
+                }
+            }
+            Action::Down => {
+                if !c.down() {
+                    c.history_next();
+                }
+            }
+            Action::Backspace => c.backspace(),
+            Action::Delete => c.delete(),
+            Action::KillLineStart => c.kill_to_line_start(),
+            Action::KillLineEnd => c.kill_to_line_end(),
+            Action::KillWord => c.kill_word_before(),
+            Action::SelectPrev | Action::SelectNext => self.select(action == Action::SelectNext),
+            Action::LoadModel => self.load_selected(),
+            Action::DownloadModel => self.download_selected(),
+            Action::DeleteModel => {
+                self.state.models.confirm_delete = self
+                    .state
+                    .models
+                    .selected_row()
+                    .filter(|r| r.installed)
+                    .map(|r| r.name.clone());
+            }
+            Action::Yes => self.delete_confirmed(),
+            Action::No => self.state.models.confirm_delete = None,
+        }
+    }
+
+    fn scroll_help(&mut self, by: i32) {
+        if let Some(top) = self.state.help {
+            let max = help::max_scroll(&self.state.theme, self.size);
+            self.state.help = Some((i32::from(top) + by).clamp(0, i32::from(max)) as u16);
+        }
+    }
+
+    fn select(&mut self, next: bool) {
+        match (self.state.help.is_some(), self.state.focus, next) {
+            (true, _, next) => self.scroll_help(if next { 1 } else { -1 }),
+            (false, Pane::Models, true) => self.state.models.select_next(),
+            (false, Pane::Models, false) => self.state.models.select_prev(),
+            (false, Pane::Plugins, true) => self.state.plugins.select_next(),
+            (false, Pane::Plugins, false) => self.state.plugins.select_prev(),
+            (false, Pane::Chat, _) => {}
+        }
+    }
+
+    /// Esc: close what is open, else stop the answer in flight.
+    fn stop(&mut self) {
+        if self.state.help.take().is_some() {
+            return;
+        }
+        if self.state.busy() {
+            let _ = self.ops.send(Op::Interrupt);
+        } else if self.state.focus != Pane::Chat {
+            self.state.focus = Pane::Chat;
+        }
+    }
+
+    pub(super) fn flash(&mut self, text: impl Into<String>, error: bool) {
+        self.state.status.flash = Some((text.into(), error));
+    }
+
+    fn submit(&mut self) {
+        let text = self.state.composer.text().to_string();
+        if text.trim().is_empty() {
+            return;
+        }
+        if let Some(parsed) = commands::parse(&text) {
+            match parsed {
+                Ok(cmd) => {
+                    self.state.composer.take();
+                    self.command(cmd);
+                }
+                Err(msg) => self.flash(msg, true),
+            }
+            return;
+        }
+        if self.state.busy() || self.regenerating {
+            self.flash("an answer is still streaming; Esc stops it", true);
+            return;
+        }
+        if self.queued.is_some() {
+            self.flash("a message is already waiting for the model", true);
+            return;
+        }
+        let text = self.state.composer.take();
+        if self.model_ready {
+            self.send(text);
+        } else if self.model_on_its_way() {
+            self.state.chat.push_queued(&text);
+            self.queued = Some(text);
+        } else {
+            self.state.composer.set_text(&text);
+            self.flash(
+                "no model is loaded: choose one in the model pane (F3) or with /model",
+                true,
+            );
+        }
+        self.state.chat.scroll_bottom();
+    }
+
+    fn model_on_its_way(&self) -> bool {
+        matches!(
+            self.state.status.activity,
+            Activity::Loading(_) | Activity::Downloading(_)
+        )
+    }
+
+    /// Sends a user message to the core.
+    pub(super) fn send(&mut self, text: String) {
+        self.state.chat.push(Kind::User, text.clone());
+        self.state.status.activity = Activity::Generating;
+        let _ = self.ops.send(Op::Submit { text });
+    }
+
+    fn regenerate(&mut self) {
+        if self.state.busy() || !self.model_ready || self.state.chat.last_answer().is_none() {
+            self.flash("nothing to answer again yet", true);
+            return;
+        }
+        self.regenerating = true;
+        self.state.status.activity = Activity::Generating;
+        let _ = self.ops.send(Op::Regenerate);
+    }
+
+    fn edit_last(&mut self) {
+        if self.state.busy() {
+            self.flash("stop the answer first (Esc)", true);
+            return;
+        }
+        let _ = self.ops.send(Op::RetractLast);
+    }
+
+    fn copy(&mut self, code: bool) {
+        let Some(answer) = self.state.chat.last_answer() else {
+            self.flash("no answer to copy yet", true);
+            return;
+        };
+        let text = if code {
+            match markdown::code_blocks(answer).pop() {
+                Some(block) => block,
+                None => {
+                    self.flash("the last answer has no code block", true);
+                    return;
+                }
+            }
+        } else {
+            answer.to_string()
+        };
+        match clipboard::osc52(&text) {
+            Some(seq) => {
+                self.outbox.push(seq);
+                let what = if code { "code block" } else { "answer" };
+                self.flash(
+                    format!(
+                        "copied the {what} ({} characters) via OSC 52",
+                        text.chars().count()
+                    ),
+                    false,
+                );
+            }
+            None => self.flash("too large for the terminal clipboard (over 100 kB)", true),
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Model(None) => self.state.focus = Pane::Models,
+            Command::Model(Some(name)) => self.load_model(&name),
+            Command::System(None) => {
+                let text = format!("system prompt: {}", self.ctx.settings.system_prompt);
+                self.state.chat.push(Kind::Notice, text);
+            }
+            Command::System(Some(text)) => {
+                self.ctx.settings.system_prompt = text.clone();
+                let _ = self.ops.send(Op::SetSystemPrompt { text });
+            }
+            Command::Clear => {
+                if self.state.busy() {
+                    self.flash("stop the answer first (Esc)", true);
+                } else {
+                    let _ = self.ops.send(Op::Clear);
+                }
+            }
+            Command::Theme(None) => {
+                let names = theme::available(&self.ctx.themes_dir).join(", ");
+                let text = format!("theme {}; available: {names}", self.state.theme.name());
+                self.state.chat.push(Kind::Notice, text);
+            }
+            Command::Theme(Some(name)) => self.set_theme(&name),
+            Command::Help => self.state.help = Some(0),
+            Command::Quit => self.quit = true,
+            Command::Copy { code } => self.copy(code),
+            Command::Retry => self.regenerate(),
+            Command::Edit => self.edit_last(),
+        }
+    }
+
+    /// Switches the theme live; problems are shown, never fatal.
+    pub fn set_theme(&mut self, name: &str) {
+        let loaded = theme::load(name, &self.ctx.themes_dir, self.ctx.color_mode);
+        for w in &loaded.warnings {
+            self.state.chat.push(Kind::Error, w.clone());
+        }
+        self.state.theme = loaded.theme;
+        self.state.chat.invalidate();
+        self.flash(format!("theme {}", self.state.theme.name()), false);
+    }
+
+    /// Loads `name` (an installed or catalog name, or a path); a catalog model that is not
+    /// here yet is downloaded first.
+    pub fn load_model(&mut self, name: &str) {
+        if self.state.busy() {
+            self.flash("stop the answer first (Esc)", true);
+            return;
+        }
+        match self.ctx.store.resolve(name) {
+            Ok(resolved) => {
+                let config = crate::cli::setup::engine_config(&self.ctx.settings, resolved.path);
+                self.model_name = Some(resolved.name.clone());
+                self.model_ready = false;
+                self.state.models.loading = Loading::Loading {
+                    name: resolved.name,
+                    fraction: 0.0,
+                };
+                self.state.status.activity = Activity::Loading(0.0);
+                let _ = self.ops.send(Op::LoadModel { config });
+            }
+            Err(ModelError::NotInstalled { .. }) if models::find(name).is_some() => {
+                self.start_download(name, true);
+            }
+            Err(e) => {
+                self.state.models.message = Some(e.to_string());
+                self.flash(e.to_string(), true);
+            }
+        }
+    }
+
+    fn load_selected(&mut self) {
+        if let Some(name) = self.state.models.selected_row().map(|r| r.name.clone()) {
+            self.load_model(&name);
+        }
+    }
+
+    fn download_selected(&mut self) {
+        match self.state.models.selected_row() {
+            Some(row) if row.installed => {
+                let msg = format!("{} is already installed", row.name);
+                self.flash(msg, false);
+            }
+            Some(row) => {
+                let name = row.name.clone();
+                self.start_download(&name, false);
+            }
+            None => {}
+        }
+    }
+
+    /// Starts fetching a catalog model in the background, with a gauge in the model pane.
+    pub fn start_download(&mut self, name: &str, then_load: bool) {
+        if self.state.models.download.is_some() {
+            self.flash("a download is already running", true);
+            return;
+        }
+        let Some(entry) = models::find(name) else {
+            self.flash(format!("{name} is not in the catalog"), true);
+            return;
+        };
+        self.state.models.download = Some(model_pane::Download {
+            name: name.to_string(),
+            phase: "starting".into(),
+            done: 0,
+            total: entry.size,
+            bytes_per_second: 0.0,
+        });
+        if then_load {
+            self.state.status.activity = Activity::Downloading(0.0);
+        }
+        let store = self.ctx.store.clone();
+        tasks::download(
+            store,
+            entry,
+            self.ctx.fetch.clone(),
+            then_load,
+            self.tasks.clone(),
+        );
+    }
+
+    fn delete_confirmed(&mut self) {
+        let Some(name) = self.state.models.confirm_delete.take() else {
+            return;
+        };
+        let message = match self.ctx.store.remove(&name) {
+            Ok(_) => format!("deleted {name}"),
+            Err(e) => e.to_string(),
+        };
+        self.state.models.message = Some(message);
+        self.rescan_models();
+    }
+
+    /// Reads the store again for the model pane.
+    pub fn rescan_models(&mut self) {
+        let rows = model_pane::scan(&self.ctx.store);
+        self.state.models.set_rows(rows);
+    }
+}

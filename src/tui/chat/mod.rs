@@ -1,0 +1,361 @@
+//! The chat pane's view of the conversation: what each message looks like, laid out for the
+//! current width, and where the view is scrolled to.
+//!
+//! Layout happens in [`ChatView::layout`] (called by the app before drawing), never in render:
+//! finished messages keep their rendered lines until the width or theme changes, so a frame
+//! only re-renders the message that is streaming.
+
+mod render;
+mod wrap;
+
+pub use render::render;
+pub use wrap::wrap;
+
+use libre_assistant::engine::{Finish, TurnStats};
+use libre_assistant::text::inert;
+use ratatui::text::{Line, Span};
+
+use super::markdown;
+use super::theme::Theme;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The person at the keyboard.
+    User,
+    /// The model.
+    Assistant,
+    /// A note from the app (history trimmed, theme changed, …).
+    Notice,
+    /// Something went wrong.
+    Error,
+}
+
+/// One message as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Who wrote it.
+    pub kind: Kind,
+    /// The raw text (untrusted for the model; neutralised at layout time).
+    pub text: String,
+    /// How the answer ended and how fast it came, for finished assistant messages.
+    pub outcome: Option<(Finish, TurnStats)>,
+    /// Still streaming.
+    pub streaming: bool,
+    /// Waiting for the model to be ready.
+    pub queued: bool,
+    lines: Vec<Line<'static>>,
+    dirty: bool,
+}
+
+impl Entry {
+    fn new(kind: Kind, text: String) -> Entry {
+        Entry {
+            kind,
+            text,
+            outcome: None,
+            streaming: false,
+            queued: false,
+            lines: Vec::new(),
+            dirty: true,
+        }
+    }
+}
+
+/// Where the transcript is scrolled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    /// Show the newest lines and follow the stream.
+    Follow,
+    /// The first visible line, counted from the top of the transcript.
+    At(usize),
+}
+
+/// The chat pane's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatView {
+    entries: Vec<Entry>,
+    scroll: Scroll,
+    width: u16,
+    total: usize,
+}
+
+impl Default for ChatView {
+    fn default() -> Self {
+        ChatView {
+            entries: Vec::new(),
+            scroll: Scroll::Follow,
+            width: 0,
+            total: 0,
+        }
+    }
+}
+
+impl ChatView {
+    /// Every message shown.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Adds a message.
+    pub fn push(&mut self, kind: Kind, text: impl Into<String>) {
+        self.entries.push(Entry::new(kind, text.into()));
+    }
+
+    /// Adds a user message that waits for the model.
+    pub fn push_queued(&mut self, text: &str) {
+        let mut e = Entry::new(Kind::User, text.to_string());
+        e.queued = true;
+        self.entries.push(e);
+    }
+
+    /// The queued message is being sent now.
+    pub fn unqueue(&mut self) {
+        for e in self.entries.iter_mut().filter(|e| e.queued) {
+            e.queued = false;
+            e.dirty = true;
+        }
+    }
+
+    /// Starts a streaming answer.
+    pub fn begin_answer(&mut self) {
+        let mut e = Entry::new(Kind::Assistant, String::new());
+        e.streaming = true;
+        self.entries.push(e);
+    }
+
+    /// Appends streamed text to the answer in progress.
+    pub fn append(&mut self, text: &str) {
+        if let Some(e) = self.streaming_mut() {
+            e.text.push_str(text);
+            e.dirty = true;
+        }
+    }
+
+    /// Ends the answer in progress.
+    pub fn finish(&mut self, finish: Finish, stats: TurnStats) {
+        if let Some(e) = self.streaming_mut() {
+            e.streaming = false;
+            e.outcome = Some((finish, stats));
+            e.dirty = true;
+        }
+    }
+
+    fn streaming_mut(&mut self) -> Option<&mut Entry> {
+        self.entries.iter_mut().rev().find(|e| e.streaming)
+    }
+
+    /// Removes the last message of `kind` if it is the last user or assistant message.
+    pub fn pop_last(&mut self, kind: Kind) -> Option<Entry> {
+        let i = self
+            .entries
+            .iter()
+            .rposition(|e| matches!(e.kind, Kind::User | Kind::Assistant))?;
+        if self.entries[i].kind != kind {
+            return None;
+        }
+        let removed = self.entries.remove(i);
+        if let Some(first) = self.entries.first_mut() {
+            first.dirty = true;
+        }
+        Some(removed)
+    }
+
+    /// The text of the last finished answer.
+    pub fn last_answer(&self) -> Option<&str> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.kind == Kind::Assistant && !e.streaming)
+            .map(|e| e.text.as_str())
+    }
+
+    /// True while an answer streams.
+    pub fn is_streaming(&self) -> bool {
+        self.entries.iter().any(|e| e.streaming)
+    }
+
+    /// Forgets every message.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.scroll = Scroll::Follow;
+        self.total = 0;
+    }
+
+    /// Forces every message to be laid out again (after a theme change).
+    pub fn invalidate(&mut self) {
+        for e in &mut self.entries {
+            e.dirty = true;
+        }
+    }
+
+    /// Lays out what changed for `width` columns. Cheap when nothing changed.
+    pub fn layout(&mut self, width: u16, theme: &Theme) {
+        let all = width != self.width;
+        self.width = width;
+        let mut total = 0;
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            if all || e.dirty {
+                e.lines = render_entry(e, width, theme, i == 0);
+                e.dirty = false;
+            }
+            total += e.lines.len();
+        }
+        self.total = total;
+    }
+
+    /// Lines in the laid-out transcript.
+    pub fn total_lines(&self) -> usize {
+        self.total
+    }
+
+    /// The scroll position.
+    pub fn scroll(&self) -> Scroll {
+        self.scroll
+    }
+
+    /// The first visible line for a view `height` rows tall.
+    pub fn top(&self, height: u16) -> usize {
+        let max_top = self.total.saturating_sub(usize::from(height));
+        match self.scroll {
+            Scroll::Follow => max_top,
+            Scroll::At(top) => top.min(max_top),
+        }
+    }
+
+    /// Scrolls up a page (keeping two lines of overlap).
+    pub fn page_up(&mut self, height: u16) {
+        let step = usize::from(height.saturating_sub(2).max(1));
+        self.scroll = Scroll::At(self.top(height).saturating_sub(step));
+    }
+
+    /// Scrolls down a page; reaching the end follows the stream again.
+    pub fn page_down(&mut self, height: u16) {
+        let step = usize::from(height.saturating_sub(2).max(1));
+        let max_top = self.total.saturating_sub(usize::from(height));
+        let top = self.top(height) + step;
+        self.scroll = if top >= max_top {
+            Scroll::Follow
+        } else {
+            Scroll::At(top)
+        };
+    }
+
+    /// Scrolls by `lines` (negative is up), as the mouse wheel does.
+    pub fn scroll_by(&mut self, lines: isize, height: u16) {
+        let max_top = self.total.saturating_sub(usize::from(height));
+        let top = self.top(height).saturating_add_signed(lines);
+        self.scroll = if top >= max_top {
+            Scroll::Follow
+        } else {
+            Scroll::At(top)
+        };
+    }
+
+    /// Scrolls to the first line.
+    pub fn scroll_top(&mut self) {
+        self.scroll = Scroll::At(0);
+    }
+
+    /// Scrolls to the end and follows the stream.
+    pub fn scroll_bottom(&mut self) {
+        self.scroll = Scroll::Follow;
+    }
+
+    /// The laid-out lines from `top`, at most `count` of them.
+    pub fn lines(&self, top: usize, count: usize) -> impl Iterator<Item = &Line<'static>> {
+        self.entries
+            .iter()
+            .flat_map(|e| e.lines.iter())
+            .skip(top)
+            .take(count)
+    }
+}
+
+/// One message as lines: a blank separator (but for the first), a label, the body and its
+/// figures.
+fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
+    let text = inert(&e.text);
+    let mut lines = Vec::new();
+    if !first {
+        lines.push(Line::default());
+    }
+    match e.kind {
+        Kind::User => {
+            let label = if e.queued {
+                "› You · queued until the model is ready"
+            } else {
+                "› You"
+            };
+            lines.push(Line::styled(label, theme.style("chat.user.label")));
+            let style = theme.style("chat.user");
+            lines.extend(
+                wrap(&text, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, style)),
+            );
+        }
+        Kind::Assistant => {
+            lines.push(Line::styled(
+                "◆ Assistant",
+                theme.style("chat.assistant.label"),
+            ));
+            let body = markdown::render(&text, width, theme);
+            let style = theme.style("chat.assistant");
+            lines.extend(body.into_iter().map(|l| l.patch_style(style)));
+            if e.streaming {
+                lines.push(Line::styled("▍", theme.style("chat.assistant")));
+            }
+            if let Some((finish, stats)) = &e.outcome {
+                lines.extend(meta(*finish, stats, width, theme));
+            }
+        }
+        Kind::Notice => {
+            let style = theme.style("chat.notice");
+            let text = format!("· {text}");
+            lines.extend(
+                wrap(&text, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, style)),
+            );
+        }
+        Kind::Error => {
+            let style = theme.style("chat.error");
+            let text = format!("✖ {text}");
+            lines.extend(
+                wrap(&text, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, style)),
+            );
+        }
+    }
+    lines
+}
+
+/// The figures line under an answer, e.g. `42 tokens · 118.3 t/s · stopped`.
+fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let mut text = format!(
+        "{} tokens · {:.1} t/s · prompt {}",
+        stats.generated_tokens, stats.tokens_per_second, stats.prompt_tokens
+    );
+    let ending = match finish {
+        Finish::Stop => None,
+        Finish::Cancelled => Some("stopped"),
+        Finish::Length => Some("cut at max_tokens"),
+        Finish::ContextFull => Some("context full"),
+    };
+    let mut lines: Vec<Line<'static>> = wrap(&text, width)
+        .into_iter()
+        .map(|l| Line::styled(l, theme.style("chat.meta")))
+        .collect();
+    if let Some(ending) = ending {
+        text = format!("■ {ending}");
+        let style = theme.style("chat.stopped");
+        lines.extend(
+            wrap(&text, width)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, style))),
+        );
+    }
+    lines
+}

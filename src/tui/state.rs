@@ -1,0 +1,70 @@
+//! Everything the screen shows, owned by the app. Drawing reads it and nothing else.
+
+use super::chat::ChatView;
+use super::composer::Composer;
+use super::layout::Pane;
+use super::models::ModelPane;
+use super::plugins::PluginPane;
+use super::theme::Theme;
+
+/// What the assistant is busy with, for the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activity {
+    /// Nothing: ready for a message.
+    Idle,
+    /// An answer is streaming.
+    Generating,
+    /// A model is loading (fraction done).
+    Loading(f32),
+    /// A model is downloading (fraction done).
+    Downloading(f32),
+    /// No model is loaded and none is on its way.
+    NoModel,
+}
+
+/// The status bar's facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// The loaded model's name.
+    pub model: Option<String>,
+    /// The context size in tokens.
+    pub context: u32,
+    /// Tokens of the context the last turn used.
+    pub used: u32,
+    /// Tokens per second of the last answer.
+    pub last_tps: Option<f64>,
+    /// What is going on.
+    pub activity: Activity,
+    /// A short message that stays until the next key (e.g. "copied 120 characters").
+    pub flash: Option<(String, bool)>,
+}
+
+/// The whole UI state.
+#[derive(Debug)]
+pub struct State {
+    /// Colours and styles in use.
+    pub theme: Theme,
+    /// The conversation as shown.
+    pub chat: ChatView,
+    /// The message being written.
+    pub composer: Composer,
+    /// The model pane.
+    pub models: ModelPane,
+    /// The plugin pane.
+    pub plugins: PluginPane,
+    /// The pane that has the keyboard.
+    pub focus: Pane,
+    /// Whether the side panel shows on wide terminals.
+    pub side_panel: bool,
+    /// The help overlay's scroll offset, when it is open.
+    pub help: Option<u16>,
+    /// The status bar.
+    pub status: Status,
+}
+
+impl State {
+    /// True while an answer streams.
+    pub fn busy(&self) -> bool {
+        self.status.activity == Activity::Generating
+    }
+}

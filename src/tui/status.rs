@@ -1,0 +1,57 @@
+//! The status bar: model, context used, speed of the last answer, and what is going on.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::state::{Activity, Status};
+use super::theme::Theme;
+
+/// Draws the status bar into the one-row `area`.
+pub fn render(status: &Status, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    buf.set_style(area, theme.style("status"));
+    let (state, busy) = match &status.activity {
+        Activity::Idle => ("idle".to_string(), false),
+        Activity::Generating => ("generating".to_string(), true),
+        Activity::Loading(f) => (format!("loading {:.0}%", f * 100.0), true),
+        Activity::Downloading(f) => (format!("downloading {:.0}%", f * 100.0), true),
+        Activity::NoModel => ("no model".to_string(), false),
+    };
+    let mut spans = vec![Span::styled(
+        format!(" {state} "),
+        theme.style(if busy { "status.busy" } else { "status" }),
+    )];
+    if let Some((text, error)) = &status.flash {
+        let role = if *error { "status.error" } else { "status" };
+        spans.push(Span::styled(format!("│ {text} "), theme.style(role)));
+    } else {
+        let model = status.model.as_deref().unwrap_or("no model");
+        spans.push(Span::styled(
+            format!("│ {model} "),
+            theme.style("status.model"),
+        ));
+        if status.context > 0 {
+            spans.push(Span::styled(
+                format!("│ ctx {}/{} ", status.used, status.context),
+                theme.style("status"),
+            ));
+        }
+        if let Some(tps) = status.last_tps {
+            spans.push(Span::styled(
+                format!("│ {tps:.1} t/s "),
+                theme.style("status"),
+            ));
+        }
+    }
+    let help = " F1 help ";
+    let line = Line::from(spans);
+    let room = area.width.saturating_sub(help.width() as u16);
+    buf.set_line(area.x, area.y, &line, area.width);
+    if line.width() as u16 <= room && area.width > help.width() as u16 {
+        buf.set_string(area.x + room, area.y, help, theme.style("help.key"));
+    }
+}
