@@ -11,3 +11,4 @@ pub mod exit;
 pub mod logging;
 pub mod models;
 pub mod paths;
+pub mod text;
