@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::app::keys::{BINDINGS, Scope, label};
+use super::chat::wrap;
 use super::composer::commands::COMMANDS;
 use super::theme::Theme;
 
@@ -19,17 +20,23 @@ const SCOPES: [Scope; 7] = [
     Scope::Help,
 ];
 
-/// Every line of the help, unstyled by width: a section title, then `keys  what`.
-pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
+/// The key column's width when keys and help share a line.
+const KEY_COLUMN: usize = 20;
+
+/// Every line of the help for `width` columns: a section title, then `keys  what` rows (on
+/// narrow screens the help goes on its own indented line under the keys).
+pub fn lines(theme: &Theme, width: u16) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for scope in SCOPES {
         out.push(Line::styled(scope.title(), theme.style("help.section")));
         for b in BINDINGS.iter().filter(|b| b.scope == scope) {
-            let keys: Vec<String> = b.keys.iter().map(label).collect();
-            out.push(Line::from(vec![
-                Span::styled(format!("  {:<18}", keys.join(" ")), theme.style("help.key")),
-                Span::styled(b.help, theme.style("text")),
-            ]));
+            let mut keys: Vec<String> = Vec::new();
+            for k in b.keys.iter().map(label) {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            row(&mut out, theme, width, keys.join(" "), b.help);
         }
         out.push(Line::default());
     }
@@ -38,21 +45,33 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         theme.style("help.section"),
     ));
     for c in COMMANDS {
-        out.push(Line::from(vec![
-            Span::styled(
-                format!("  /{:<17}", format!("{} {}", c.name, c.args)),
-                theme.style("help.key"),
-            ),
-            Span::styled(c.help, theme.style("text")),
-        ]));
+        let usage = format!("/{} {}", c.name, c.args);
+        row(&mut out, theme, width, usage.trim_end().to_string(), c.help);
     }
     out
 }
 
+fn row(out: &mut Vec<Line<'static>>, theme: &Theme, width: u16, keys: String, help: &'static str) {
+    let key_style = theme.style("help.key");
+    let text_style = theme.style("text");
+    if usize::from(width) >= KEY_COLUMN + 30 && keys.chars().count() < KEY_COLUMN - 2 {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {keys:<w$}", w = KEY_COLUMN - 2), key_style),
+            Span::styled(help, text_style),
+        ]));
+        return;
+    }
+    out.push(Line::styled(format!("  {keys}"), key_style));
+    for part in wrap(help, width.saturating_sub(4)) {
+        out.push(Line::styled(format!("    {part}"), text_style));
+    }
+}
+
 /// How many rows the help can scroll in an overlay for `size`.
 pub fn max_scroll(theme: &Theme, size: Rect) -> u16 {
-    let inner = overlay(size).height.saturating_sub(2);
-    (lines(theme).len() as u16).saturating_sub(inner)
+    let area = overlay(size);
+    let inner = area.height.saturating_sub(2);
+    (lines(theme, area.width.saturating_sub(2)).len() as u16).saturating_sub(inner)
 }
 
 fn overlay(size: Rect) -> Rect {
@@ -78,7 +97,7 @@ pub fn render(theme: &Theme, scroll: u16, size: Rect, buf: &mut Buffer) {
         .style(theme.style("popup"));
     let inner = block.inner(area);
     block.render(area, buf);
-    for (row, line) in lines(theme)
+    for (row, line) in lines(theme, inner.width)
         .iter()
         .skip(usize::from(scroll))
         .take(usize::from(inner.height))

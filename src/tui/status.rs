@@ -29,23 +29,7 @@ pub fn render(status: &Status, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let role = if *error { "status.error" } else { "status" };
         spans.push(Span::styled(format!("│ {text} "), theme.style(role)));
     } else {
-        let model = status.model.as_deref().unwrap_or("no model");
-        spans.push(Span::styled(
-            format!("│ {model} "),
-            theme.style("status.model"),
-        ));
-        if status.context > 0 {
-            spans.push(Span::styled(
-                format!("│ ctx {}/{} ", status.used, status.context),
-                theme.style("status"),
-            ));
-        }
-        if let Some(tps) = status.last_tps {
-            spans.push(Span::styled(
-                format!("│ {tps:.1} t/s "),
-                theme.style("status"),
-            ));
-        }
+        spans.extend(facts(status, theme, area.width < 60));
     }
     let help = " F1 help ";
     let line = Line::from(spans);
@@ -53,5 +37,33 @@ pub fn render(status: &Status, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_line(area.x, area.y, &line, area.width);
     if line.width() as u16 <= room && area.width > help.width() as u16 {
         buf.set_string(area.x + room, area.y, help, theme.style("help.key"));
+    }
+}
+
+/// The model, context and speed; narrow bars put the figures before the (long) model name.
+fn facts(status: &Status, theme: &Theme, narrow: bool) -> Vec<Span<'static>> {
+    let model = status.model.as_deref().unwrap_or("no model");
+    let name = Span::styled(format!("│ {model} "), theme.style("status.model"));
+    let mut figures = Vec::new();
+    if status.context > 0 {
+        let label = if narrow { "" } else { "ctx " };
+        figures.push(Span::styled(
+            format!("│ {label}{}/{} ", status.used, status.context),
+            theme.style("status"),
+        ));
+    }
+    if let Some(tps) = status.last_tps {
+        figures.push(Span::styled(
+            format!("│ {tps:.1} t/s "),
+            theme.style("status"),
+        ));
+    }
+    if narrow {
+        figures.push(name);
+        figures
+    } else {
+        let mut out = vec![name];
+        out.extend(figures);
+        out
     }
 }

@@ -202,3 +202,6 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
