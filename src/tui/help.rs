@@ -106,3 +106,53 @@ pub fn render(theme: &Theme, scroll: u16, size: Rect, buf: &mut Buffer) {
         buf.set_line(inner.x, inner.y + row as u16, line, inner.width);
     }
 }
+
+/// The key table as Markdown, for docs/tui.md (a test keeps the two identical).
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for scope in SCOPES {
+        out.push_str(&format!(
+            "\n**{}**\n\n| Keys | Action |\n|---|---|\n",
+            scope.title()
+        ));
+        for b in BINDINGS.iter().filter(|b| b.scope == scope) {
+            let mut keys: Vec<String> = Vec::new();
+            for k in b.keys.iter().map(label) {
+                let k = format!("`{k}`");
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            out.push_str(&format!("| {} | {} |\n", keys.join(" "), b.help));
+        }
+    }
+    out.push_str("\n**Commands** (type `/` in the input; Tab completes)\n\n| Command | Action |\n|---|---|\n");
+    for c in COMMANDS {
+        let usage = format!("/{} {}", c.name, c.args);
+        out.push_str(&format!("| `{}` | {} |\n", usage.trim_end(), c.help));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    const BEGIN: &str = "<!-- keys:begin -->";
+    const END: &str = "<!-- keys:end -->";
+
+    /// The user guide lists exactly the bindings the app dispatches.
+    #[test]
+    fn user_guide_matches_the_key_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/tui.md");
+        let doc = std::fs::read_to_string(path).expect("docs/tui.md exists");
+        let start = doc
+            .find(BEGIN)
+            .expect("docs/tui.md has the keys:begin marker")
+            + BEGIN.len();
+        let end = doc.find(END).expect("docs/tui.md has the keys:end marker");
+        let expected = super::markdown();
+        assert!(
+            doc[start..end].trim() == expected.trim(),
+            "docs/tui.md's key table is out of date; replace it with:\n{expected}"
+        );
+    }
+}
