@@ -48,7 +48,7 @@ impl App {
             }
             Event::ModelLoadProgress { fraction } => {
                 self.state.status.activity = Activity::Loading(fraction);
-                if let Loading::Loading { fraction: f, .. } = &mut self.state.models.loading {
+                if let Loading::InProgress { fraction: f, .. } = &mut self.state.models.loading {
                     *f = fraction;
                 }
             }

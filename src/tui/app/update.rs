@@ -340,7 +340,7 @@ impl App {
                 let config = crate::cli::setup::engine_config(&self.ctx.settings, resolved.path);
                 self.model_name = Some(resolved.name.clone());
                 self.model_ready = false;
-                self.state.models.loading = Loading::Loading {
+                self.state.models.loading = Loading::InProgress {
                     name: resolved.name,
                     fraction: 0.0,
                 };
