@@ -1,0 +1,94 @@
+//! The plugin pane's state: one row per plugin (an MCP server run as a child process) with
+//! its status and call counts, and the selection. The plugin host's events fill it; the app
+//! precomputes anything time-dependent ("2s ago") so `render` stays a pure function.
+//!
+//! Invariant: `selected < rows.len()` whenever `rows` is non-empty (0 otherwise).
+
+mod render;
+
+pub use render::render;
+
+/// Where a plugin's process stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginStatus {
+    /// Spawned, not yet initialised.
+    Starting,
+    /// Initialised and serving tools.
+    Running,
+    /// Exited unexpectedly; `restarts` tries so far.
+    Crashed {
+        /// How many times it was restarted.
+        restarts: u32,
+    },
+    /// Turned off by the user or the config.
+    Disabled,
+}
+
+/// One plugin in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginRow {
+    /// The plugin's id (its directory name).
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Where its process stands.
+    pub status: PluginStatus,
+    /// Tools it offers.
+    pub tools: usize,
+    /// Tool calls made this session.
+    pub calls: u64,
+    /// Tool calls that failed.
+    pub errors: u64,
+    /// The last call, e.g. "fs.read 2s ago" (precomputed by the app).
+    pub last_call: Option<String>,
+}
+
+/// Everything the plugin pane shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginPane {
+    /// The plugins, in the host's order.
+    pub rows: Vec<PluginRow>,
+    /// Index of the selected row.
+    pub selected: usize,
+    /// Where plugins are installed, for the hint shown when there are none.
+    pub plugin_dir: String,
+}
+
+impl PluginPane {
+    /// A pane listing `rows`, the first selected; `plugin_dir` is named when there are none.
+    pub fn new(rows: Vec<PluginRow>, plugin_dir: impl Into<String>) -> PluginPane {
+        PluginPane {
+            rows,
+            selected: 0,
+            plugin_dir: plugin_dir.into(),
+        }
+    }
+
+    /// Moves the selection down one row (stops at the last).
+    pub fn select_next(&mut self) {
+        self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1));
+    }
+
+    /// Moves the selection up one row (stops at the first).
+    pub fn select_prev(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+    }
+
+    /// The selected row, if there are any rows.
+    pub fn selected_row(&self) -> Option<&PluginRow> {
+        self.rows.get(self.selected)
+    }
+
+    /// Replaces the rows, keeping the selection on the same plugin id when it is still listed.
+    pub fn set_rows(&mut self, rows: Vec<PluginRow>) {
+        let id = self.selected_row().map(|r| r.id.clone());
+        self.rows = rows;
+        let same = id.and_then(|id| self.rows.iter().position(|r| r.id == id));
+        self.selected = same
+            .unwrap_or(self.selected)
+            .min(self.rows.len().saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! Drawing the plugin pane: a pure function of `PluginPane`, the theme and the area.
+//!
+//! With plugins: the list (status badge, name, tools, calls/errors), then the selected
+//! plugin's details, which collapse first when rows are short. Without: a centred "no
+//! plugins" and where to put them.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::{PluginPane, PluginRow, PluginStatus};
+use crate::tui::models::fit::{self, cell, truncate, width};
+use crate::tui::theme::Theme;
+
+/// Below this pane width a badge is its symbol alone and the list shows no columns.
+const MIN_WIDTH_FOR_COLUMNS: u16 = 30;
+/// "›" or " ", then a space.
+const ROW_PREFIX: usize = 2;
+const NAME_MIN: usize = 8;
+/// Header and cell width of the optional columns, dropped from the right.
+const COLUMNS: [(&str, usize); 2] = [("TOOLS", 5), ("CALLS/ERR", 9)];
+
+/// Draws the plugin pane into `area` of `buf`.
+pub fn render(pane: &PluginPane, theme: &Theme, area: Rect, buf: &mut Buffer, focused: bool) {
+    let inner = fit::frame(" Plugins ", theme, area, buf, focused);
+    if inner.is_empty() {
+        return;
+    }
+    if pane.rows.is_empty() {
+        draw_empty(pane, theme, inner, buf);
+        return;
+    }
+    let details = pane.selected_row().map_or_else(Vec::new, |row| {
+        details_lines(row, theme, usize::from(inner.width))
+    });
+    let list_full = fit::rows(pane.rows.len() + 1);
+    let mut heights = [0u16; 2];
+    let left = fit::allocate(
+        inner.height,
+        &[(0, list_full), (1, fit::rows(details.len()))],
+        &mut heights,
+    );
+    heights[0] += left;
+    let mut top = 0;
+    draw_list(
+        pane,
+        theme,
+        fit::take_rows(inner, &mut top, heights[0]),
+        buf,
+    );
+    fit::draw_lines(buf, fit::take_rows(inner, &mut top, heights[1]), &details);
+}
+
+/// "no plugins" and the hint, centred both ways.
+fn draw_empty(pane: &PluginPane, theme: &Theme, inner: Rect, buf: &mut Buffer) {
+    let cells = usize::from(inner.width);
+    let hint = format!("plugins live in {}; see plugins/README.md", pane.plugin_dir);
+    let mut text = vec!["no plugins".to_string()];
+    if inner.height > 2 {
+        text.push(String::new());
+        let room = usize::from(inner.height) - text.len();
+        text.extend(fit::wrap(&hint, cells, room.min(4)));
+    }
+    let style = theme.style("text.dim");
+    let lines: Vec<Line<'static>> = text
+        .into_iter()
+        .map(|t| Line::styled(truncate(&t, cells), style))
+        .collect();
+    let height = fit::rows(lines.len()).min(inner.height);
+    let y = inner.y + (inner.height - height) / 2;
+    fit::draw_centered(buf, Rect::new(inner.x, y, inner.width, height), &lines);
+}
+
+/// The list: a header when there is room for it, then the rows around the selection.
+fn draw_list(pane: &PluginPane, theme: &Theme, rect: Rect, buf: &mut Buffer) {
+    let cells = usize::from(rect.width);
+    let wide = rect.width >= MIN_WIDTH_FOR_COLUMNS;
+    let badges = pane.rows.iter().map(|r| width(&badge(r.status).0));
+    let badge_cells = if wide { badges.max().unwrap_or(0) } else { 1 };
+    let longest = pane.rows.iter().map(|r| width(&r.name)).max().unwrap_or(0);
+    let prefix = ROW_PREFIX + badge_cells + 1;
+    let widths = COLUMNS.map(|(_, w)| w);
+    let layout = fit::row_layout(cells, wide, (prefix, NAME_MIN, longest), &widths);
+    let mut titles = vec![
+        ("", ROW_PREFIX - 1, false),
+        ("STATUS", badge_cells, false),
+        ("NAME", layout.name_cells, false),
+    ];
+    titles.extend(COLUMNS[..layout.shown].iter().map(|&(t, w)| (t, w, true)));
+    let header = (layout.shown > 0).then(|| {
+        Line::styled(
+            truncate(&fit::join_cells(&titles), cells),
+            theme.style("text.dim"),
+        )
+    });
+    let row = |i: usize| {
+        let selected = i == pane.selected;
+        row_line(&pane.rows[i], selected, theme, (badge_cells, layout))
+    };
+    let rows = (pane.rows.len(), pane.selected);
+    fit::draw_list(buf, rect, header, rows, row, theme.style("selection"));
+}
+
+/// One row: "› ● running  name  5  120/3", with `shown` columns after the name.
+fn row_line(
+    row: &PluginRow,
+    selected: bool,
+    theme: &Theme,
+    (badge_cells, layout): (usize, fit::RowLayout),
+) -> Line<'static> {
+    let text = theme.style("text");
+    let (label, role) = badge(row.status);
+    let label = if badge_cells < width(&label) {
+        label.chars().next().map_or(String::new(), String::from)
+    } else {
+        label
+    };
+    let values = [
+        row.tools.to_string(),
+        format!("{}/{}", row.calls, row.errors),
+    ];
+    let mut spans = vec![
+        Span::styled(if selected { "› " } else { "  " }, text),
+        Span::styled(cell(&label, badge_cells, false), theme.style(role)),
+        Span::styled(" ", text),
+        Span::styled(cell(&row.name, layout.name_cells, false), text),
+    ];
+    for (value, (_, w)) in values.iter().zip(COLUMNS).take(layout.shown) {
+        spans.push(Span::styled(" ", text));
+        spans.push(Span::styled(cell(value, w, true), text));
+    }
+    Line::from(spans)
+}
+
+/// The badge text and its role: "● running", "◌ starting", "✖ crashed ×3", "○ disabled".
+fn badge(status: PluginStatus) -> (String, &'static str) {
+    match status {
+        PluginStatus::Running => ("● running".into(), "status.busy"),
+        PluginStatus::Starting => ("◌ starting".into(), "text.dim"),
+        PluginStatus::Crashed { restarts: 0 } => ("✖ crashed".into(), "error"),
+        PluginStatus::Crashed { restarts } => (format!("✖ crashed ×{restarts}"), "error"),
+        PluginStatus::Disabled => ("○ disabled".into(), "text.dim"),
+    }
+}
+
+/// The selected plugin: a rule, then one "label  value" line per fact.
+fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'static>> {
+    let styles: (Style, Style) = (theme.style("text.dim"), theme.style("text"));
+    let status = match row.status {
+        PluginStatus::Starting => "starting".to_string(),
+        PluginStatus::Running => "running".to_string(),
+        PluginStatus::Crashed { restarts } => format!("crashed ({restarts} restarts)"),
+        PluginStatus::Disabled => "disabled".to_string(),
+    };
+    let facts = [
+        ("id", row.id.clone()),
+        ("status", status),
+        ("tools", row.tools.to_string()),
+        ("calls", row.calls.to_string()),
+        ("errors", row.errors.to_string()),
+        (
+            "last call",
+            row.last_call.clone().unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    let mut lines = vec![fit::rule(&row.name, cells, theme.style("title"))];
+    lines.extend(
+        facts
+            .iter()
+            .map(|(label, value)| fit::field(label, value, cells, styles)),
+    );
+    lines
+}

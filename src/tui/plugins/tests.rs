@@ -1,0 +1,111 @@
+//! Tests of the plugin pane: the selection, and snapshots of the drawn pane at 80×24 and 40×20.
+
+use std::collections::HashMap;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::*;
+use crate::tui::theme::Theme;
+
+const DIR: &str = "~/.config/libre-assistant/plugins";
+
+fn three_rows() -> Vec<PluginRow> {
+    vec![
+        PluginRow {
+            id: "fs".into(),
+            name: "filesystem".into(),
+            status: PluginStatus::Running,
+            tools: 11,
+            calls: 42,
+            errors: 1,
+            last_call: Some("fs.read_text_file 2s ago".into()),
+        },
+        PluginRow {
+            id: "web-search".into(),
+            name: "web search".into(),
+            status: PluginStatus::Crashed { restarts: 3 },
+            tools: 2,
+            calls: 7,
+            errors: 7,
+            last_call: Some("search 1m ago".into()),
+        },
+        PluginRow {
+            id: "time".into(),
+            name: "time".into(),
+            status: PluginStatus::Disabled,
+            tools: 2,
+            calls: 0,
+            errors: 0,
+            last_call: None,
+        },
+    ]
+}
+
+/// The pane drawn unfocused into a `width`×`height` buffer, one text line per row.
+fn snapshot(pane: &PluginPane, width: u16, height: u16) -> String {
+    let theme = Theme::from_roles("test", "base16-ocean.dark", HashMap::new());
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    render(pane, &theme, area, &mut buf, false);
+    (0..height)
+        .map(|y| {
+            let line: String = (0..width).map(|x| buf[(x, y)].symbol()).collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn snapshot_no_plugins() {
+    let pane = PluginPane::new(Vec::new(), DIR);
+    insta::assert_snapshot!("empty_80x24", snapshot(&pane, 80, 24));
+    insta::assert_snapshot!("empty_40x20", snapshot(&pane, 40, 20));
+}
+
+#[test]
+fn snapshot_three_plugins() {
+    let mut pane = PluginPane::new(three_rows(), DIR);
+    pane.select_next();
+    insta::assert_snapshot!("three_80x24", snapshot(&pane, 80, 24));
+    insta::assert_snapshot!("three_40x20", snapshot(&pane, 40, 20));
+}
+
+#[test]
+fn narrow_panes_keep_the_badge_symbol_and_never_panic() {
+    let pane = PluginPane::new(three_rows(), DIR);
+    let text = snapshot(&pane, 20, 8);
+    assert!(text.contains("› ● filesystem"), "{text}");
+    assert!(text.contains("  ✖ web search"), "{text}");
+    let empty = PluginPane::new(Vec::new(), DIR);
+    for (w, h) in [(0, 0), (1, 1), (2, 2), (3, 3), (12, 4), (30, 3), (80, 4)] {
+        snapshot(&pane, w, h);
+        snapshot(&empty, w, h);
+    }
+}
+
+#[test]
+fn details_collapse_before_the_list_when_short() {
+    let pane = PluginPane::new(three_rows(), DIR);
+    let text = snapshot(&pane, 80, 7);
+    assert!(text.contains("time"), "{text}");
+    assert!(!text.contains("last call"), "{text}");
+}
+
+#[test]
+fn selection_moves_within_the_rows_and_follows_the_id() {
+    let mut pane = PluginPane::new(three_rows(), DIR);
+    pane.select_prev();
+    assert_eq!(pane.selected, 0);
+    for _ in 0..5 {
+        pane.select_next();
+    }
+    assert_eq!(pane.selected_row().map(|r| r.id.as_str()), Some("time"));
+    let mut rows = three_rows();
+    rows.reverse();
+    pane.set_rows(rows);
+    assert_eq!(pane.selected, 0);
+    pane.set_rows(Vec::new());
+    assert_eq!((pane.selected, pane.selected_row()), (0, None));
+}
