@@ -37,7 +37,7 @@ impl From<libre_assistant::engine::EngineError> for Failure {
     fn from(e: libre_assistant::engine::EngineError) -> Self {
         use libre_assistant::engine::EngineError as E;
         let exit = match &e {
-            E::Load { .. } => Exit::Model,
+            E::Load { .. } | E::NoModel => Exit::Model,
             E::PromptTooLong { .. } => Exit::Usage,
             E::Backend(_) | E::Context { .. } | E::Template(_) | E::Decode(_) | E::Gone => {
                 Exit::Generation

@@ -1,19 +1,23 @@
 //! The core: the conversation and the turn loop, spoken to with `Op`s, answering with `Event`s.
 //!
 //! It knows no terminal. The headless runner and the TUI are both front ends over it. The core
-//! task owns the transcript and the engine handle; one turn runs at a time.
+//! task owns the transcript, the engine handle and the journal; one turn runs at a time, and a
+//! model loads in the background while the task keeps answering ops. At most one engine exists
+//! at a time: the old one is freed before a new one loads.
 
 mod conversation;
+pub mod journal;
+mod task;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
 pub use conversation::Conversation;
+pub use journal::JournalError;
 
 use crate::engine::{
-    ChatMessage, Engine, EngineError, Finish, Job, Output, Role, SamplingParams, TurnStats,
+    Engine, EngineConfig, EngineError, Finish, ModelInfo, SamplingParams, TurnStats,
 };
 
 /// What a front end asks the core to do.
@@ -26,6 +30,24 @@ pub enum Op {
     },
     /// Stop the answer in flight; its partial text is kept.
     Interrupt,
+    /// Load a model in the background, replacing the current one. The current model is freed
+    /// first (two models may not fit in memory together), so if the new one fails to load
+    /// there is no model until another loads. Refused while a turn runs or a model loads.
+    LoadModel {
+        /// The model and its context.
+        config: EngineConfig,
+    },
+    /// Answer the last user message again, replacing its answer.
+    Regenerate,
+    /// Take back the last user message and its answer; `Event::Retracted` returns its text.
+    RetractLast,
+    /// Start a new, empty conversation with the same system prompt (and a new journal file).
+    Clear,
+    /// Replace the system prompt for later turns.
+    SetSystemPrompt {
+        /// The new system prompt; empty means none.
+        text: String,
+    },
     /// Stop everything and end the core task.
     Shutdown,
 }
@@ -64,6 +86,43 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// A model began loading; the previous one is gone.
+    ModelLoading {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// How far loading has come (throttled; some may be skipped when events back up).
+    ModelLoadProgress {
+        /// From 0.0 to 1.0.
+        fraction: f32,
+    },
+    /// The model is loaded and answers the next turn.
+    ModelLoaded {
+        /// Facts about it.
+        info: ModelInfo,
+    },
+    /// The model did not load; there is no model until another loads.
+    ModelLoadFailed {
+        /// Why.
+        error: EngineError,
+    },
+    /// The last user message and its answer left the transcript.
+    Retracted {
+        /// The user message, to edit and send again.
+        text: String,
+    },
+    /// The conversation was emptied.
+    Cleared,
+    /// The system prompt changed.
+    SystemPromptSet {
+        /// The new system prompt; empty means none.
+        text: String,
+    },
+    /// The conversation could not be saved; it goes on unsaved. Sent once per kind of failure.
+    JournalFailed {
+        /// One line naming the file and the reason.
+        error: String,
+    },
 }
 
 /// How the core runs turns.
@@ -73,6 +132,11 @@ pub struct CoreConfig {
     pub system_prompt: String,
     /// Sampling for every turn.
     pub sampling: SamplingParams,
+    /// Continue this conversation instead of starting an empty one; its own system prompt
+    /// replaces `system_prompt`.
+    pub resume: Option<Conversation>,
+    /// The directory conversations are saved in (see `journal`); None never writes.
+    pub journal: Option<PathBuf>,
 }
 
 /// The front end's side of a running core.
@@ -88,105 +152,11 @@ pub struct CoreHandle {
 /// How many token pieces may wait between the engine thread and the core.
 const PIECE_BUFFER: usize = 256;
 
-/// Spawns the core task on the current tokio runtime.
-pub fn spawn(engine: Engine, config: CoreConfig) -> CoreHandle {
+/// Spawns the core task on the current tokio runtime, with a loaded engine or none yet (then
+/// a turn fails with `EngineError::NoModel` until `Op::LoadModel` succeeds).
+pub fn spawn(engine: Option<Engine>, config: CoreConfig) -> CoreHandle {
     let (ops, op_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::channel(PIECE_BUFFER);
-    let task = tokio::spawn(run(engine, config, op_rx, event_tx));
+    let task = tokio::spawn(task::Core::new(engine, config, op_rx, event_tx).run());
     CoreHandle { ops, events, task }
-}
-
-async fn run(
-    engine: Engine,
-    config: CoreConfig,
-    mut ops: mpsc::UnboundedReceiver<Op>,
-    events: mpsc::Sender<Event>,
-) -> Conversation {
-    let mut conversation = Conversation::new(&config.system_prompt);
-    while let Some(op) = ops.recv().await {
-        match op {
-            Op::Submit { text } => {
-                let shutdown =
-                    turn(&engine, &config, &mut conversation, text, &mut ops, &events).await;
-                if shutdown {
-                    break;
-                }
-            }
-            Op::Interrupt => {}
-            Op::Shutdown => break,
-        }
-    }
-    // Joining the engine thread blocks briefly while it frees the model.
-    let _ = tokio::task::spawn_blocking(move || drop(engine)).await;
-    conversation
-}
-
-/// Runs one turn; returns true if a shutdown arrived meanwhile.
-async fn turn(
-    engine: &Engine,
-    config: &CoreConfig,
-    conversation: &mut Conversation,
-    text: String,
-    ops: &mut mpsc::UnboundedReceiver<Op>,
-    events: &mpsc::Sender<Event>,
-) -> bool {
-    conversation.push(ChatMessage::new(Role::User, text));
-    let cancel = Arc::new(AtomicBool::new(false));
-    let (output_tx, mut output) = mpsc::channel(PIECE_BUFFER);
-    let job = Job {
-        messages: conversation.prompt(),
-        sampling: config.sampling.clone(),
-        cancel: cancel.clone(),
-        output: output_tx,
-    };
-    if let Err(error) = engine.submit(job) {
-        let unsent = conversation
-            .take_unanswered()
-            .map(|m| m.content)
-            .unwrap_or_default();
-        let _ = events.send(Event::TurnFailed { error, unsent }).await;
-        return false;
-    }
-    let _ = events.send(Event::TurnStarted).await;
-    let mut answer = String::new();
-    let mut shutdown = false;
-    loop {
-        tokio::select! {
-            op = ops.recv(), if !shutdown => match op {
-                Some(Op::Interrupt) => cancel.store(true, Ordering::Relaxed),
-                Some(Op::Submit { .. }) => {
-                    let _ = events.send(Event::Refused { reason: "an answer is still being generated; interrupt it first".into() }).await;
-                }
-                Some(Op::Shutdown) | None => {
-                    cancel.store(true, Ordering::Relaxed);
-                    shutdown = true;
-                }
-            },
-            out = output.recv() => match out {
-                Some(Output::Piece(piece)) => {
-                    answer.push_str(&piece);
-                    let _ = events.send(Event::TokenDelta { text: piece }).await;
-                }
-                Some(Output::Trimmed { dropped_messages }) => {
-                    conversation.drop_oldest(dropped_messages);
-                    let _ = events.send(Event::HistoryTrimmed { dropped_messages }).await;
-                }
-                Some(Output::Done { finish, stats }) => {
-                    conversation.push(ChatMessage::new(Role::Assistant, std::mem::take(&mut answer)));
-                    let _ = events.send(Event::TurnComplete { finish, stats }).await;
-                    return shutdown;
-                }
-                Some(Output::Failed(error)) => {
-                    let unsent = conversation.take_unanswered().map(|m| m.content).unwrap_or_default();
-                    let _ = events.send(Event::TurnFailed { error, unsent }).await;
-                    return shutdown;
-                }
-                None => {
-                    let unsent = conversation.take_unanswered().map(|m| m.content).unwrap_or_default();
-                    let _ = events.send(Event::TurnFailed { error: EngineError::Gone, unsent }).await;
-                    return shutdown;
-                }
-            },
-        }
-    }
 }

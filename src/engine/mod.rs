@@ -167,6 +167,9 @@ pub enum EngineError {
     /// The engine thread is gone.
     #[error("the engine stopped unexpectedly; see the log file for details")]
     Gone,
+    /// No model is loaded (none chosen yet, a load is under way, or the last load failed).
+    #[error("no model is loaded yet; choose one in the model pane or with /model")]
+    NoModel,
 }
 
 enum Request {
@@ -183,11 +186,22 @@ pub struct Engine {
 impl Engine {
     /// Starts the engine thread and loads the model; blocks until it is loaded or failed.
     pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        Engine::start_with_progress(config, |_| {})
+    }
+
+    /// Like [`Engine::start`], calling `progress` on the engine thread with the fraction
+    /// loaded (0.0 to 1.0) as llama.cpp reads the weights. It must not block: it runs between
+    /// reads of the model file.
+    pub fn start_with_progress(
+        config: EngineConfig,
+        progress: impl FnMut(f32) + Send + 'static,
+    ) -> Result<Engine, EngineError> {
         let (requests, inbox) = std::sync::mpsc::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let progress: worker::Progress = Box::new(progress);
         let thread = std::thread::Builder::new()
             .name("llama-engine".into())
-            .spawn(move || worker::run(config, ready_tx, inbox))
+            .spawn(move || worker::run(config, progress, ready_tx, inbox))
             .map_err(|e| EngineError::Backend(format!("cannot spawn the engine thread: {e}")))?;
         match ready_rx.recv() {
             Ok(Ok(info)) => Ok(Engine {

@@ -28,9 +28,13 @@ fn backend() -> Result<&'static LlamaBackend, EngineError> {
         .map_err(|e| EngineError::Backend(e.clone()))
 }
 
+/// Called with the fraction of the model loaded, on the engine thread.
+pub(super) type Progress = Box<dyn FnMut(f32) + Send>;
+
 /// The thread body: load, report readiness, then serve jobs until the handle is dropped.
 pub(super) fn run(
     config: EngineConfig,
+    mut progress: Progress,
     ready: SyncSender<Result<ModelInfo, EngineError>>,
     inbox: Receiver<Request>,
 ) {
@@ -42,7 +46,13 @@ pub(super) fn run(
             return;
         }
     };
-    let params = LlamaModelParams::default().with_n_gpu_layers(config.n_gpu_layers);
+    // Returning true tells llama.cpp to go on loading.
+    let params = LlamaModelParams::default()
+        .with_n_gpu_layers(config.n_gpu_layers)
+        .with_progress_callback(move |fraction| {
+            progress(fraction);
+            true
+        });
     let model = match LlamaModel::load_from_file(backend, &config.model_path, &params) {
         Ok(m) => m,
         Err(e) => {

@@ -120,10 +120,13 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
         .map_err(|e| Failure::new(Exit::Internal, format!("the engine thread panicked: {e}")))??;
     sink.start(&model.name, &engine);
     let mut core = core::spawn(
-        engine,
+        Some(engine),
         CoreConfig {
             system_prompt: settings.system_prompt.clone(),
             sampling: sampling(settings),
+            resume: None,
+            // One-shot runs leave nothing behind.
+            journal: None,
         },
     );
     let _ = core.ops.send(Op::Submit { text: prompt });
@@ -157,7 +160,17 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
                     let _ = core.task.await;
                     return Err(error.into());
                 }
-                Some(Event::TurnStarted) | Some(Event::Refused { .. }) => {}
+                Some(Event::JournalFailed { error }) => sink.notice(&error),
+                // Headless sends only one Submit: no loads, edits or refusals to report.
+                Some(Event::TurnStarted)
+                | Some(Event::Refused { .. })
+                | Some(Event::ModelLoading { .. })
+                | Some(Event::ModelLoadProgress { .. })
+                | Some(Event::ModelLoaded { .. })
+                | Some(Event::ModelLoadFailed { .. })
+                | Some(Event::Retracted { .. })
+                | Some(Event::Cleared)
+                | Some(Event::SystemPromptSet { .. }) => {}
                 None => return Err(Failure::new(Exit::Internal, "the core stopped unexpectedly; see the log file")),
             }
         }
