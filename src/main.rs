@@ -3,7 +3,6 @@
 
 mod cli;
 mod headless;
-#[allow(dead_code)]
 mod tui;
 
 use std::process::ExitCode;
@@ -58,7 +57,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Failure::new(Exit::Internal, format!("cannot start the async runtime: {e}")))
+        .map_err(|e| {
+            Failure::new(
+                Exit::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
 }
 
 /// The user message for a one-shot run, or a usage failure.

@@ -108,6 +108,7 @@ pub fn render(theme: &Theme, scroll: u16, size: Rect, buf: &mut Buffer) {
 }
 
 /// The key table as Markdown, for docs/tui.md (a test keeps the two identical).
+#[cfg(test)]
 pub fn markdown() -> String {
     let mut out = String::new();
     for scope in SCOPES {

@@ -46,7 +46,11 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
         chat.push(Kind::Error, w);
     }
     let conversations = setup.dirs.data.join("conversations");
-    let resumed = if resume { resume_last(&conversations, &mut chat) } else { None };
+    let resumed = if resume {
+        resume_last(&conversations, &mut chat)
+    } else {
+        None
+    };
     let mut handle = core::spawn(
         None,
         CoreConfig {
@@ -105,7 +109,9 @@ fn start_model(app: &mut App, name: &str, auto_pull: bool) {
         Err(ModelError::NotInstalled { .. }) if auto_pull && store_models::find(name).is_some() => {
             app.state.chat.push(
                 Kind::Notice,
-                format!("first run: downloading {name} once (checksum-verified); you can type meanwhile"),
+                format!(
+                    "first run: downloading {name} once (checksum-verified); you can type meanwhile"
+                ),
             );
             app.start_download(name, true);
         }
@@ -119,13 +125,20 @@ fn start_model(app: &mut App, name: &str, auto_pull: bool) {
 /// The last saved conversation, shown in `chat`; problems become notices, never failures.
 fn resume_last(dir: &std::path::Path, chat: &mut ChatView) -> Option<Conversation> {
     let Some(path) = core::journal::latest(dir) else {
-        chat.push(Kind::Notice, "no earlier conversation to continue; this is a new one");
+        chat.push(
+            Kind::Notice,
+            "no earlier conversation to continue; this is a new one",
+        );
         return None;
     };
     match core::journal::load(&path) {
         Ok(conversation) => {
             for m in conversation.messages() {
-                let kind = if m.role == Role::User { Kind::User } else { Kind::Assistant };
+                let kind = if m.role == Role::User {
+                    Kind::User
+                } else {
+                    Kind::Assistant
+                };
                 chat.push(kind, m.content.clone());
             }
             chat.push(Kind::Notice, format!("continued {}", path.display()));

@@ -12,8 +12,6 @@ pub enum Action {
     Submit,
     /// Insert a newline in the message.
     Newline,
-    /// Complete a slash command.
-    Complete,
     /// Scroll the transcript up a page.
     PageUp,
     /// Scroll the transcript down a page.

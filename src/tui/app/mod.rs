@@ -180,10 +180,9 @@ impl App {
         }
         let size = screen.terminal.size()?;
         self.size = Rect::new(0, 0, size.width, size.height);
-        self.prepare();
         screen.terminal.draw(|f| {
             let area = f.area();
-            if let Some(pos) = view::render(&self.state, area, f.buffer_mut()) {
+            if let Some(pos) = self.draw_into(area, f.buffer_mut()) {
                 f.set_cursor_position(pos);
             }
         })?;

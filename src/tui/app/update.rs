@@ -77,9 +77,6 @@ impl App {
             Action::Stop => self.stop(),
             Action::Submit => self.submit(),
             Action::Newline => c.newline(),
-            Action::Complete => {
-                c.complete();
-            }
             Action::PageUp if self.state.help.is_some() => self.scroll_help(-10),
             Action::PageDown if self.state.help.is_some() => self.scroll_help(10),
             Action::PageUp => self.state.chat.page_up(height),
@@ -182,10 +179,10 @@ impl App {
     }
 
     fn submit(&mut self) {
-        let text = self.state.composer.text().to_string();
-        if text.trim().is_empty() {
+        if self.state.composer.is_blank() {
             return;
         }
+        let text = self.state.composer.text().to_string();
         if let Some(parsed) = commands::parse(&text) {
             match parsed {
                 Ok(cmd) => {

@@ -93,6 +93,7 @@ impl Default for ChatView {
 
 impl ChatView {
     /// Every message shown.
+    #[cfg(test)]
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }

@@ -193,17 +193,6 @@ pub(super) fn truncate(row: Row, width: usize) -> Row {
     out
 }
 
-/// Like [`truncate`], ending with `…` when something was cut off.
-pub(super) fn ellipsize(row: Row, width: usize) -> Row {
-    if row_width(&row) <= width {
-        return row;
-    }
-    let style = row.last().map(|s| s.style).unwrap_or_default();
-    let mut out = truncate(row, width.saturating_sub(TOO_WIDE.width()));
-    out.push(Span::styled(TOO_WIDE, style));
-    out
-}
-
 /// The display width of a row.
 pub(super) fn row_width(row: &[Span<'_>]) -> usize {
     row.iter().map(|s| s.content.width()).sum()

@@ -10,6 +10,7 @@ pub use render::render;
 
 /// Where a plugin's process stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // Constructed by the plugin host (the MCP issue); the pane shows them now.
 pub enum PluginStatus {
     /// Spawned, not yet initialised.
     Starting,
@@ -80,6 +81,7 @@ impl PluginPane {
     }
 
     /// Replaces the rows, keeping the selection on the same plugin id when it is still listed.
+    #[allow(dead_code)] // Called by the plugin host (the MCP issue).
     pub fn set_rows(&mut self, rows: Vec<PluginRow>) {
         let id = self.selected_row().map(|r| r.id.clone());
         self.rows = rows;

@@ -11,6 +11,9 @@ use toml::de::{DeTable, DeValue};
 
 use super::roles;
 
+/// The keys a theme file may have at the top level.
+const TOP_KEYS: &str = "name, inherits, syntax, palette, roles";
+
 /// The syntect themes a theme may name for code blocks (syntect's defaults).
 pub const SYNTAX_THEMES: &[&str] = &[
     "base16-ocean.dark",
@@ -22,10 +25,6 @@ pub const SYNTAX_THEMES: &[&str] = &[
     "Solarized (light)",
 ];
 
-/// The keys a theme file may have at the top level.
-const TOP_KEYS: &str = "name, inherits, syntax, palette, roles";
-/// The keys of a role's table that are style fields; any other key is a nested role.
-const STYLE_KEYS: [&str; 4] = ["fg", "bg", "underline_color", "modifiers"];
 /// Modifier names, as written in `modifiers = [...]`.
 const MODIFIERS: [(&str, Modifier); 9] = [
     ("bold", Modifier::BOLD),
