@@ -62,7 +62,7 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
     );
     let (task_tx, mut task_rx) = mpsc::unbounded_channel();
     let store = setup.store();
-    let plugin_dir = setup.dirs.config.join("plugins").display().to_string();
+    let plugin_dir = tilde(&setup.dirs.config.join("plugins"));
     let state = State {
         theme: loaded.theme,
         chat,
@@ -148,5 +148,16 @@ fn resume_last(dir: &std::path::Path, chat: &mut ChatView) -> Option<Conversatio
             chat.push(Kind::Error, format!("{e}; starting a new conversation"));
             None
         }
+    }
+}
+
+/// `path` with the home directory shown as `~`, which is shorter in narrow panes.
+fn tilde(path: &std::path::Path) -> String {
+    match std::env::var_os("HOME").map(std::path::PathBuf::from) {
+        Some(home) if !home.as_os_str().is_empty() => match path.strip_prefix(&home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        },
+        _ => path.display().to_string(),
     }
 }

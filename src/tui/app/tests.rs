@@ -409,3 +409,19 @@ impl std::io::Write for Tap {
         Ok(())
     }
 }
+
+#[test]
+fn enter_on_a_partial_command_runs_the_first_match() {
+    let mut t = harness("dark");
+    ask(&mut t.app, "/cle");
+    assert_eq!(t.ops.try_recv().unwrap(), Op::Clear);
+    assert!(t.app.state.composer.is_empty());
+    ask(&mut t.app, "/nosuch");
+    assert!(t.ops.try_recv().is_err());
+    assert_eq!(
+        t.app.state.composer.text(),
+        "/nosuch",
+        "a bad command stays to be fixed"
+    );
+    assert!(screen(&mut t.app, 80, 24).contains("unknown command"));
+}

@@ -182,6 +182,12 @@ impl App {
         if self.state.composer.is_blank() {
             return;
         }
+        // Enter on a partly typed command ("/cl") runs the command the menu shows first.
+        if !self.state.composer.completions().is_empty()
+            && matches!(commands::parse(self.state.composer.text()), Some(Err(_)))
+        {
+            self.state.composer.complete();
+        }
         let text = self.state.composer.text().to_string();
         if let Some(parsed) = commands::parse(&text) {
             match parsed {
