@@ -1,0 +1,400 @@
+//! The interactive app driven in tmux as a person would: start it, type, press keys, resize,
+//! read the screen. The real binary with the real test model (greedy, so answers repeat);
+//! every wait is bounded and fails with the screen it saw. Needs tmux (scripts/deps).
+
+mod support;
+
+use std::thread::sleep;
+use std::time::Duration;
+
+use support::Home;
+use support::tmux::{Launch, Tmux, WAIT, framed};
+use unicode_width::UnicodeWidthStr;
+
+const FRANCE: &str = "What is the capital of France?";
+const STORY: &str = "Write a very long story about a dragon who learns to fly.";
+
+/// The status bar: the bottom row.
+fn status(screen: &str) -> &str {
+    screen.lines().last().unwrap_or("")
+}
+
+fn idle(screen: &str) -> bool {
+    status(screen).starts_with(" idle │")
+}
+
+fn generating(screen: &str) -> bool {
+    status(screen).starts_with(" generating │")
+}
+
+/// Row of the last line containing `text`.
+fn last_row(screen: &str, text: &str) -> Option<usize> {
+    screen
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(text))
+        .map(|(i, _)| i)
+        .last()
+}
+
+/// Row of the last figures line under an answer, e.g. `7 tokens · 151.2 t/s · prompt 32`.
+fn figures_row(screen: &str) -> Option<usize> {
+    last_row(screen, " t/s · prompt ")
+}
+
+/// The last question has its answer finished: a figures line below the last "› You" (which
+/// may have scrolled away) and the status bar idle again.
+fn answered(screen: &str) -> bool {
+    match (last_row(screen, "› You"), figures_row(screen)) {
+        (Some(you), Some(figures)) => figures > you && idle(screen),
+        (None, Some(_)) => idle(screen),
+        _ => false,
+    }
+}
+
+/// Waits for the model to be loaded and the input to show its placeholder.
+#[track_caller]
+fn wait_ready(tmux: &Tmux) -> String {
+    tmux.wait_for(
+        "the model loaded and the input waiting",
+        |s| idle(s) && s.contains("Ask anything"),
+        WAIT,
+    )
+}
+
+#[track_caller]
+fn wait_answered(tmux: &Tmux) -> String {
+    tmux.wait_for("a finished answer with its figures", answered, WAIT)
+}
+
+/// Some answer text under the last "◆ Assistant" label (in its first 40 columns, the chat's).
+fn answer_started(screen: &str) -> bool {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some(label) = last_row(screen, "◆ Assistant") else {
+        return false;
+    };
+    lines.get(label + 1).is_some_and(|l| {
+        let chat: String = l.chars().take(40).collect();
+        let chat = chat.trim();
+        !chat.is_empty() && chat != "▍"
+    })
+}
+
+/// Asserts that no row is wider than the pane (rows the terminal wrapped are joined back, so
+/// drawing past the right edge shows) and that there are exactly `height` rows.
+#[track_caller]
+fn assert_fits(joined: &str, width: usize, height: usize) {
+    for line in joined.lines() {
+        assert!(
+            line.width() <= width,
+            "a row {} wide in a {width}-column pane: {line:?}\n{}",
+            line.width(),
+            framed(joined)
+        );
+    }
+    assert_eq!(joined.lines().count(), height, "{}", framed(joined));
+}
+
+#[test]
+fn a_question_is_answered_and_ctrl_c_gives_the_terminal_back() {
+    let home = Home::new();
+    let tmux = Tmux::start(&home, &Launch::new(80, 24));
+    let screen = wait_ready(&tmux);
+    assert!(status(&screen).contains("SmolLM2"), "{}", framed(&screen));
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "1",
+        "the app uses the alternate screen"
+    );
+
+    tmux.ask(FRANCE);
+    let screen = wait_answered(&tmux);
+    let label = last_row(&screen, "◆ Assistant").expect("an answer label");
+    assert!(
+        last_row(&screen, FRANCE).unwrap() < label && label < figures_row(&screen).unwrap(),
+        "question, answer, figures in that order:\n{}",
+        framed(&screen)
+    );
+    let answer: Vec<&str> = screen.lines().collect();
+    let answer = answer[label..figures_row(&screen).unwrap()].join("\n");
+    assert!(answer.contains("Paris"), "{}", framed(&screen));
+    assert!(
+        status(&screen).contains("t/s"),
+        "the speed in the status bar"
+    );
+
+    tmux.send_keys(&["C-c"]);
+    let screen = tmux.wait_for_text("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{}", framed(&screen));
+    for tui in ["◆ Assistant", "› You", "idle │", "F1 help", "Ask anything"] {
+        assert!(
+            !screen.contains(tui),
+            "{tui:?} left behind:\n{}",
+            framed(&screen)
+        );
+    }
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "the alternate screen was left"
+    );
+    assert_eq!(
+        tmux.display("#{cursor_flag}"),
+        "1",
+        "the cursor is visible again"
+    );
+}
+
+#[test]
+fn resizing_while_streaming_leaves_a_clean_screen() {
+    let home = Home::new();
+    let tmux = Tmux::start(&home, &Launch::new(120, 40).max_tokens(400));
+    wait_ready(&tmux);
+    tmux.ask(STORY);
+    tmux.wait_for(
+        "the answer streaming",
+        |s| generating(s) && answer_started(s),
+        WAIT,
+    );
+    for (w, h) in [(120, 40), (40, 20), (80, 24), (33, 12), (100, 30)] {
+        tmux.resize(w, h);
+        sleep(Duration::from_millis(250));
+    }
+    // Stop it rather than wait for 400 tokens; a no-op if it already ended.
+    tmux.send_keys(&["Escape"]);
+    wait_answered(&tmux);
+    assert_eq!(tmux.display("#{pane_width}x#{pane_height}"), "100x30");
+
+    let drawn = tmux.capture();
+    assert_fits(&tmux.capture_joined(), 100, 30);
+    tmux.send_keys(&["C-l"]);
+    sleep(Duration::from_millis(500));
+    let redrawn = tmux.capture();
+    assert_eq!(
+        drawn,
+        redrawn,
+        "the incremental frames differ from a full redraw:\n{}\nafter Ctrl+L:\n{}",
+        framed(&drawn),
+        framed(&redrawn)
+    );
+    assert!(idle(&redrawn) && redrawn.contains("◆ Assistant"));
+}
+
+#[test]
+fn escape_stops_the_answer_and_the_next_question_is_answered() {
+    let home = Home::new();
+    let tmux = Tmux::start(&home, &Launch::new(80, 24).max_tokens(400));
+    wait_ready(&tmux);
+    tmux.ask(STORY);
+    tmux.wait_for(
+        "the story streaming",
+        |s| generating(s) && answer_started(s),
+        WAIT,
+    );
+    tmux.send_keys(&["Escape"]);
+    let screen = tmux.wait_for(
+        "■ stopped and the status idle",
+        |s| s.contains("■ stopped") && idle(s),
+        WAIT,
+    );
+    assert!(
+        figures_row(&screen) < last_row(&screen, "■ stopped"),
+        "figures, then the stop mark:\n{}",
+        framed(&screen)
+    );
+
+    tmux.ask(FRANCE);
+    let screen = wait_answered(&tmux);
+    let label = last_row(&screen, "◆ Assistant").unwrap();
+    assert!(last_row(&screen, "› You").unwrap() < label);
+    assert!(
+        answer_started(&screen.lines().skip(label).collect::<Vec<_>>().join("\n")),
+        "the second answer has text:\n{}",
+        framed(&screen)
+    );
+}
+
+#[test]
+fn a_40_column_tmux_side_pane_gets_the_narrow_layout() {
+    let home = Home::new();
+    let mut tmux = Tmux::start_shell(120, 30);
+    tmux.split_app(&home, &Launch::new(40, 30), 40);
+    assert_eq!(tmux.display("#{pane_width}"), "40");
+    let screen = wait_ready(&tmux);
+    let tabs = screen.lines().next().unwrap();
+    assert!(
+        tabs.contains("1 Chat") && tabs.contains("2 Models"),
+        "the tab line on top:\n{}",
+        framed(&screen)
+    );
+
+    tmux.ask(FRANCE);
+    let screen = wait_answered(&tmux);
+    assert!(screen.contains("Paris"), "{}", framed(&screen));
+    assert_fits(&tmux.capture_joined(), 40, 30);
+
+    tmux.send_keys(&["F3"]);
+    // The list truncates names to its column; the start is enough.
+    let screen = tmux.wait_for_text("smollm2-135m");
+    assert!(
+        !screen.contains("Paris"),
+        "one pane at a time:\n{}",
+        framed(&screen)
+    );
+    assert_fits(&tmux.capture_joined(), 40, 30);
+    tmux.send_keys(&["F2"]);
+    tmux.wait_for(
+        "the chat pane again",
+        |s| s.contains("Paris") && s.contains("Ask anything"),
+        WAIT,
+    );
+}
+
+/// Whether an SGR-laden capture sets any colour (foreground, background, underline colour),
+/// in any form: 16-colour codes, `38;5;n`, `38;2;r;g;b`, or their `:` forms.
+fn colour_codes(escaped: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for seq in escaped.split("\x1b[").skip(1) {
+        let Some(end) = seq.find(|c: char| c.is_ascii_alphabetic()) else {
+            continue;
+        };
+        if &seq[end..end + 1] != "m" {
+            continue;
+        }
+        let params = &seq[..end];
+        for p in params.split(';') {
+            let head = p.split(':').next().unwrap_or("");
+            let Ok(n) = head.parse::<u16>() else { continue };
+            if matches!(n, 30..=37 | 40..=47 | 90..=97 | 100..=107 | 38 | 48 | 58) {
+                found.push(format!("\\e[{params}m"));
+                break;
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_color_means_no_colour_and_other_terms_work() {
+    // One after another: three engines at once on a small machine only slow each other down.
+    for launch in [
+        Launch::new(80, 24).term("screen-256color").no_color(),
+        Launch::new(80, 24).term("tmux-256color"),
+        Launch::new(80, 24).term("xterm"),
+    ] {
+        let home = Home::new();
+        let tmux = Tmux::start(&home, &launch);
+        wait_ready(&tmux);
+        tmux.ask(FRANCE);
+        let screen = wait_answered(&tmux);
+        let term = &launch.term;
+        assert!(
+            screen.contains("Paris"),
+            "TERM={term}:\n{}",
+            framed(&screen)
+        );
+        let escaped = tmux.capture_escapes();
+        let colours = colour_codes(&escaped);
+        if launch.no_color {
+            assert!(escaped.contains("Paris"), "{escaped:?}");
+            assert!(
+                colours.is_empty(),
+                "NO_COLOR, yet colours {colours:?} in {escaped:?}"
+            );
+        } else {
+            // The check above can see colours: here they are.
+            assert!(
+                !colours.is_empty(),
+                "TERM={term} without NO_COLOR has colours: {escaped:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_tiny_terminal_says_so_until_it_grows() {
+    let home = Home::new();
+    let tmux = Tmux::start(&home, &Launch::new(15, 5));
+    // The message may wrap; read it as words.
+    tmux.wait_for(
+        "\"terminal too small\"",
+        |s| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains("terminal too small")
+        },
+        // The first frame, drawn before the model loads.
+        Duration::from_secs(15),
+    );
+    tmux.resize(60, 20);
+    let screen = wait_ready(&tmux);
+    assert!(!screen.contains("too sm"), "{}", framed(&screen));
+    assert_fits(&tmux.capture_joined(), 60, 20);
+}
+
+#[test]
+fn f1_shows_the_keys_and_escape_closes_them() {
+    let home = Home::new();
+    let tmux = Tmux::start(&home, &Launch::new(80, 24));
+    wait_ready(&tmux);
+    tmux.send_keys(&["F1"]);
+    let screen = tmux.wait_for(
+        "the help overlay",
+        |s| {
+            s.lines()
+                .any(|l| l.contains("Ctrl+C") && l.contains("quit"))
+        },
+        WAIT,
+    );
+    assert!(screen.contains("F1"), "{}", framed(&screen));
+    tmux.send_keys(&["Escape"]);
+    let screen = tmux.wait_for(
+        "the help closed",
+        |s| !s.contains("Ctrl+C") && s.contains("Ask anything"),
+        WAIT,
+    );
+    assert!(idle(&screen));
+}
+
+#[test]
+fn continue_shows_the_previous_conversation() {
+    let home = Home::new();
+    {
+        let tmux = Tmux::start(&home, &Launch::new(80, 24));
+        wait_ready(&tmux);
+        tmux.ask(FRANCE);
+        let screen = wait_answered(&tmux);
+        assert!(screen.contains("Paris"), "{}", framed(&screen));
+        tmux.send_keys(&["C-c"]);
+        let screen = tmux.wait_for_text("EXIT=");
+        assert!(screen.contains("EXIT=0"), "{}", framed(&screen));
+    }
+    let tmux = Tmux::start(&home, &Launch::new(80, 24).arg("--continue"));
+    let screen = wait_ready(&tmux);
+    assert!(screen.contains("continued"), "{}", framed(&screen));
+    let question = last_row(&screen, FRANCE).expect("the question is back");
+    let answer = last_row(&screen, "Paris").expect("the answer is back");
+    assert!(question < answer, "{}", framed(&screen));
+}
+
+#[test]
+fn colour_codes_sees_every_colour_form_and_only_those() {
+    let plain = "\x1b[1m\x1b[7mbold\x1b[0m \x1b[3;4mitalic\x1b[39m\x1b[49m\x1b[2m";
+    assert_eq!(colour_codes(plain), Vec::<String>::new());
+    for sgr in [
+        "31",
+        "1;44",
+        "91",
+        "107",
+        "38;5;12",
+        "48;2;1;2;3",
+        "38:2::1:2:3",
+        "4;58;5;1",
+    ] {
+        assert_eq!(
+            colour_codes(&format!("x\x1b[{sgr}my")),
+            vec![format!("\\e[{sgr}m")]
+        );
+    }
+}
