@@ -111,6 +111,8 @@ fn quote(s: &str) -> String {
 /// A private tmux server with one session, `main`, and the pane the test drives.
 pub struct Tmux {
     socket: String,
+    /// The socket file, removed on drop (tmux leaves it behind).
+    socket_path: Option<String>,
     target: String,
 }
 
@@ -134,7 +136,7 @@ impl Tmux {
             "-c",
             &script,
         ]);
-        tmux
+        tmux.started()
     }
 
     /// Starts a session running a plain shell, `width`×`height`.
@@ -153,7 +155,7 @@ impl Tmux {
             "--",
             "sh",
         ]);
-        tmux
+        tmux.started()
     }
 
     /// Splits the window side by side and starts the app in a new pane `columns` wide on the
@@ -180,6 +182,12 @@ impl Tmux {
         assert!(self.target.starts_with('%'), "a pane id: {:?}", self.target);
     }
 
+    /// Notes where the new server's socket is.
+    fn started(mut self) -> Tmux {
+        self.socket_path = Some(self.display("#{socket_path}"));
+        self
+    }
+
     fn server() -> Tmux {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         match Command::new("tmux").arg("-V").output() {
@@ -196,6 +204,7 @@ impl Tmux {
         );
         Tmux {
             socket,
+            socket_path: None,
             target: "main".into(),
         }
     }
@@ -302,6 +311,9 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         // Errors are ignored: the server may already be gone.
         let _ = self.output(&["kill-server"]);
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
