@@ -2,18 +2,24 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::state::{Activity, Status};
-use super::theme::Theme;
+use super::theme::{ColorMode, Theme};
 
 /// Draws the status bar into the one-row `area`.
 pub fn render(status: &Status, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    buf.set_style(area, theme.style("status"));
+    // Without colour the bar is told apart from the chat by reverse video.
+    let base = match theme.mode() {
+        ColorMode::None => theme.style("status").add_modifier(Modifier::REVERSED),
+        _ => theme.style("status"),
+    };
+    buf.set_style(area, base);
     let (state, busy) = match &status.activity {
         Activity::Idle => ("idle".to_string(), false),
         Activity::Generating => ("generating".to_string(), true),

@@ -36,13 +36,10 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
             "terminal too small ({}×{}): enlarge it",
             size.width, size.height
         );
-        buf.set_stringn(
-            size.x,
-            size.y,
-            msg,
-            usize::from(size.width),
-            theme.style("warning"),
-        );
+        let rows = chat::wrap(&msg, size.width);
+        for (row, line) in rows.iter().take(usize::from(size.height)).enumerate() {
+            buf.set_string(size.x, size.y + row as u16, line, theme.style("warning"));
+        }
         return None;
     }
     if let Some(tabs) = a.tabs {

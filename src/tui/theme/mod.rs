@@ -53,7 +53,6 @@ impl Theme {
     }
 
     /// The colour mode the styles are adapted to.
-    #[cfg(test)]
     pub fn mode(&self) -> ColorMode {
         self.mode
     }
