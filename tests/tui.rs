@@ -398,3 +398,76 @@ fn colour_codes_sees_every_colour_form_and_only_those() {
         );
     }
 }
+
+/// The app's process id: the child of the pane's shell.
+fn app_pid(tmux: &Tmux) -> String {
+    let shell = tmux.display("#{pane_pid}");
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!pid.is_empty(), "the app runs under the pane's shell");
+    pid
+}
+
+/// The newest saved conversation in `home`, as text.
+fn saved_conversation(home: &Home) -> String {
+    let dir = home.path().join("data/libre-assistant/conversations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    std::fs::read_to_string(files.last().expect("a saved conversation")).unwrap()
+}
+
+#[test]
+fn sigterm_and_sighup_mid_answer_restore_the_terminal_and_keep_the_conversation() {
+    for signal in ["TERM", "HUP"] {
+        let home = Home::new();
+        let tmux = Tmux::start(&home, &Launch::new(80, 24).max_tokens(400));
+        wait_ready(&tmux);
+        tmux.ask(STORY);
+        tmux.wait_for(
+            "the answer streaming",
+            |s| generating(s) && answer_started(s),
+            WAIT,
+        );
+        let pid = app_pid(&tmux);
+        let killed = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let screen = tmux.wait_for_text("EXIT=");
+        assert!(
+            !screen.contains("◆ Assistant"),
+            "SIG{signal}: {}",
+            framed(&screen)
+        );
+        assert_eq!(
+            tmux.display("#{alternate_on}"),
+            "0",
+            "SIG{signal}: alternate screen left"
+        );
+        assert_eq!(
+            tmux.display("#{cursor_flag}"),
+            "1",
+            "SIG{signal}: cursor visible"
+        );
+        let saved = saved_conversation(&home);
+        assert!(
+            saved.contains("dragon"),
+            "SIG{signal}: the question was saved: {saved}"
+        );
+        assert!(
+            saved.contains("\"assistant\""),
+            "SIG{signal}: the partial answer was saved: {saved}"
+        );
+    }
+}
