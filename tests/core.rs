@@ -15,14 +15,7 @@ use libre_assistant::engine::{
 const PATIENCE: Duration = Duration::from_secs(120);
 
 fn engine_config(model_path: PathBuf) -> EngineConfig {
-    EngineConfig {
-        model_path,
-        context: 512,
-        threads: 2,
-        n_gpu_layers: 0,
-        batch: 512,
-        chat_template: None,
-    }
+    support::engine_config(model_path, 512)
 }
 
 fn core_config(max_tokens: u32) -> CoreConfig {

@@ -12,14 +12,7 @@ use libre_assistant::engine::{
 };
 
 fn config(model_path: std::path::PathBuf, context: u32) -> EngineConfig {
-    EngineConfig {
-        model_path,
-        context,
-        threads: 2,
-        n_gpu_layers: 0,
-        batch: 512,
-        chat_template: None,
-    }
+    support::engine_config(model_path, context)
 }
 
 fn engine(context: u32) -> Engine {

@@ -78,6 +78,8 @@ impl Launch {
             ("XDG_STATE_HOME", dir.join("state").display().to_string()),
             ("XDG_CACHE_HOME", dir.join("cache").display().to_string()),
             ("TERM", self.term.clone()),
+            // Tests run two at a time on two cores: see support::TEST_THREADS.
+            ("LIBRE_ASSISTANT_THREADS", super::TEST_THREADS.to_string()),
         ];
         if self.no_color {
             vars.push(("NO_COLOR", "1".into()));
