@@ -142,13 +142,20 @@ pub(crate) fn row_layout(
     (prefix, name_min, longest): (usize, usize, usize),
     columns: &[usize],
 ) -> RowLayout {
-    let mut used = prefix + name_min;
+    // The first column (the size) needs only a short name beside it; later columns are shown
+    // only while the whole name still fits, so names are cut last.
+    let mut spent_cols = 0;
     let mut shown = 0;
-    for w in columns.iter().take_while(|_| wide) {
-        used += w + 1;
-        if used > cells {
+    for (i, w) in columns.iter().take_while(|_| wide).enumerate() {
+        let name = if i == 0 {
+            name_min
+        } else {
+            longest.max(name_min)
+        };
+        if prefix + name + spent_cols + w + 1 > cells {
             break;
         }
+        spent_cols += w + 1;
         shown += 1;
     }
     let spent: usize = columns[..shown].iter().map(|w| w + 1).sum();
@@ -302,12 +309,12 @@ mod tests {
     }
 
     #[test]
-    fn columns_drop_from_the_right_and_the_name_takes_what_it_needs() {
+    fn columns_drop_from_the_right_before_the_name_is_cut() {
         let layout = |cells, wide| {
             let l = row_layout(cells, wide, (3, 12, 20), &[7, 7, 6, 5]);
             (l.name_cells, l.shown)
         };
-        assert_eq!(layout(38, true), (12, 3));
+        assert_eq!(layout(38, true), (20, 1));
         assert_eq!(layout(78, true), (20, 4));
         assert_eq!(layout(20, true), (17, 0));
         assert_eq!(layout(78, false), (75, 0));
