@@ -67,6 +67,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 /// The user message for a one-shot run, or a usage failure.
 fn one_shot_prompt(cli: &Cli) -> Result<String, Failure> {
+    if cli.resume {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--continue reopens a conversation in the interactive app; run it without -p in a terminal",
+        ));
+    }
     let arg = match &cli.prompt {
         Some(p) => PromptArg::from_flag(p),
         None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {

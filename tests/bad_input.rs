@@ -40,6 +40,12 @@ fn an_empty_prompt_is_a_usage_error() {
 }
 
 #[test]
+fn continue_needs_the_interactive_app() {
+    let home = Home::new();
+    fails(prompt(&home, &["--continue", "-p", "hi"]), 2, "--continue");
+}
+
+#[test]
 fn a_missing_model_file() {
     let home = Home::new();
     fails(

@@ -28,9 +28,8 @@ use crate::cli::failure::Failure;
 use crate::cli::setup::{Setup, sampling};
 use app::{App, Context};
 use chat::{ChatView, Kind};
-use composer::Composer;
 use layout::Pane;
-use state::{Activity, State, Status};
+use state::State;
 
 /// How long quitting waits for the engine to stop before giving up on it.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
@@ -63,24 +62,13 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
     let (task_tx, mut task_rx) = mpsc::unbounded_channel();
     let store = setup.store();
     let plugin_dir = tilde(&setup.dirs.config.join("plugins"));
-    let state = State {
-        theme: loaded.theme,
+    let mut state = State::new(
+        loaded.theme,
         chat,
-        composer: Composer::new(),
-        models: models::ModelPane::new(models::scan(&store)),
-        plugins: plugins::PluginPane::new(Vec::new(), plugin_dir),
-        focus: Pane::Chat,
-        side_panel: settings.ui.side_panel,
-        help: None,
-        status: Status {
-            model: None,
-            context: 0,
-            used: 0,
-            last_tps: None,
-            activity: Activity::NoModel,
-            flash: None,
-        },
-    };
+        models::ModelPane::new(models::scan(&store)),
+        plugins::PluginPane::new(Vec::new(), plugin_dir),
+    );
+    state.side_panel = settings.ui.side_panel;
     let ctx = Context {
         settings: settings.clone(),
         store,

@@ -63,6 +63,28 @@ pub struct State {
 }
 
 impl State {
+    /// The state at start-up: chat focused, nothing loaded yet.
+    pub fn new(theme: Theme, chat: ChatView, models: ModelPane, plugins: PluginPane) -> State {
+        State {
+            theme,
+            chat,
+            composer: Composer::new(),
+            models,
+            plugins,
+            focus: Pane::Chat,
+            side_panel: true,
+            help: None,
+            status: Status {
+                model: None,
+                context: 0,
+                used: 0,
+                last_tps: None,
+                activity: Activity::NoModel,
+                flash: None,
+            },
+        }
+    }
+
     /// True while an answer streams.
     pub fn busy(&self) -> bool {
         self.status.activity == Activity::Generating

@@ -14,11 +14,10 @@ use tokio::sync::mpsc;
 
 use super::{App, Context};
 use crate::tui::chat::ChatView;
-use crate::tui::composer::Composer;
 use crate::tui::layout::Pane;
 use crate::tui::models::{ModelPane, ModelRow};
 use crate::tui::plugins::{PluginPane, PluginRow, PluginStatus};
-use crate::tui::state::{Activity, State, Status};
+use crate::tui::state::{Activity, State};
 use crate::tui::theme::{self, ColorMode};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (40, 20)];
@@ -34,24 +33,12 @@ fn harness(theme_name: &str) -> Harness {
     let themes_dir = dir.path().join("themes");
     let loaded = theme::load(theme_name, &themes_dir, ColorMode::TrueColor);
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    let state = State {
-        theme: loaded.theme,
-        chat: ChatView::default(),
-        composer: Composer::new(),
-        models: ModelPane::new(rows()),
-        plugins: PluginPane::new(Vec::new(), "~/.config/libre-assistant/plugins"),
-        focus: Pane::Chat,
-        side_panel: true,
-        help: None,
-        status: Status {
-            model: None,
-            context: 0,
-            used: 0,
-            last_tps: None,
-            activity: Activity::NoModel,
-            flash: None,
-        },
-    };
+    let state = State::new(
+        loaded.theme,
+        ChatView::default(),
+        ModelPane::new(rows()),
+        PluginPane::new(Vec::new(), "~/.config/libre-assistant/plugins"),
+    );
     let ctx = Context {
         settings: Settings::default(),
         store: Store::new(dir.path().join("models")),
