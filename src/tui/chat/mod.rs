@@ -46,6 +46,9 @@ pub struct Entry {
     pub queued: bool,
     lines: Vec<Line<'static>>,
     dirty: bool,
+    /// While streaming: the rendered lines of the text up to its last block boundary, which
+    /// later tokens cannot change, with the byte length and width they were rendered for.
+    committed: Option<(usize, u16, Vec<Line<'static>>)>,
 }
 
 impl Entry {
@@ -58,6 +61,7 @@ impl Entry {
             queued: false,
             lines: Vec::new(),
             dirty: true,
+            committed: None,
         }
     }
 }
@@ -187,6 +191,7 @@ impl ChatView {
     pub fn invalidate(&mut self) {
         for e in &mut self.entries {
             e.dirty = true;
+            e.committed = None;
         }
     }
 
@@ -275,8 +280,8 @@ impl ChatView {
 
 /// One message as lines: a blank separator (but for the first), a label, the body and its
 /// figures.
-fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
-    let text = inert(&e.text);
+fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
+    let text = inert(&e.text).into_owned();
     let mut lines = Vec::new();
     if !first {
         lines.push(Line::default());
@@ -301,7 +306,12 @@ fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'
                 "◆ Assistant",
                 theme.style("chat.assistant.label"),
             ));
-            let body = markdown::render(&text, width, theme);
+            let body = if e.streaming {
+                streaming_body(&mut e.committed, &text, width, theme)
+            } else {
+                e.committed = None;
+                markdown::render(&text, width, theme)
+            };
             let style = theme.style("chat.assistant");
             lines.extend(body.into_iter().map(|l| l.patch_style(style)));
             if e.streaming {
@@ -333,6 +343,62 @@ fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'
     lines
 }
 
+/// The markdown of an answer that is still streaming. Only the text after its last block
+/// boundary is rendered again each frame; the part before it is rendered once and kept, so a
+/// long answer does not cost more per token as it grows.
+fn streaming_body(
+    committed: &mut Option<(usize, u16, Vec<Line<'static>>)>,
+    text: &str,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let boundary = last_block_boundary(text);
+    let fresh = match committed {
+        Some((len, w, _)) => *len != boundary || *w != width,
+        None => true,
+    };
+    if fresh {
+        *committed = Some((
+            boundary,
+            width,
+            markdown::render(&text[..boundary], width, theme),
+        ));
+    }
+    let mut lines = committed
+        .as_ref()
+        .map(|(_, _, l)| l.clone())
+        .unwrap_or_default();
+    let tail = markdown::render(&text[boundary..], width, theme);
+    if !lines.is_empty() && !tail.is_empty() {
+        lines.push(Line::default());
+    }
+    lines.extend(tail);
+    lines
+}
+
+/// The byte offset just after the last blank line that is outside a fenced code block: text
+/// before it is a sequence of finished blocks that later text cannot change. 0 if none.
+fn last_block_boundary(text: &str) -> usize {
+    let mut boundary = 0;
+    let mut fence: Option<&str> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let end = offset + line.len();
+        let trimmed = line.trim_start_matches(' ');
+        let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
+        match (fence, marker) {
+            (None, Some(m)) => fence = Some(m),
+            (Some(open), Some(m)) if open == m => fence = None,
+            _ => {}
+        }
+        if fence.is_none() && line.trim().is_empty() && line.ends_with('\n') {
+            boundary = end;
+        }
+        offset = end;
+    }
+    boundary
+}
+
 /// The figures line under an answer, e.g. `42 tokens · 118.3 t/s · stopped`.
 fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut text = format!(
@@ -359,4 +425,39 @@ fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Lin
         );
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_boundaries_skip_fenced_code() {
+        assert_eq!(last_block_boundary("no boundary yet"), 0);
+        assert_eq!(last_block_boundary("one\n\ntwo"), 5);
+        assert_eq!(last_block_boundary("one\n\n```\ncode\n\nmore code"), 5);
+        assert_eq!(last_block_boundary("one\n\n```\ncode\n\n```\n\nafter"), 20);
+        assert_eq!(last_block_boundary("~~~\n```\n\n~~~\n\nx"), 14);
+    }
+
+    /// Streaming renders what a finished answer renders, token by token, at any width.
+    #[test]
+    fn streaming_layout_matches_the_finished_layout() {
+        let theme = Theme::from_roles("t", "base16-ocean.dark", Default::default());
+        let answer = "# Title\n\nA paragraph with **bold**.\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\n> a quote\n\nThe end.";
+        for width in [80, 30] {
+            let mut view = ChatView::default();
+            view.begin_answer();
+            for c in answer.chars() {
+                view.append(&c.to_string());
+                view.layout(width, &theme);
+            }
+            let streamed: Vec<Line> = view.lines(0, usize::MAX).cloned().collect();
+            view.finish(Finish::Stop, TurnStats::default());
+            view.layout(width, &theme);
+            let done: Vec<Line> = view.lines(0, usize::MAX).cloned().collect();
+            // The streaming view ends with its cursor; the finished one with its figures.
+            assert_eq!(streamed[..streamed.len() - 1], done[..done.len() - 1]);
+        }
+    }
 }
