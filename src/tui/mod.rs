@@ -5,6 +5,7 @@ pub mod app;
 pub mod chat;
 pub mod clipboard;
 pub mod composer;
+pub mod fit;
 pub mod help;
 pub mod layout;
 pub mod markdown;

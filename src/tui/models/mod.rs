@@ -4,7 +4,6 @@
 //!
 //! Invariant: `selected < rows.len()` whenever `rows` is non-empty (0 otherwise).
 
-pub(crate) mod fit;
 mod render;
 
 use std::path::Path;

@@ -11,10 +11,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::fit::{self, cell, truncate, width};
 use super::{
     Download, Loaded, Loading, ModelPane, ModelRow, context_label, eta, human_size, human_speed,
 };
+use crate::tui::fit::{self, cell, truncate, width};
 use crate::tui::theme::Theme;
 
 /// Sections, in the order they are drawn.

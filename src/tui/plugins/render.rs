@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::{PluginPane, PluginRow, PluginStatus};
-use crate::tui::models::fit::{self, cell, truncate, width};
+use crate::tui::fit::{self, cell, truncate, width};
 use crate::tui::theme::Theme;
 
 /// Below this pane width a badge is its symbol alone and the list shows no columns.
