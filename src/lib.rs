@@ -11,4 +11,5 @@ pub mod exit;
 pub mod logging;
 pub mod models;
 pub mod paths;
+pub mod plugins;
 pub mod text;

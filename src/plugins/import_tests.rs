@@ -1,0 +1,221 @@
+//! Import of Claude Desktop and VS Code server lists into manifests.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::discovery::{Discovery, Source, discover};
+use super::import::{Imported, Server, Skipped, id_from_name, import, parse_servers};
+use super::manifest::{Manifest, load};
+use super::state::PluginsState;
+
+const CLAUDE: &str = r#"{
+  "mcpServers": {
+    "filesystem": {
+      "command": "npx",
+      "args": ["-y", "@modelcontextprotocol/server-filesystem", "/Users/me/Desktop"]
+    },
+    "GitHub API": {
+      "command": "docker",
+      "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],
+      "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_secret"}
+    },
+    "remote": {"url": "https://example.com/mcp"}
+  }
+}"#;
+
+#[test]
+fn claude_desktop_servers_parse_and_remote_ones_are_skipped() {
+    let json: serde_json::Value = serde_json::from_str(CLAUDE).unwrap();
+    assert_eq!(
+        parse_servers(&json).unwrap(),
+        vec![
+            Ok(Server {
+                name: "GitHub API".into(),
+                command: "docker".into(),
+                args: vec![
+                    "run".into(),
+                    "-i".into(),
+                    "--rm".into(),
+                    "ghcr.io/github/github-mcp-server".into()
+                ],
+                env: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+            }),
+            Ok(Server {
+                name: "filesystem".into(),
+                command: "npx".into(),
+                args: vec![
+                    "-y".into(),
+                    "@modelcontextprotocol/server-filesystem".into(),
+                    "/Users/me/Desktop".into()
+                ],
+                env: vec![],
+            }),
+            Err(Skipped {
+                name: "remote".into(),
+                reason: "remote servers (url) are not supported; only local commands over stdio"
+                    .into(),
+            }),
+        ]
+    );
+}
+
+#[test]
+fn vs_code_servers_parse() {
+    let json = json!({"servers": {
+        "time": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"]},
+        "web": {"type": "http", "url": "https://example.com/mcp"},
+        "odd": {"type": "pipe", "command": "x"},
+        "broken": {"type": "stdio", "args": ["x"]}
+    }});
+    assert_eq!(
+        parse_servers(&json).unwrap(),
+        vec![
+            Err(Skipped {
+                name: "broken".into(),
+                reason: "it has no \"command\"".into(),
+            }),
+            Err(Skipped {
+                name: "odd".into(),
+                reason: "type \"pipe\" is not supported; only \"stdio\"".into(),
+            }),
+            Ok(Server {
+                name: "time".into(),
+                command: "uvx".into(),
+                args: vec!["mcp-server-time".into()],
+                env: vec![],
+            }),
+            Err(Skipped {
+                name: "web".into(),
+                reason: "remote servers (url) are not supported; only local commands over stdio"
+                    .into(),
+            }),
+        ]
+    );
+    let settings = json!({"mcp": {"servers": {"t": {"command": "c"}}}});
+    assert_eq!(parse_servers(&settings).map(|s| s.len()), Some(1));
+    assert_eq!(parse_servers(&json!({"other": {}})), None);
+}
+
+#[test]
+fn ids_are_made_from_names() {
+    assert_eq!(id_from_name("GitHub API"), "github-api");
+    assert_eq!(id_from_name("my_server.v2"), "my-server-v2");
+    assert_eq!(id_from_name("--Time--"), "time");
+    assert_eq!(id_from_name("日本"), "");
+}
+
+#[test]
+fn import_writes_disabled_manifests_without_secrets_or_permissions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("claude_desktop_config.json");
+    std::fs::write(&file, CLAUDE).unwrap();
+    let user = tmp.path().join("plugins");
+    let state_path = tmp.path().join("plugins.toml");
+    // An existing plugin keeps its id.
+    std::fs::create_dir_all(user.join("fs")).unwrap();
+    std::fs::write(
+        user.join("fs/plugin.toml"),
+        "id = \"filesystem\"\nname = \"Mine\"\ncommand = \"mine\"\n",
+    )
+    .unwrap();
+    let existing = discover(&[], &user, &PluginsState::default());
+
+    let report = import(&file, &user, &state_path, &existing).unwrap();
+    let written = user.join("github-api/plugin.toml");
+    assert_eq!(
+        report.imported,
+        vec![Imported {
+            name: "GitHub API".into(),
+            id: "github-api".into(),
+            path: written.clone(),
+            env: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+        }]
+    );
+    assert_eq!(
+        report.skipped,
+        vec![
+            Skipped {
+                name: "filesystem".into(),
+                reason: format!(
+                    "plugin \"filesystem\" already exists ({})",
+                    user.join("fs/plugin.toml").display()
+                ),
+            },
+            Skipped {
+                name: "remote".into(),
+                reason: "remote servers (url) are not supported; only local commands over stdio"
+                    .into(),
+            },
+        ]
+    );
+    assert_eq!(
+        load(&written).unwrap(),
+        Manifest {
+            id: "github-api".into(),
+            name: "GitHub API".into(),
+            description: format!("Imported from {}", file.display()),
+            command: "docker".into(),
+            args: vec![
+                "run".into(),
+                "-i".into(),
+                "--rm".into(),
+                "ghcr.io/github/github-mcp-server".into()
+            ],
+            env: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+            ..Manifest::default()
+        }
+    );
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(!text.contains("ghp_secret"), "{text}");
+
+    let state = PluginsState::load(&state_path).unwrap();
+    let found = discover(&[], &user, &state);
+    let plugin = found.find("github-api").unwrap();
+    assert_eq!((plugin.source, plugin.enabled), (Source::User, false));
+    assert!(found.find("filesystem").unwrap().enabled);
+
+    // A second import skips what the first wrote.
+    let again = import(&file, &user, &state_path, &found).unwrap();
+    assert_eq!(again.imported, vec![]);
+    assert_eq!(again.skipped.len(), 3);
+}
+
+#[test]
+fn an_unusable_file_is_one_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("x.json");
+    let run = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        import(
+            &file,
+            &tmp.path().join("plugins"),
+            &tmp.path().join("plugins.toml"),
+            &Discovery::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    assert_eq!(
+        run("{\"mcpServers\": "),
+        format!(
+            "{}:1:15: invalid JSON: EOF while parsing a value",
+            file.display()
+        )
+    );
+    assert_eq!(
+        run("{\"clients\": {}}"),
+        format!(
+            "{}: no \"mcpServers\" (or VS Code \"servers\") object; expected {{\"mcpServers\": {{\"name\": {{\"command\": …}}}}}}",
+            file.display()
+        )
+    );
+    let missing = Path::new("/nonexistent/servers.json");
+    let e = import(
+        missing,
+        tmp.path(),
+        &tmp.path().join("p.toml"),
+        &Discovery::default(),
+    );
+    assert!(matches!(e, Err(super::ImportError::Read { .. })), "{e:?}");
+}

@@ -1,0 +1,248 @@
+//! `plugin.toml`: parsing, validation against the shipped JSON Schema, and expansion of `~` and
+//! `${PLUGIN_DIR}`.
+//!
+//! Invariants: a [`Manifest`] that [`parse`] returns has passed the schema
+//! (docs/plugin-manifest.schema.json), so its id matches `^[a-z0-9][a-z0-9-]*$` and its timeout
+//! is 1–600 s. Every error is one line naming the file and, past TOML syntax, the first failing
+//! field as a dotted key.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use jsonschema::error::ValidationErrorKind;
+use serde::{Deserialize, Serialize};
+
+/// Where a bad manifest sends its author.
+const SEE: &str = "see docs/plugins.md";
+
+/// The manifest's JSON Schema, shipped in the repo and embedded here.
+pub const SCHEMA: &str = include_str!("../../docs/plugin-manifest.schema.json");
+
+/// The file name of a manifest inside a plugin directory.
+pub const MANIFEST_FILE: &str = "plugin.toml";
+
+/// The default call timeout, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+/// The schema, compiled once; `Err` only if the embedded schema itself is broken (a bug).
+static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
+    jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())
+});
+
+/// One plugin: an MCP server run as a child process over stdio.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Manifest {
+    /// Unique identifier: lowercase letters, digits and `-`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// What the plugin offers.
+    pub description: String,
+    /// The program to run (`~` and `${PLUGIN_DIR}` expand).
+    pub command: String,
+    /// Its arguments (`~` and `${PLUGIN_DIR}` expand).
+    pub args: Vec<String>,
+    /// Names of the user's environment variables passed through; all others are cleared.
+    pub env: Vec<String>,
+    /// How long one tool call may take, in seconds (1–600).
+    pub timeout_secs: u64,
+    /// What the plugin declares it needs.
+    pub permissions: Permissions,
+}
+
+/// Declared needs: filesystem paths and the network. Default: nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Permissions {
+    /// Paths the plugin may read (`~` and `${PLUGIN_DIR}` expand).
+    pub read: Vec<String>,
+    /// Paths the plugin may write (`~` and `${PLUGIN_DIR}` expand).
+    pub write: Vec<String>,
+    /// Whether the plugin needs the network.
+    pub network: bool,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Manifest {
+            id: String::new(),
+            name: String::new(),
+            description: String::new(),
+            command: String::new(),
+            args: Vec::new(),
+            env: Vec::new(),
+            timeout_secs: DEFAULT_TIMEOUT_SECS,
+            permissions: Permissions::default(),
+        }
+    }
+}
+
+/// Why a manifest cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ManifestError {
+    /// The file cannot be read.
+    #[error("{}: cannot read the manifest: {cause}", .path.display())]
+    Read {
+        /// The manifest.
+        path: PathBuf,
+        /// The I/O error, as text.
+        cause: String,
+    },
+    /// The file is not valid TOML.
+    #[error("{}:{line}:{col}: invalid TOML: {message}; {SEE}", .path.display())]
+    Syntax {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// A field fails the schema (the first one found).
+    #[error("{}: {field}: {problem}; {SEE}", .path.display())]
+    Invalid {
+        /// The manifest.
+        path: PathBuf,
+        /// The field as a dotted key (`permissions.read.0`), or `(top level)`.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// Reads and parses the manifest at `path`.
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Read {
+        path: path.to_owned(),
+        cause: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses manifest `text` (read from `path`, which errors name): TOML, then the schema, then
+/// the typed struct.
+pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    let value: serde_json::Value = toml::from_str(text).map_err(|e| syntax(path, text, &e))?;
+    if let Some((field, problem)) = first_schema_error(&value) {
+        return Err(ManifestError::Invalid {
+            path: path.to_owned(),
+            field,
+            problem,
+        });
+    }
+    toml::from_str(text).map_err(|e| syntax(path, text, &e))
+}
+
+/// The first field of `value` that fails the schema, as (dotted key, problem).
+fn first_schema_error(value: &serde_json::Value) -> Option<(String, String)> {
+    let validator = match &*VALIDATOR {
+        Ok(v) => v,
+        Err(e) => {
+            return Some((
+                "(schema)".to_owned(),
+                format!("the built-in schema is broken: {e}"),
+            ));
+        }
+    };
+    let error = validator.validate(value).err()?;
+    let mut field: Vec<String> = error
+        .instance_path()
+        .iter()
+        .map(|segment| segment.to_string())
+        .collect();
+    let problem = match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            field.extend(unexpected.first().cloned());
+            "unknown field".to_owned()
+        }
+        ValidationErrorKind::Required { property } => {
+            field.push(property.as_str().unwrap_or_default().to_owned());
+            "required, but missing".to_owned()
+        }
+        _ => error.to_string(),
+    };
+    let field = if field.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        field.join(".")
+    };
+    Some((field, problem))
+}
+
+/// A TOML error as `path:line:col`.
+fn syntax(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
+    let (line, col) = line_col(text, e.span().map_or(0, |s| s.start));
+    ManifestError::Syntax {
+        path: path.to_owned(),
+        line,
+        col,
+        message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Expands `${PLUGIN_DIR}` anywhere and a leading `~` (alone or before `/`) in `text`; with no
+/// `home`, `~` stays as written.
+pub fn expand(text: &str, plugin_dir: &Path, home: Option<&Path>) -> String {
+    let text = text.replace("${PLUGIN_DIR}", &plugin_dir.to_string_lossy());
+    match (home, text.strip_prefix('~')) {
+        (Some(home), Some(rest)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{}{rest}", home.to_string_lossy())
+        }
+        _ => text,
+    }
+}
+
+impl Manifest {
+    /// This manifest with `~` and `${PLUGIN_DIR}` expanded in command, args and paths.
+    pub fn expanded(&self, plugin_dir: &Path, home: Option<&Path>) -> Manifest {
+        let all = |items: &[String]| -> Vec<String> {
+            items.iter().map(|s| expand(s, plugin_dir, home)).collect()
+        };
+        Manifest {
+            command: expand(&self.command, plugin_dir, home),
+            args: all(&self.args),
+            permissions: Permissions {
+                read: all(&self.permissions.read),
+                write: all(&self.permissions.write),
+                network: self.permissions.network,
+            },
+            ..self.clone()
+        }
+    }
+
+    /// The manifest as TOML text, as `plugins import` writes it.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}
+
+impl Permissions {
+    /// One line for tables: `read: ~/notes; write: /tmp; net: no` (empty lists left out).
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.read.is_empty() {
+            parts.push(format!("read: {}", self.read.join(", ")));
+        }
+        if !self.write.is_empty() {
+            parts.push(format!("write: {}", self.write.join(", ")));
+        }
+        parts.push(format!("net: {}", if self.network { "yes" } else { "no" }));
+        parts.join("; ")
+    }
+}

@@ -1,0 +1,45 @@
+//! Plugins: MCP servers run as child processes over stdio, each described by a `plugin.toml`.
+//!
+//! This slice owns manifests (parsed and validated against docs/plugin-manifest.schema.json),
+//! discovery (shipped, then user plugins; the user's win), the enabled state in
+//! `<config dir>/plugins.toml`, and import of other clients' `mcpServers` JSON. Starting the
+//! processes (the plugin host) comes later. The library never prints: problems come back as
+//! one-line strings for the front end to show.
+
+mod discovery;
+#[cfg(test)]
+mod discovery_tests;
+mod import;
+#[cfg(test)]
+mod import_tests;
+mod manifest;
+#[cfg(test)]
+mod manifest_tests;
+mod state;
+
+use std::path::PathBuf;
+
+use crate::paths::Dirs;
+
+pub use discovery::{Discovery, Plugin, Source, discover};
+pub use import::{
+    ImportError, ImportReport, Imported, Server, Skipped, id_from_name, import, parse_servers,
+};
+pub use manifest::{
+    DEFAULT_TIMEOUT_SECS, MANIFEST_FILE, Manifest, ManifestError, Permissions, SCHEMA, expand,
+    load, parse,
+};
+pub use state::{PluginChoice, PluginsState, StateError};
+
+/// The environment variable naming an extra directory of shipped plugins.
+pub const PLUGINS_DIR_ENV: &str = "LIBRE_ASSISTANT_PLUGINS_DIR";
+
+/// The user's plugins directory: `<config dir>/plugins`.
+pub fn user_dir(dirs: &Dirs) -> PathBuf {
+    dirs.config.join("plugins")
+}
+
+/// The file of enabled/disabled choices: `<config dir>/plugins.toml`.
+pub fn state_file(dirs: &Dirs) -> PathBuf {
+    dirs.config.join("plugins.toml")
+}
