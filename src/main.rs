@@ -34,6 +34,7 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
             cli::models_cmd::run(&setup, action)
         }
         Some(Command::Config) => Ok(cli::config_cmd::run(&Setup::new(cli)?)),
+        Some(Command::Plugins { action }) => cli::plugins_cmd::run(&Setup::new(cli)?, action),
         None if interactive(cli) => {
             let setup = Setup::new(cli)?;
             runtime()?.block_on(tui::run(&setup, cli.resume))

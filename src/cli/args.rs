@@ -72,6 +72,39 @@ pub enum Command {
     },
     /// Print the effective configuration and where each value came from.
     Config,
+    /// Manage plugins (MCP servers): list, show, enable, disable, import.
+    Plugins {
+        #[command(subcommand)]
+        action: PluginsAction,
+    },
+}
+
+/// `plugins` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginsAction {
+    /// List shipped and user plugins, enabled or not, with their permissions.
+    List,
+    /// Show everything in a plugin's manifest.
+    Show {
+        /// Plugin id.
+        id: String,
+    },
+    /// Enable a plugin.
+    Enable {
+        /// Plugin id.
+        id: String,
+    },
+    /// Disable a plugin.
+    Disable {
+        /// Plugin id.
+        id: String,
+    },
+    /// Turn another client's mcpServers JSON (Claude Desktop, VS Code, Cursor) into plugins,
+    /// disabled and with no permissions.
+    Import {
+        /// The JSON file.
+        file: PathBuf,
+    },
 }
 
 /// `models` subcommands.

@@ -4,4 +4,5 @@ pub mod args;
 pub mod config_cmd;
 pub mod failure;
 pub mod models_cmd;
+pub mod plugins_cmd;
 pub mod setup;

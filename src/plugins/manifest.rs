@@ -148,7 +148,12 @@ fn first_schema_error(value: &serde_json::Value) -> Option<(String, String)> {
             ));
         }
     };
-    let error = validator.validate(value).err()?;
+    // A misspelt key also leaves its real key missing; the unknown key is the useful report.
+    let errors: Vec<_> = validator.iter_errors(value).collect();
+    let error = errors
+        .iter()
+        .find(|e| matches!(e.kind(), ValidationErrorKind::AdditionalProperties { .. }))
+        .or(errors.first())?;
     let mut field: Vec<String> = error
         .instance_path()
         .iter()

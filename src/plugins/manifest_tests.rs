@@ -105,6 +105,14 @@ fn unknown_fields_are_named() {
 }
 
 #[test]
+fn a_misspelt_key_is_reported_before_the_key_it_leaves_missing() {
+    assert_eq!(
+        error("id = \"notes\"\nname = \"Notes\"\ncomand = \"x\"\n"),
+        format!("{PATH}: comand: unknown field; see docs/plugins.md")
+    );
+}
+
+#[test]
 fn a_bad_id_is_refused() {
     assert_eq!(
         error("id = \"My_Plugin\"\nname = \"N\"\ncommand = \"c\"\n"),
