@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::error::line_col;
 use super::field::{Field, Mismatch, Raw, with_article};
 use super::{ConfigError, Effective, LOG_LEVELS, Origin, Overrides, Settings};
 use crate::paths::Dirs;
+use crate::text::line_col;
 
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "LIBRE_ASSISTANT_CONFIG";

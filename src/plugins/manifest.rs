@@ -12,6 +12,8 @@ use std::sync::LazyLock;
 use jsonschema::error::ValidationErrorKind;
 use serde::{Deserialize, Serialize};
 
+use crate::text::line_col;
+
 /// Where a bad manifest sends its author.
 const SEE: &str = "see docs/plugins.md";
 
@@ -187,18 +189,6 @@ fn syntax(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
         col,
         message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
     }
-}
-
-/// The 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Expands `${PLUGIN_DIR}` anywhere and a leading `~` (alone or before `/`) in `text`; with no

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::line_col;
+use crate::text::line_col;
 
 /// The user's choices about plugins, keyed by plugin id.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::roles;
+use libre_assistant::text::line_col;
 
 /// The keys a theme file may have at the top level.
 const TOP_KEYS: &str = "name, inherits, syntax, palette, roles";
@@ -381,16 +382,4 @@ fn with_article(noun: &str) -> String {
         "a"
     };
     format!("{article} {noun}")
-}
-
-/// The 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
