@@ -285,6 +285,21 @@ pub(crate) fn field(
     ])
 }
 
+/// A buffer's text, one line per row with trailing spaces trimmed (for pane snapshots).
+#[cfg(test)]
+pub(crate) fn buffer_text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (area.y..area.y + area.height)
+        .map(|y| {
+            let line: String = (area.x..area.x + area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

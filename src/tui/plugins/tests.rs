@@ -48,13 +48,7 @@ fn snapshot(pane: &PluginPane, width: u16, height: u16) -> String {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
     render(pane, &theme, area, &mut buf, false);
-    (0..height)
-        .map(|y| {
-            let line: String = (0..width).map(|x| buf[(x, y)].symbol()).collect();
-            line.trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::tui::fit::buffer_text(&buf)
 }
 
 #[test]
