@@ -127,3 +127,25 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         chat_template: None,
     }
 }
+
+/// The bin directory of the pinned third-party MCP servers (`scripts/test-servers` installs
+/// them): `$LIBRE_ASSISTANT_TEST_SERVERS/bin`, by default `~/.cache/libre-assistant-tests/mcp/bin`.
+pub fn test_servers() -> PathBuf {
+    let root = std::env::var_os("LIBRE_ASSISTANT_TEST_SERVERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache")
+                })
+                .join("libre-assistant-tests/mcp")
+        });
+    let bin = root.join("bin");
+    assert!(
+        bin.join("mcp-server-time").exists(),
+        "no test MCP servers in {}; run scripts/test-servers",
+        bin.display()
+    );
+    bin
+}

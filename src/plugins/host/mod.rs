@@ -1,0 +1,207 @@
+//! The plugin host: starts every enabled plugin as an MCP child process, keeps it running, and
+//! routes tool calls to it.
+//!
+//! Invariants: each plugin has one supervisor task, the only owner of its child process, its
+//! process group and its rmcp client; callers hold channels, never the children. [`spawn`]
+//! returns at once and the plugins start in parallel. Every call is bounded by its manifest's
+//! timeout. [`HostHandle::shutdown`] returns only once every child's process group has been
+//! signalled away; dropping the handle (or the runtime) kills the groups too.
+
+mod child;
+mod supervisor;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::Plugin;
+
+pub use child::{BASELINE_ENV, GRACE, environment};
+
+/// How many events may wait unread before a supervisor waits for the reader.
+const EVENT_BUFFER: usize = 256;
+
+/// What the host starts.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// The enabled plugins (from discovery).
+    pub plugins: Vec<Plugin>,
+    /// How many times a crashed plugin is restarted before it stays crashed.
+    pub max_restarts: u32,
+}
+
+/// Facts about the plugins, in the order they happened per plugin.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostEvent {
+    /// A plugin's state changed.
+    Status {
+        /// The plugin's id.
+        plugin: String,
+        /// Its new state.
+        status: PluginState,
+    },
+    /// A plugin's tools, listed after the handshake and again on `tools/list_changed`.
+    Tools {
+        /// The plugin's id.
+        plugin: String,
+        /// Every tool it offers (all pages).
+        tools: Vec<ToolInfo>,
+    },
+}
+
+/// Where a plugin is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PluginState {
+    /// Its process is starting or in the MCP handshake.
+    Starting,
+    /// The handshake is done; it takes calls.
+    Running,
+    /// Its process exited or failed to start. `restarts` counts the restarts made before this
+    /// crash; at the host's `max_restarts` it stays crashed.
+    Crashed {
+        /// Restarts made so far.
+        restarts: u32,
+        /// What went wrong, one line.
+        error: String,
+    },
+    /// Shut down by the host.
+    Stopped,
+}
+
+/// One tool a plugin offers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolInfo {
+    /// Its name, as calls must spell it.
+    pub name: String,
+    /// What it does, from the server (untrusted; made inert by `text::inert`).
+    pub description: String,
+    /// The JSON Schema of its arguments.
+    pub input_schema: Value,
+}
+
+/// What a tool call returned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolOutcome {
+    /// The text content blocks, joined by newlines.
+    pub text: String,
+    /// Structured content, if the tool gave any.
+    pub structured: Option<Value>,
+    /// Whether the tool reported an error result (`isError: true`).
+    pub is_error: bool,
+}
+
+/// Why a tool call did not return a result.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No plugin of that id was started.
+    #[error("no such plugin is enabled; see `libre-assistant plugins list`")]
+    UnknownPlugin,
+    /// The plugin is starting, restarting, crashed or stopped.
+    #[error("the plugin is not running ({0}); try again once it is running, or see the log")]
+    NotRunning(String),
+    /// The call ran past the manifest's timeout and was cancelled.
+    #[error("the tool call timed out after {}s and was cancelled; raise timeout_secs in the plugin's manifest if it needs longer", .after.as_secs())]
+    Timeout {
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// The plugin's process went away during the call.
+    #[error("the plugin crashed during the call ({0}); it is restarted, see the log")]
+    Crashed(String),
+    /// The server answered with a JSON-RPC error or a malformed response.
+    #[error("the plugin refused the call: {0}")]
+    Protocol(String),
+}
+
+/// What a supervisor is asked to do.
+#[derive(Debug)]
+enum PluginOp {
+    /// Call `tool` with `arguments`; the answer goes to `reply`.
+    Call {
+        tool: String,
+        arguments: Map<String, Value>,
+        reply: oneshot::Sender<Result<ToolOutcome, CallError>>,
+    },
+    /// Tell `reply` the plugin's process group id, if a child is running (for tests and logs).
+    ProcessGroup { reply: oneshot::Sender<Option<i32>> },
+}
+
+/// The caller's side of the host: events out, calls in.
+#[derive(Debug)]
+pub struct HostHandle {
+    /// Status and tool-list events from every plugin.
+    pub events: mpsc::Receiver<HostEvent>,
+    plugins: BTreeMap<String, mpsc::Sender<PluginOp>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts every plugin of `config` in the background and returns at once.
+pub fn spawn(config: HostConfig) -> HostHandle {
+    let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+    let mut plugins = BTreeMap::new();
+    let mut tasks = Vec::new();
+    for plugin in config.plugins {
+        let (ops_tx, ops_rx) = mpsc::channel(64);
+        plugins.insert(plugin.manifest.id.clone(), ops_tx);
+        let supervisor =
+            supervisor::Supervisor::new(plugin, config.max_restarts, events_tx.clone(), ops_rx);
+        tasks.push(tokio::spawn(supervisor.run()));
+    }
+    HostHandle {
+        events,
+        plugins,
+        tasks,
+    }
+}
+
+impl HostHandle {
+    /// Calls `tool` of `plugin` with `arguments`, bounded by the manifest's timeout.
+    pub async fn call(
+        &self,
+        plugin: &str,
+        tool: &str,
+        arguments: Map<String, Value>,
+    ) -> Result<ToolOutcome, CallError> {
+        let ops = self.plugins.get(plugin).ok_or(CallError::UnknownPlugin)?;
+        let (reply, answer) = oneshot::channel();
+        let op = PluginOp::Call {
+            tool: tool.to_owned(),
+            arguments,
+            reply,
+        };
+        ops.send(op)
+            .await
+            .map_err(|_| CallError::NotRunning("stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| CallError::NotRunning("stopped".to_owned()))?
+    }
+
+    /// The process group of `plugin`'s running child, if any.
+    pub async fn process_group(&self, plugin: &str) -> Option<i32> {
+        let (reply, answer) = oneshot::channel();
+        let op = PluginOp::ProcessGroup { reply };
+        self.plugins.get(plugin)?.send(op).await.ok()?;
+        answer.await.ok().flatten()
+    }
+
+    /// The ids of the plugins the host started, sorted.
+    pub fn plugin_ids(&self) -> impl Iterator<Item = &str> {
+        self.plugins.keys().map(String::as_str)
+    }
+
+    /// Stops every plugin: each process group gets SIGTERM, then SIGKILL after [`GRACE`].
+    /// Returns once all of them are done.
+    pub async fn shutdown(mut self) {
+        // Closing the op channels is the stop signal; each supervisor kills its group.
+        self.plugins.clear();
+        for task in self.tasks.drain(..) {
+            if let Err(e) = task.await {
+                tracing::warn!(target: "plugin", "a plugin supervisor failed: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! One plugin's supervisor: the task that owns its child process and rmcp client, answers its
+//! calls, and restarts it with backoff when it crashes.
+//!
+//! Invariants: at most one child per plugin at a time, and the old one's process group is gone
+//! before a new one starts. Calls run on tasks of their own (a slow tool never blocks the
+//! supervisor) with the manifest's timeout; dropping a timed-out call makes rmcp send
+//! `notifications/cancelled`. When the op channel closes, the child is stopped and the task
+//! ends with a `Stopped` event.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig};
+use rmcp::model::{Implementation, Tool};
+use rmcp::service::{NotificationContext, Peer, RunningServiceCancellationToken};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, RoleClient, ServiceError, ServiceExt};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::child::{self, Group};
+use super::{CallError, HostEvent, PluginOp, PluginState, ToolInfo, ToolOutcome};
+use crate::plugins::Plugin;
+use crate::text;
+
+/// How long a child may take to start and answer `initialize` (npx may fetch first).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The first restart's delay; it doubles per restart up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The longest delay between restarts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The delay before restart number `restart` (1-based): 0.5 s, 1 s, 2 s, … capped at 30 s.
+pub fn backoff(restart: u32) -> Duration {
+    let doublings = restart.saturating_sub(1).min(16);
+    FIRST_BACKOFF
+        .saturating_mul(1 << doublings)
+        .min(MAX_BACKOFF)
+}
+
+/// Our MCP client: reports `tools/list_changed` to the supervisor.
+struct Client {
+    changed: mpsc::Sender<()>,
+}
+
+impl ClientHandler for Client {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        // One pending refresh is enough: a full channel already means "list again".
+        let _ = self.changed.try_send(());
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("libre-assistant", env!("CARGO_PKG_VERSION")),
+        )
+    }
+}
+
+/// A child past its handshake.
+struct Running {
+    peer: Peer<RoleClient>,
+    cancel: RunningServiceCancellationToken,
+    /// Ends when the connection closes (the child exited or its stdout closed).
+    closed: JoinHandle<()>,
+    changed: mpsc::Receiver<()>,
+    group: Group,
+}
+
+/// Why the running loop ended.
+enum Exit {
+    /// The op channel closed: shut down.
+    Shutdown,
+    /// The child went away.
+    Crashed(String),
+}
+
+/// The task owning one plugin.
+pub struct Supervisor {
+    plugin: Plugin,
+    id: String,
+    max_restarts: u32,
+    events: mpsc::Sender<HostEvent>,
+    ops: mpsc::Receiver<PluginOp>,
+}
+
+impl Supervisor {
+    /// A supervisor for `plugin`, taking ops from `ops` and telling `events`.
+    pub fn new(
+        plugin: Plugin,
+        max_restarts: u32,
+        events: mpsc::Sender<HostEvent>,
+        ops: mpsc::Receiver<PluginOp>,
+    ) -> Supervisor {
+        Supervisor {
+            id: plugin.manifest.id.clone(),
+            plugin,
+            max_restarts,
+            events,
+            ops,
+        }
+    }
+
+    /// Starts the plugin and keeps it going until the op channel closes.
+    pub async fn run(mut self) {
+        let mut restarts = 0u32;
+        loop {
+            self.status(PluginState::Starting).await;
+            let error = match self.start().await {
+                Ok(Some(running)) => match self.serve(running).await {
+                    Exit::Shutdown => break,
+                    Exit::Crashed(error) => error,
+                },
+                Ok(None) => break,
+                Err(error) => error,
+            };
+            tracing::warn!(target: "plugin", plugin = %self.id, restarts, "crashed: {error}");
+            self.status(PluginState::Crashed { restarts, error }).await;
+            if restarts >= self.max_restarts {
+                self.idle("crashed").await;
+                break;
+            }
+            restarts += 1;
+            if !self.wait(backoff(restarts), "restarting").await {
+                break;
+            }
+        }
+        // try_send: nobody may be reading events any more, and shutdown must not wait on them.
+        let _ = self.events.try_send(HostEvent::Status {
+            plugin: self.id.clone(),
+            status: PluginState::Stopped,
+        });
+    }
+
+    /// Spawns the child and does the handshake, answering ops meanwhile. `Ok(None)`: shut
+    /// down while starting.
+    async fn start(&mut self) -> Result<Option<Running>, String> {
+        let cmd = child::command(&self.plugin);
+        let (transport, stderr) = TokioChildProcess::builder(cmd)
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", self.plugin.manifest.command))?;
+        let group = Group::new(transport.id().unwrap_or(0));
+        if let Some(stderr) = stderr {
+            tokio::spawn(child::forward_stderr(self.id.clone(), stderr));
+        }
+        let (changed_tx, changed) = mpsc::channel(1);
+        let client = Client {
+            changed: changed_tx,
+        };
+        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, client.serve(transport));
+        tokio::pin!(handshake);
+        let service = loop {
+            tokio::select! {
+                result = &mut handshake => break result,
+                op = self.ops.recv() => match op {
+                    Some(op) => refuse(op, "starting"),
+                    None => {
+                        group.stop().await;
+                        return Ok(None);
+                    }
+                },
+            }
+        };
+        let service = match service {
+            Ok(Ok(service)) => service,
+            Ok(Err(e)) => {
+                group.stop().await;
+                return Err(format!("MCP handshake failed: {e}"));
+            }
+            Err(_) => {
+                group.stop().await;
+                return Err(format!(
+                    "no MCP handshake within {}s",
+                    HANDSHAKE_TIMEOUT.as_secs()
+                ));
+            }
+        };
+        if let Some(info) = service.peer_info() {
+            tracing::info!(target: "plugin", plugin = %self.id, protocol = %info.protocol_version, server = ?info.server_info.as_ref().map(|s| s.name.as_str()), "handshake done");
+        }
+        let peer = service.peer().clone();
+        let cancel = service.cancellation_token();
+        let closed = tokio::spawn(async move {
+            let _ = service.waiting().await;
+        });
+        Ok(Some(Running {
+            peer,
+            cancel,
+            closed,
+            changed,
+            group,
+        }))
+    }
+
+    /// Lists the tools, then takes ops until shutdown or a crash; the child is stopped either way.
+    async fn serve(&mut self, mut running: Running) -> Exit {
+        let exit = match list_tools(&running.peer).await {
+            Ok(tools) => {
+                self.status(PluginState::Running).await;
+                self.tools(tools).await;
+                self.take_ops(&mut running).await
+            }
+            Err(e) => Exit::Crashed(format!("cannot list tools: {e}")),
+        };
+        running.cancel.cancel();
+        running.group.stop().await;
+        // The connection ends once the child's pipes close; bounded in case they linger.
+        if !running.closed.is_finished() {
+            let _ = tokio::time::timeout(child::GRACE, running.closed).await;
+        }
+        exit
+    }
+
+    /// The running loop: calls, refreshes on `tools/list_changed`, and the child's end.
+    async fn take_ops(&mut self, running: &mut Running) -> Exit {
+        let timeout = Duration::from_secs(self.plugin.manifest.timeout_secs);
+        loop {
+            tokio::select! {
+                op = self.ops.recv() => match op {
+                    None => return Exit::Shutdown,
+                    Some(PluginOp::Call { tool, arguments, reply }) => {
+                        let peer = running.peer.clone();
+                        let params = CallToolRequestParams::new(tool).with_arguments(arguments);
+                        tokio::spawn(async move {
+                            let _ = reply.send(call(&peer, params, timeout).await);
+                        });
+                    }
+                    Some(PluginOp::ProcessGroup { reply }) => {
+                        let _ = reply.send(running.group.id());
+                    }
+                },
+                Some(()) = running.changed.recv() => match list_tools(&running.peer).await {
+                    Ok(tools) => self.tools(tools).await,
+                    Err(e) => tracing::warn!(target: "plugin", plugin = %self.id, "cannot list tools again: {e}"),
+                },
+                _ = &mut running.closed => {
+                    return Exit::Crashed("the process exited or closed its output".to_owned());
+                }
+            }
+        }
+    }
+
+    /// Answers ops with "not running" until the channel closes.
+    async fn idle(&mut self, why: &str) {
+        while let Some(op) = self.ops.recv().await {
+            refuse(op, why);
+        }
+    }
+
+    /// Answers ops with "not running" for `delay`; false if the channel closed meanwhile.
+    async fn wait(&mut self, delay: Duration, why: &str) -> bool {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return true,
+                op = self.ops.recv() => match op {
+                    Some(op) => refuse(op, why),
+                    None => return false,
+                },
+            }
+        }
+    }
+
+    async fn status(&self, status: PluginState) {
+        let _ = self
+            .events
+            .send(HostEvent::Status {
+                plugin: self.id.clone(),
+                status,
+            })
+            .await;
+    }
+
+    async fn tools(&self, tools: Vec<ToolInfo>) {
+        let _ = self
+            .events
+            .send(HostEvent::Tools {
+                plugin: self.id.clone(),
+                tools,
+            })
+            .await;
+    }
+}
+
+/// Answers `op` for a plugin that is not running.
+fn refuse(op: PluginOp, why: &str) {
+    match op {
+        PluginOp::Call { reply, .. } => {
+            let _ = reply.send(Err(CallError::NotRunning(why.to_owned())));
+        }
+        PluginOp::ProcessGroup { reply } => {
+            let _ = reply.send(None);
+        }
+    }
+}
+
+/// Every page of the server's tools.
+async fn list_tools(peer: &Peer<RoleClient>) -> Result<Vec<ToolInfo>, ServiceError> {
+    let tools = peer.list_all_tools().await?;
+    Ok(tools.into_iter().map(tool_info).collect())
+}
+
+fn tool_info(tool: Tool) -> ToolInfo {
+    let description = tool.description.as_deref().unwrap_or_default();
+    ToolInfo {
+        name: tool.name.into_owned(),
+        description: text::inert(description).into_owned(),
+        input_schema: Value::Object((*tool.input_schema).clone()),
+    }
+}
+
+/// One call, cancelled (by dropping it, which sends `notifications/cancelled`) at `timeout`.
+async fn call(
+    peer: &Peer<RoleClient>,
+    params: CallToolRequestParams,
+    timeout: Duration,
+) -> Result<ToolOutcome, CallError> {
+    match tokio::time::timeout(timeout, peer.call_tool(params)).await {
+        Err(_) => Err(CallError::Timeout { after: timeout }),
+        Ok(Ok(result)) => Ok(outcome(result)),
+        Ok(Err(e)) => Err(call_error(e)),
+    }
+}
+
+fn outcome(result: CallToolResult) -> ToolOutcome {
+    let text: Vec<&str> = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect();
+    ToolOutcome {
+        text: text.join("\n"),
+        structured: result.structured_content,
+        is_error: result.is_error.unwrap_or(false),
+    }
+}
+
+fn call_error(e: ServiceError) -> CallError {
+    let one_line = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match e {
+        ServiceError::McpError(e) => CallError::Protocol(one_line(e.message.into_owned())),
+        ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
+            CallError::Crashed(one_line(e.to_string()))
+        }
+        ServiceError::Timeout { timeout } => CallError::Timeout { after: timeout },
+        other => CallError::Protocol(one_line(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_half_a_second_up_to_thirty() {
+        let delays: Vec<u64> = [1, 2, 3, 4, 7, 8, 100]
+            .into_iter()
+            .map(|n| backoff(n).as_millis() as u64)
+            .collect();
+        assert_eq!(delays, vec![500, 1000, 2000, 4000, 30_000, 30_000, 30_000]);
+    }
+}
