@@ -191,10 +191,18 @@ fn syntax(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
     }
 }
 
-/// Expands `${PLUGIN_DIR}` anywhere and a leading `~` (alone or before `/`) in `text`; with no
-/// `home`, `~` stays as written.
+/// Expands `${PLUGIN_DIR}` anywhere, `${SELF}` to this libre-assistant executable (how the
+/// built-in plugins' manifests run it), and a leading `~` (alone or before `/`) in `text`; with
+/// no `home`, `~` stays as written; if the executable cannot be found, `${SELF}` becomes
+/// `libre-assistant`, looked up on `PATH`.
 pub fn expand(text: &str, plugin_dir: &Path, home: Option<&Path>) -> String {
-    let text = text.replace("${PLUGIN_DIR}", &plugin_dir.to_string_lossy());
+    let mut text = text.replace("${PLUGIN_DIR}", &plugin_dir.to_string_lossy());
+    if text.contains("${SELF}") {
+        let exe = std::env::current_exe()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "libre-assistant".to_owned());
+        text = text.replace("${SELF}", &exe);
+    }
     match (home, text.strip_prefix('~')) {
         (Some(home), Some(rest)) if rest.is_empty() || rest.starts_with('/') => {
             format!("{}{rest}", home.to_string_lossy())

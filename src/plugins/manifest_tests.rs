@@ -220,3 +220,11 @@ fn a_written_manifest_parses_back() {
     let text = manifest.to_toml().unwrap();
     assert_eq!(parse(&PathBuf::from(PATH), &text).unwrap(), manifest);
 }
+
+#[test]
+fn self_expands_to_this_executable() {
+    let dir = Path::new("/opt/plugins/calc");
+    let exe = std::env::current_exe().unwrap();
+    assert_eq!(expand("${SELF}", dir, None), exe.to_string_lossy());
+    assert_eq!(expand("plain", dir, None), "plain");
+}
