@@ -35,6 +35,8 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         }
         Some(Command::Config) => Ok(cli::config_cmd::run(&Setup::new(cli)?)),
         Some(Command::Plugins { action }) => cli::plugins_cmd::run(&Setup::new(cli)?, action),
+        // No Setup: no config, no log file, nothing on stdout but the MCP session.
+        Some(Command::McpServe { name, allow }) => mcp_serve(name, allow),
         None if interactive(cli) => {
             let setup = Setup::new(cli)?;
             runtime()?.block_on(tui::run(&setup, cli.resume))
@@ -45,6 +47,21 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
             runtime()?.block_on(headless::run(&setup, sink, prompt))
         }
     }
+}
+
+/// Serves a built-in plugin until its client hangs up.
+fn mcp_serve(name: &str, allow: &[std::path::PathBuf]) -> Result<Exit, Failure> {
+    use libre_assistant::plugins::builtin::{self, Builtin};
+    let usage = |e: builtin::ServeError| Failure::new(Exit::Usage, e.to_string());
+    let builtin = Builtin::from_name(name).map_err(usage)?;
+    let mut warn = |line: &str| eprintln!("libre-assistant: warning: {line}");
+    runtime()?
+        .block_on(builtin::serve(builtin, allow, &mut warn))
+        .map_err(|e| match e {
+            builtin::ServeError::Unknown(_) | builtin::ServeError::AllowNotFiles => usage(e),
+            builtin::ServeError::Session(_) => Failure::new(Exit::Internal, e.to_string()),
+        })?;
+    Ok(Exit::Ok)
 }
 
 /// No prompt, and a person at a terminal on both ends: the interactive app.

@@ -77,6 +77,17 @@ pub enum Command {
         #[command(subcommand)]
         action: PluginsAction,
     },
+    /// Serve a built-in plugin (calc, password, files) as an MCP server on stdin/stdout.
+    /// Its shipped manifest runs this; stdout carries only JSON-RPC.
+    #[command(hide = true)]
+    McpServe {
+        /// The built-in plugin.
+        #[arg(value_parser = libre_assistant::plugins::builtin::NAMES)]
+        name: String,
+        /// A directory the files plugin may read; repeat for more.
+        #[arg(long, value_name = "DIR")]
+        allow: Vec<PathBuf>,
+    },
 }
 
 /// `plugins` subcommands.

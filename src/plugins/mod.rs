@@ -9,6 +9,7 @@
 mod discovery;
 #[cfg(test)]
 mod discovery_tests;
+pub mod builtin;
 pub mod host;
 mod import;
 #[cfg(test)]

@@ -1,0 +1,303 @@
+//! The `calc` built-in: expression evaluation (the `evalexpr` crate, never a hand-written
+//! parser) and two finance formulas, loan payment and compound interest.
+//!
+//! Invariant: every call evaluates in a fresh, read-only context, so an assignment fails and
+//! nothing persists between calls.
+
+use evalexpr::{ContextWithMutableVariables, DefaultNumericTypes, HashMapContext, Value};
+use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
+use rmcp::model::{CallToolResult, ServerConfig};
+use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Arguments of `evaluate`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct EvaluateArgs {
+    /// An expression such as "2 + 3 * 4", "math::sqrt(2)", "2.0 ^ 10" or "pi * 3.0 ^ 2".
+    pub expression: String,
+}
+
+/// Arguments of `loan_payment`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct LoanArgs {
+    /// The amount borrowed.
+    pub principal: f64,
+    /// Yearly interest rate in percent, e.g. 5 for 5%.
+    pub annual_rate_percent: f64,
+    /// Length of the loan in years; paid monthly.
+    pub years: f64,
+}
+
+/// Arguments of `compound_interest`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct CompoundArgs {
+    /// The amount invested.
+    pub principal: f64,
+    /// Yearly interest rate in percent, e.g. 5 for 5%.
+    pub annual_rate_percent: f64,
+    /// Number of years.
+    pub years: f64,
+    /// How often interest is added each year: 1 yearly, 12 monthly, 365 daily. Default 12.
+    #[serde(default = "monthly")]
+    pub compounds_per_year: u32,
+}
+
+fn monthly() -> u32 {
+    12
+}
+
+/// The `calc` MCP server.
+#[derive(Debug, Clone)]
+pub struct CalcServer {
+    tool_router: ToolRouter<Self>,
+}
+
+impl Default for CalcServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[tool_router]
+impl CalcServer {
+    /// A server with its tools registered.
+    pub fn new() -> Self {
+        Self {
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    #[tool(
+        description = "Evaluate an arithmetic expression: + - * / % ^, parentheses, comparisons, and functions such as math::sqrt, math::ln, math::sin, min, max, floor, round; constants pi and e. Integers divide as integers (7 / 2 is 3); write 7.0 / 2 for 3.5."
+    )]
+    fn evaluate(&self, Parameters(args): Parameters<EvaluateArgs>) -> CallToolResult {
+        super::outcome(evaluate(&args.expression).map(|value| {
+            let text = format!("{} = {value}", args.expression.trim());
+            (
+                text,
+                json!({ "expression": args.expression, "result": value }),
+            )
+        }))
+    }
+
+    #[tool(
+        description = "Monthly payment of a fixed-rate loan repaid in equal monthly instalments (standard amortisation), with the total paid and the total interest."
+    )]
+    fn loan_payment(&self, Parameters(args): Parameters<LoanArgs>) -> CallToolResult {
+        super::outcome(
+            loan_payment(args.principal, args.annual_rate_percent, args.years).map(|loan| {
+                let text = format!(
+                    "{:.2} a month for {} months; total paid {:.2}, of which interest {:.2}",
+                    loan.monthly_payment, loan.months, loan.total_paid, loan.total_interest
+                );
+                (text, loan.to_json())
+            }),
+        )
+    }
+
+    #[tool(
+        description = "Final amount and interest earned when a principal grows at a yearly rate, compounded a number of times a year."
+    )]
+    fn compound_interest(&self, Parameters(args): Parameters<CompoundArgs>) -> CallToolResult {
+        let result = compound_interest(
+            args.principal,
+            args.annual_rate_percent,
+            args.years,
+            args.compounds_per_year,
+        );
+        super::outcome(result.map(|amount| {
+            let interest = amount - args.principal;
+            let text = format!("final amount {amount:.2}; interest earned {interest:.2}");
+            (
+                text,
+                json!({ "final_amount": amount, "interest_earned": interest }),
+            )
+        }))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CalcServer {
+    fn get_info(&self) -> ServerConfig {
+        super::info(
+            "calc",
+            "Arithmetic and finance: evaluate expressions, loan payments, compound interest.",
+        )
+    }
+}
+
+/// The value of `expression` as JSON, or a one-line error.
+pub fn evaluate(expression: &str) -> Result<serde_json::Value, String> {
+    let mut context = HashMapContext::<DefaultNumericTypes>::new();
+    for (name, value) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
+        context
+            .set_value(name.into(), Value::Float(value))
+            .map_err(|e| format!("cannot set up the calculator: {e}"))?;
+    }
+    // Evaluated against `&context`, not `&mut`: assignments fail instead of persisting.
+    let value = evalexpr::eval_with_context(expression, &context).map_err(|e| {
+        format!(
+            "cannot evaluate {expression:?}: {}",
+            one_line(&e.to_string())
+        )
+    })?;
+    to_json(&value)
+}
+
+fn to_json(value: &Value) -> Result<serde_json::Value, String> {
+    match value {
+        Value::Int(i) => Ok(json!(i)),
+        Value::Float(f) if f.is_finite() => Ok(json!(f)),
+        Value::Float(f) => Err(format!("the result is not a finite number ({f})")),
+        Value::Boolean(b) => Ok(json!(b)),
+        Value::String(s) => Ok(json!(s)),
+        Value::Tuple(items) => items
+            .iter()
+            .map(to_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Into::into),
+        Value::Empty => Ok(serde_json::Value::Null),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A loan's figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Loan {
+    /// Each month's payment.
+    pub monthly_payment: f64,
+    /// Number of monthly payments.
+    pub months: u32,
+    /// All payments together.
+    pub total_paid: f64,
+    /// `total_paid` minus the principal.
+    pub total_interest: f64,
+}
+
+impl Loan {
+    fn to_json(self) -> serde_json::Value {
+        json!({
+            "monthly_payment": round_cents(self.monthly_payment),
+            "months": self.months,
+            "total_paid": round_cents(self.total_paid),
+            "total_interest": round_cents(self.total_interest),
+        })
+    }
+}
+
+fn round_cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn check(name: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
+    if value.is_finite() && (low..=high).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} must be between {low} and {high}, not {value}"
+        ))
+    }
+}
+
+/// Standard amortisation: `P·r / (1 − (1 + r)^−n)` with monthly rate `r` and `n` months;
+/// `P / n` at a zero rate.
+pub fn loan_payment(principal: f64, annual_rate_percent: f64, years: f64) -> Result<Loan, String> {
+    check("principal", principal, 0.0, 1e15)?;
+    check("annual_rate_percent", annual_rate_percent, 0.0, 1000.0)?;
+    check("years", years, 1.0 / 12.0, 100.0)?;
+    // Within 1..=1200 after the checks above.
+    let months = (years * 12.0).round() as u32;
+    let n = f64::from(months);
+    let r = annual_rate_percent / 100.0 / 12.0;
+    let monthly_payment = if r == 0.0 {
+        principal / n
+    } else {
+        principal * r / (1.0 - (1.0 + r).powf(-n))
+    };
+    let total_paid = monthly_payment * n;
+    Ok(Loan {
+        monthly_payment,
+        months,
+        total_paid,
+        total_interest: total_paid - principal,
+    })
+}
+
+/// `P · (1 + r/k)^(k·t)`.
+pub fn compound_interest(
+    principal: f64,
+    annual_rate_percent: f64,
+    years: f64,
+    compounds_per_year: u32,
+) -> Result<f64, String> {
+    check("principal", principal, 0.0, 1e15)?;
+    check("annual_rate_percent", annual_rate_percent, 0.0, 1000.0)?;
+    check("years", years, 0.0, 1000.0)?;
+    if !(1..=366).contains(&compounds_per_year) {
+        return Err(format!(
+            "compounds_per_year must be between 1 and 366, not {compounds_per_year}"
+        ));
+    }
+    let k = f64::from(compounds_per_year);
+    let amount = principal * (1.0 + annual_rate_percent / 100.0 / k).powf(k * years);
+    if amount.is_finite() {
+        Ok(amount)
+    } else {
+        Err("the result is too large to represent".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluates_with_precedence_functions_and_constants() {
+        assert_eq!(evaluate("2 + 3 * 4"), Ok(json!(14)));
+        assert_eq!(evaluate("7.0 / 2"), Ok(json!(3.5)));
+        assert_eq!(evaluate("math::sqrt(16)"), Ok(json!(4.0)));
+        assert_eq!(evaluate("2 > 1"), Ok(json!(true)));
+        let pi = evaluate("pi").unwrap().as_f64().unwrap();
+        assert!((pi - std::f64::consts::PI).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_expressions_and_assignments_are_errors() {
+        assert!(evaluate("2 +").is_err());
+        assert!(evaluate("x = 3").is_err());
+        assert!(evaluate("unknown_var + 1").is_err());
+        assert!(evaluate("1.0 / 0.0").is_err());
+        assert!(!evaluate("2 +").unwrap_err().contains('\n'));
+    }
+
+    #[test]
+    fn loan_payment_matches_the_textbook_value() {
+        let loan = loan_payment(100_000.0, 5.0, 30.0).unwrap();
+        assert_eq!(loan.months, 360);
+        assert!((loan.monthly_payment - 536.82).abs() < 0.005, "{loan:?}");
+        assert!((loan.total_interest - 93_255.78).abs() < 1.0, "{loan:?}");
+    }
+
+    #[test]
+    fn zero_rate_loans_divide_evenly_and_bad_input_is_refused() {
+        let loan = loan_payment(1200.0, 0.0, 1.0).unwrap();
+        assert_eq!(loan.monthly_payment, 100.0);
+        assert_eq!(loan.total_interest, 0.0);
+        assert!(loan_payment(-1.0, 5.0, 30.0).is_err());
+        assert!(loan_payment(1000.0, 5.0, 0.0).is_err());
+        assert!(loan_payment(f64::NAN, 5.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn compound_interest_grows_as_expected() {
+        let yearly = compound_interest(1000.0, 10.0, 2.0, 1).unwrap();
+        assert!((yearly - 1210.0).abs() < 1e-9);
+        let monthly = compound_interest(1000.0, 5.0, 10.0, 12).unwrap();
+        assert!((monthly - 1647.01).abs() < 0.01, "{monthly}");
+        assert!(compound_interest(1000.0, 5.0, 10.0, 0).is_err());
+    }
+}
