@@ -68,6 +68,35 @@ fn structured(result: &CallToolResult) -> &Map<String, Value> {
 }
 
 #[tokio::test]
+async fn time_tells_the_time_in_a_zone_and_converts() {
+    let client = start(&["time"]).await;
+    assert_eq!(tool_names(&client).await, ["convert_time", "current_time"]);
+    let tokyo = call(&client, "current_time", json!({"timezone": "Asia/Tokyo"})).await;
+    assert!(!is_error(&tokyo), "{}", text(&tokyo));
+    assert!(text(&tokyo).contains("+09:00"), "{}", text(&tokyo));
+    let utc = call(&client, "current_time", json!({})).await;
+    assert!(
+        text(&utc).contains("UTC") || text(&utc).contains("+00:00"),
+        "{}",
+        text(&utc)
+    );
+    let converted = call(
+        &client,
+        "convert_time",
+        json!({"time": "12:00", "source_timezone": "UTC", "target_timezone": "Asia/Tokyo"}),
+    )
+    .await;
+    assert!(text(&converted).contains("21:00"), "{}", text(&converted));
+    let unknown = call(&client, "current_time", json!({"timezone": "Mars/Olympus"})).await;
+    assert!(is_error(&unknown));
+    assert_eq!(text(&unknown).lines().count(), 1, "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("Asia/Tokyo"),
+        "says how to write a zone"
+    );
+}
+
+#[tokio::test]
 async fn calc_evaluates_and_computes_loans() {
     let client = start(&["calc"]).await;
     assert_eq!(
@@ -265,7 +294,7 @@ fn the_shipped_builtins_are_listed() {
         .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for id in ["calc", "password", "files"] {
+    for id in ["time", "calc", "password", "files"] {
         assert!(
             stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
             "{id} missing from:\n{stdout}"

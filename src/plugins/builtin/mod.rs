@@ -8,6 +8,7 @@
 pub mod calc;
 pub mod files;
 pub mod password;
+pub mod time;
 
 use std::path::PathBuf;
 
@@ -15,11 +16,13 @@ use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabiliti
 use rmcp::{ServiceExt, transport::stdio};
 
 /// The names `mcp-serve` accepts.
-pub const NAMES: [&str; 3] = ["calc", "password", "files"];
+pub const NAMES: [&str; 4] = ["time", "calc", "password", "files"];
 
 /// One built-in server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
+    /// The current time and conversions between IANA time zones.
+    Time,
     /// Expressions, loan payments and compound interest.
     Calc,
     /// Passwords, passphrases and strength estimates.
@@ -32,7 +35,7 @@ pub enum Builtin {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The name is not one of [`NAMES`].
-    #[error("unknown built-in plugin {0:?}; choose one of: calc, password, files")]
+    #[error("unknown built-in plugin {0:?}; choose one of: time, calc, password, files")]
     Unknown(String),
     /// `--allow` was given to a server other than `files`.
     #[error("--allow is only for the files plugin")]
@@ -46,6 +49,7 @@ impl Builtin {
     /// The server with this name.
     pub fn from_name(name: &str) -> Result<Builtin, ServeError> {
         match name {
+            "time" => Ok(Builtin::Time),
             "calc" => Ok(Builtin::Calc),
             "password" => Ok(Builtin::Password),
             "files" => Ok(Builtin::Files),
@@ -66,6 +70,7 @@ pub async fn serve(
         return Err(ServeError::AllowNotFiles);
     }
     match builtin {
+        Builtin::Time => run(time::TimeServer::new()).await,
         Builtin::Calc => run(calc::CalcServer::new()).await,
         Builtin::Password => run(password::PasswordServer::new()).await,
         Builtin::Files => {
