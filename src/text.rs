@@ -68,6 +68,19 @@ fn control_picture(c: char) -> char {
     char::from_u32(0x2400 + u32::from(c)).unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
+/// The 1-based line and column (in characters) of a byte offset into `text`, as error
+/// messages give them (`file:line:col`).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,17 +176,4 @@ mod tests {
         let s = "日本\x1b[1m語 👋\u{9b}é\tend";
         assert_eq!(run(s), ("日本␛[1m語 👋\u{FFFD}é    end".to_owned(), false));
     }
-}
-
-/// The 1-based line and column (in characters) of a byte offset into `text`, as error
-/// messages give them (`file:line:col`).
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }

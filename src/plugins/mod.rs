@@ -3,13 +3,14 @@
 //! This slice owns manifests (parsed and validated against docs/plugin-manifest.schema.json),
 //! discovery (shipped, then user plugins; the user's win), the enabled state in
 //! `<config dir>/plugins.toml`, import of other clients' `mcpServers` JSON, and the
-//! [`host`] that runs enabled plugins as child processes and calls their tools. The library never prints: problems come back as
-//! one-line strings for the front end to show.
+//! [`host`] that runs enabled plugins as child processes and calls their tools, and the
+//! [`builtin`] servers this binary serves itself. The library never prints: problems come back
+//! as one-line strings for the front end to show.
 
+pub mod builtin;
 mod discovery;
 #[cfg(test)]
 mod discovery_tests;
-pub mod builtin;
 pub mod host;
 mod import;
 #[cfg(test)]
