@@ -471,3 +471,37 @@ fn sigterm_and_sighup_mid_answer_restore_the_terminal_and_keep_the_conversation(
         );
     }
 }
+
+/// The plugin host runs the shipped plugins (found in the checkout's plugins/) as children of
+/// the app: the pane shows them running with their tools, and quitting leaves none behind.
+#[test]
+fn the_plugin_pane_shows_the_shipped_plugins_running_and_quitting_stops_them() {
+    let home = Home::new();
+    let tmux = Tmux::start(&home, &Launch::new(120, 30));
+    wait_ready(&tmux);
+    let screen = tmux.wait_for(
+        "four running plugins",
+        |s| s.matches("● running").count() == 4,
+        WAIT,
+    );
+    for name in ["Time", "Calculator", "Passwords", "Files"] {
+        assert!(screen.contains(name), "{name}: {}", framed(&screen));
+    }
+    let app = app_pid(&tmux);
+    let children = std::process::Command::new("pgrep")
+        .args(["-f", "mcp-serve", "-P", &app])
+        .output()
+        .unwrap();
+    let children: Vec<String> = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(children.len(), 4, "one child per plugin: {children:?}");
+    tmux.send_keys(&["C-c"]);
+    let screen = tmux.wait_for_text("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{}", framed(&screen));
+    for pid in children {
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        assert!(!alive, "plugin process {pid} outlived the app");
+    }
+}

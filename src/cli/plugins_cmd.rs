@@ -16,7 +16,7 @@ use super::setup::Setup;
 pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
     let state_path = plugins::state_file(&setup.dirs);
     let state = PluginsState::load(&state_path).map_err(state_failure)?;
-    let shipped = shipped_dirs();
+    let shipped = plugins::shipped_dirs();
     let user = plugins::user_dir(&setup.dirs);
     let found = discover(&shipped, &user, &state);
     match action {
@@ -34,22 +34,6 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
         PluginsAction::Disable { id } => set_enabled(&found, state, &state_path, id, false),
         PluginsAction::Import { file } => import(file, &user, &state_path, &found),
     }
-}
-
-/// The shipped plugin directories, lowest precedence first: the checkout's `plugins/` when
-/// the binary runs from `<repo>/target/<profile>/`, then `$LIBRE_ASSISTANT_PLUGINS_DIR`.
-fn shipped_dirs() -> Vec<PathBuf> {
-    let repo = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()));
-    let checkout = repo
-        .filter(|r| r.join("Cargo.toml").is_file())
-        .map(|r| r.join("plugins"))
-        .filter(|p| p.is_dir());
-    let extra = std::env::var_os(plugins::PLUGINS_DIR_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    checkout.into_iter().chain(extra).collect()
 }
 
 /// One `warning:` line per problem.

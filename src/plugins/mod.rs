@@ -42,6 +42,22 @@ pub fn user_dir(dirs: &Dirs) -> PathBuf {
     dirs.config.join("plugins")
 }
 
+/// The shipped plugin directories, lowest precedence first: the checkout's `plugins/` when
+/// the binary runs from `<repo>/target/<profile>/`, then `$LIBRE_ASSISTANT_PLUGINS_DIR`.
+pub fn shipped_dirs() -> Vec<PathBuf> {
+    let repo = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()));
+    let checkout = repo
+        .filter(|r| r.join("Cargo.toml").is_file())
+        .map(|r| r.join("plugins"))
+        .filter(|p| p.is_dir());
+    let extra = std::env::var_os(PLUGINS_DIR_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    checkout.into_iter().chain(extra).collect()
+}
+
 /// The file of enabled/disabled choices: `<config dir>/plugins.toml`.
 pub fn state_file(dirs: &Dirs) -> PathBuf {
     dirs.config.join("plugins.toml")

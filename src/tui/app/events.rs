@@ -2,6 +2,7 @@
 
 use libre_assistant::core::{Event, Op};
 use libre_assistant::engine::EngineError;
+use libre_assistant::plugins::host::HostEvent;
 
 use super::App;
 use super::tasks::TaskEvent;
@@ -198,6 +199,21 @@ impl App {
                             self.return_queued();
                         }
                     }
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_plugin(&mut self, ev: HostEvent) {
+        match ev {
+            HostEvent::Status { plugin, status } => {
+                if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
+                    row.status = (&status).into();
+                }
+            }
+            HostEvent::Tools { plugin, tools } => {
+                if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
+                    row.tools = tools.len();
                 }
             }
         }

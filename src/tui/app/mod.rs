@@ -1,6 +1,6 @@
 //! The app: owns the UI state, turns keys into actions and actions into core `Op`s, and runs
-//! the loop that selects over terminal events, core events, background tasks and the frame
-//! timer. Frames are coalesced (at most one per [`FRAME`]) and nothing wakes up while idle.
+//! the loop that selects over terminal events, core events, background tasks, the plugin host
+//! and the frame timer. Frames are coalesced (at most one per [`FRAME`]) and nothing wakes up while idle.
 
 pub mod action;
 mod events;
@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use libre_assistant::config::Settings;
 use libre_assistant::core::{Event, Op};
 use libre_assistant::models::{FetchOptions, Store};
+use libre_assistant::plugins::host::HostEvent;
 use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -134,6 +135,7 @@ impl App {
         screen: &mut Screen,
         events: &mut mpsc::Receiver<Event>,
         tasks: &mut mpsc::UnboundedReceiver<TaskEvent>,
+        plugins: &mut mpsc::Receiver<HostEvent>,
     ) -> std::io::Result<()> {
         let mut input = EventStream::new();
         let mut term = signal(SignalKind::terminate())?;
@@ -164,6 +166,7 @@ impl App {
                     }
                 }
                 Some(ev) = tasks.recv() => self.on_task(ev),
+                Some(ev) = plugins.recv() => self.on_plugin(ev),
                 _ = tokio::time::sleep_until(next_frame), if dirty => continue,
                 _ = term.recv() => self.quit = true,
                 _ = hup.recv() => self.quit = true,

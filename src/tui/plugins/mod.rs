@@ -6,11 +6,12 @@
 
 mod render;
 
+use libre_assistant::plugins::host::PluginState;
+
 pub use render::render;
 
 /// Where a plugin's process stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Constructed by the plugin host (the MCP issue); the pane shows them now.
 pub enum PluginStatus {
     /// Spawned, not yet initialised.
     Starting,
@@ -42,6 +43,39 @@ pub struct PluginRow {
     pub errors: u64,
     /// The last call, e.g. "fs.read 2s ago" (precomputed by the app).
     pub last_call: Option<String>,
+}
+
+impl PluginRow {
+    /// A plugin as discovery found it: starting if enabled, else disabled; no calls yet.
+    pub fn discovered(plugin: &libre_assistant::plugins::Plugin) -> PluginRow {
+        PluginRow {
+            id: plugin.manifest.id.clone(),
+            name: plugin.manifest.name.clone(),
+            status: if plugin.enabled {
+                PluginStatus::Starting
+            } else {
+                PluginStatus::Disabled
+            },
+            tools: 0,
+            calls: 0,
+            errors: 0,
+            last_call: None,
+        }
+    }
+}
+
+impl From<&PluginState> for PluginStatus {
+    fn from(state: &PluginState) -> PluginStatus {
+        match state {
+            PluginState::Starting => PluginStatus::Starting,
+            PluginState::Running => PluginStatus::Running,
+            PluginState::Crashed { restarts, .. } => PluginStatus::Crashed {
+                restarts: *restarts,
+            },
+            // Only at shutdown; nothing runs it any more.
+            PluginState::Stopped => PluginStatus::Disabled,
+        }
+    }
 }
 
 /// Everything the plugin pane shows.
