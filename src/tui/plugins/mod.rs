@@ -115,7 +115,7 @@ impl PluginPane {
     }
 
     /// Replaces the rows, keeping the selection on the same plugin id when it is still listed.
-    #[allow(dead_code)] // Called by the plugin host (the MCP issue).
+    #[cfg(test)]
     pub fn set_rows(&mut self, rows: Vec<PluginRow>) {
         let id = self.selected_row().map(|r| r.id.clone());
         self.rows = rows;
