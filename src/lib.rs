@@ -13,3 +13,4 @@ pub mod models;
 pub mod paths;
 pub mod plugins;
 pub mod text;
+pub mod tools;
