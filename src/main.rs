@@ -35,6 +35,8 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         }
         Some(Command::Config) => Ok(cli::config_cmd::run(&Setup::new(cli)?)),
         Some(Command::Plugins { action }) => cli::plugins_cmd::run(&Setup::new(cli)?, action),
+        // No Setup: the audit trail stays readable whatever the config says.
+        Some(Command::Audit { action }) => cli::audit_cmd::run(action),
         // No Setup: no config, no log file, nothing on stdout but the MCP session.
         Some(Command::McpServe { name, allow }) => mcp_serve(name, allow),
         None if interactive(cli) => {

@@ -77,6 +77,11 @@ pub enum Command {
         #[command(subcommand)]
         action: PluginsAction,
     },
+    /// Check or show the audit log of tool calls: verify, tail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Serve a built-in plugin (calc, password, files) as an MCP server on stdin/stdout.
     /// Its shipped manifest runs this; stdout carries only JSON-RPC.
     #[command(hide = true)]
@@ -115,6 +120,19 @@ pub enum PluginsAction {
     Import {
         /// The JSON file.
         file: PathBuf,
+    },
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain: any edited, deleted or reordered line is reported.
+    Verify,
+    /// Show the most recent tool calls, oldest first.
+    Tail {
+        /// How many calls to show.
+        #[arg(short = 'n', value_name = "N", default_value_t = 20)]
+        n: usize,
     },
 }
 

@@ -1,6 +1,7 @@
 //! The command-line front end: flags, setup shared by every command, and the subcommands.
 
 pub mod args;
+pub mod audit_cmd;
 pub mod config_cmd;
 pub mod failure;
 pub mod models_cmd;

@@ -7,6 +7,9 @@
 //! [`builtin`] servers this binary serves itself. The library never prints: problems come back
 //! as one-line strings for the front end to show.
 
+pub mod audit;
+#[cfg(test)]
+mod audit_tests;
 pub mod builtin;
 mod discovery;
 #[cfg(test)]
