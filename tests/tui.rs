@@ -80,6 +80,20 @@ fn answer_started(screen: &str) -> bool {
     })
 }
 
+/// Starts the app, asks for a long story and waits until the answer streams.
+#[track_caller]
+fn streaming_story(home: &Home, launch: &Launch) -> Tmux {
+    let tmux = Tmux::start(home, launch);
+    wait_ready(&tmux);
+    tmux.ask(STORY);
+    tmux.wait_for(
+        "the story streaming",
+        |s| generating(s) && answer_started(s),
+        WAIT,
+    );
+    tmux
+}
+
 /// Asserts that no row is wider than the pane (rows the terminal wrapped are joined back, so
 /// drawing past the right edge shows) and that there are exactly `height` rows.
 #[track_caller]
@@ -148,14 +162,7 @@ fn a_question_is_answered_and_ctrl_c_gives_the_terminal_back() {
 #[test]
 fn resizing_while_streaming_leaves_a_clean_screen() {
     let home = Home::new();
-    let tmux = Tmux::start(&home, &Launch::new(120, 40).max_tokens(400));
-    wait_ready(&tmux);
-    tmux.ask(STORY);
-    tmux.wait_for(
-        "the answer streaming",
-        |s| generating(s) && answer_started(s),
-        WAIT,
-    );
+    let tmux = streaming_story(&home, &Launch::new(120, 40).max_tokens(400));
     for (w, h) in [(120, 40), (40, 20), (80, 24), (33, 12), (100, 30)] {
         tmux.resize(w, h);
         sleep(Duration::from_millis(250));
@@ -183,14 +190,7 @@ fn resizing_while_streaming_leaves_a_clean_screen() {
 #[test]
 fn escape_stops_the_answer_and_the_next_question_is_answered() {
     let home = Home::new();
-    let tmux = Tmux::start(&home, &Launch::new(80, 24).max_tokens(400));
-    wait_ready(&tmux);
-    tmux.ask(STORY);
-    tmux.wait_for(
-        "the story streaming",
-        |s| generating(s) && answer_started(s),
-        WAIT,
-    );
+    let tmux = streaming_story(&home, &Launch::new(80, 24).max_tokens(400));
     tmux.send_keys(&["Escape"]);
     let screen = tmux.wait_for(
         "■ stopped and the status idle",
@@ -430,14 +430,7 @@ fn saved_conversation(home: &Home) -> String {
 fn sigterm_and_sighup_mid_answer_restore_the_terminal_and_keep_the_conversation() {
     for signal in ["TERM", "HUP"] {
         let home = Home::new();
-        let tmux = Tmux::start(&home, &Launch::new(80, 24).max_tokens(400));
-        wait_ready(&tmux);
-        tmux.ask(STORY);
-        tmux.wait_for(
-            "the answer streaming",
-            |s| generating(s) && answer_started(s),
-            WAIT,
-        );
+        let tmux = streaming_story(&home, &Launch::new(80, 24).max_tokens(400));
         let pid = app_pid(&tmux);
         let killed = std::process::Command::new("kill")
             .args([&format!("-{signal}"), &pid])
