@@ -285,15 +285,25 @@ pub(crate) fn field(
     ])
 }
 
-/// A buffer's text, one line per row with trailing spaces trimmed (for pane snapshots).
+/// What `draw` puts into a `width`×`height` buffer with a plain test theme, as text: one line
+/// per row with trailing spaces trimmed (for pane snapshots).
 #[cfg(test)]
-pub(crate) fn buffer_text(buf: &Buffer) -> String {
-    let area = buf.area;
-    (area.y..area.y + area.height)
+pub(crate) fn drawn_text(
+    width: u16,
+    height: u16,
+    draw: impl FnOnce(&Theme, Rect, &mut Buffer),
+) -> String {
+    let theme = Theme::from_roles(
+        "test",
+        "base16-ocean.dark",
+        std::collections::HashMap::new(),
+    );
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    draw(&theme, area, &mut buf);
+    (0..height)
         .map(|y| {
-            let line: String = (area.x..area.x + area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect();
+            let line: String = (0..width).map(|x| buf[(x, y)].symbol()).collect();
             line.trim_end().to_string()
         })
         .collect::<Vec<_>>()

@@ -121,42 +121,22 @@ pub struct Tmux {
 impl Tmux {
     /// Starts the app in a new `launch.width`×`launch.height` session.
     pub fn start(home: &Home, launch: &Launch) -> Tmux {
-        let tmux = Tmux::server();
-        let (w, h) = (launch.width.to_string(), launch.height.to_string());
         let script = launch.script(home);
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            &w,
-            "-y",
-            &h,
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ]);
-        tmux.started()
+        Tmux::session(launch.width, launch.height, &["sh", "-c", &script])
     }
 
     /// Starts a session running a plain shell, `width`×`height`.
     pub fn start_shell(width: u16, height: u16) -> Tmux {
+        Tmux::session(width, height, &["sh"])
+    }
+
+    /// A new server with one `width`×`height` session, `main`, running `command`.
+    fn session(width: u16, height: u16, command: &[&str]) -> Tmux {
         let tmux = Tmux::server();
         let (w, h) = (width.to_string(), height.to_string());
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            &w,
-            "-y",
-            &h,
-            "--",
-            "sh",
-        ]);
+        let mut args = vec!["new-session", "-d", "-s", "main", "-x", &w, "-y", &h, "--"];
+        args.extend_from_slice(command);
+        tmux.run(&args);
         tmux.started()
     }
 

@@ -1,16 +1,12 @@
 //! Tests of the model pane: scanning a store, the formatting helpers, the selection, and
 //! snapshots of the drawn pane at 80×24 and 40×20.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use libre_assistant::engine::{ModelInfo, TemplateSource};
 use libre_assistant::models::{GgufInfo, Store};
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 
 use super::*;
-use crate::tui::theme::Theme;
 
 fn row(name: &str, size: u64, installed: bool) -> ModelRow {
     ModelRow {
@@ -83,11 +79,9 @@ fn mixed_pane() -> ModelPane {
 
 /// The pane drawn unfocused into a `width`×`height` buffer, one text line per row.
 fn snapshot(pane: &ModelPane, width: u16, height: u16) -> String {
-    let theme = Theme::from_roles("test", "base16-ocean.dark", HashMap::new());
-    let area = Rect::new(0, 0, width, height);
-    let mut buf = Buffer::empty(area);
-    render(pane, &theme, area, &mut buf, false);
-    crate::tui::fit::buffer_text(&buf)
+    crate::tui::fit::drawn_text(width, height, |theme, area, buf| {
+        render(pane, theme, area, buf, false)
+    })
 }
 
 #[test]

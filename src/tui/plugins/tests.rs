@@ -1,12 +1,6 @@
 //! Tests of the plugin pane: the selection, and snapshots of the drawn pane at 80×24 and 40×20.
 
-use std::collections::HashMap;
-
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-
 use super::*;
-use crate::tui::theme::Theme;
 
 const DIR: &str = "~/.config/libre-assistant/plugins";
 
@@ -44,11 +38,9 @@ fn three_rows() -> Vec<PluginRow> {
 
 /// The pane drawn unfocused into a `width`×`height` buffer, one text line per row.
 fn snapshot(pane: &PluginPane, width: u16, height: u16) -> String {
-    let theme = Theme::from_roles("test", "base16-ocean.dark", HashMap::new());
-    let area = Rect::new(0, 0, width, height);
-    let mut buf = Buffer::empty(area);
-    render(pane, &theme, area, &mut buf, false);
-    crate::tui::fit::buffer_text(&buf)
+    crate::tui::fit::drawn_text(width, height, |theme, area, buf| {
+        render(pane, theme, area, buf, false)
+    })
 }
 
 #[test]
