@@ -72,7 +72,7 @@ pub enum Command {
     },
     /// Print the effective configuration and where each value came from.
     Config,
-    /// Manage plugins (MCP servers): list, show, enable, disable, import.
+    /// Manage plugins (MCP servers): list, show, enable, disable, import, stats.
     Plugins {
         #[command(subcommand)]
         action: PluginsAction,
@@ -120,6 +120,12 @@ pub enum PluginsAction {
     Import {
         /// The JSON file.
         file: PathBuf,
+    },
+    /// Show tool-call figures per plugin and tool: calls, errors, denials, p50/p95 latency, last use.
+    Stats {
+        /// Print one JSON array of objects instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 

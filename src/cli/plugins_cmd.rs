@@ -1,9 +1,14 @@
-//! `libre-assistant plugins list|show|enable|disable|import`: results on stdout; skipped
-//! manifests and servers as `warning:` lines on stderr, one per problem.
+//! `libre-assistant plugins list|show|enable|disable|import|stats`: results on stdout; skipped
+//! manifests and servers as `warning:` lines on stderr, one per problem. `stats` reads only
+//! `<state dir>/usage.json`, so a broken `plugins.toml` never hides the figures.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use libre_assistant::exit::Exit;
+use libre_assistant::paths::Dirs;
+use libre_assistant::plugins::audit;
+use libre_assistant::plugins::usage::{self, Figures, Usage, UsageError};
 use libre_assistant::plugins::{
     self, Discovery, ImportError, Plugin, PluginsState, StateError, discover,
 };
@@ -15,24 +20,39 @@ use super::setup::Setup;
 /// Runs one `plugins` subcommand.
 pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
     let state_path = plugins::state_file(&setup.dirs);
-    let state = PluginsState::load(&state_path).map_err(state_failure)?;
     let shipped = plugins::shipped_dirs();
     let user = plugins::user_dir(&setup.dirs);
-    let found = discover(&shipped, &user, &state);
+    let load = || -> Result<(PluginsState, Discovery), Failure> {
+        let state = PluginsState::load(&state_path).map_err(state_failure)?;
+        let found = discover(&shipped, &user, &state);
+        Ok((state, found))
+    };
     match action {
         PluginsAction::List => {
+            let (_, found) = load()?;
             warn(&found.problems);
             list(&found, &shipped, &user);
             Ok(Exit::Ok)
         }
         PluginsAction::Show { id } => {
+            let (_, found) = load()?;
             warn(&found.problems);
             show(find(&found, id)?);
             Ok(Exit::Ok)
         }
-        PluginsAction::Enable { id } => set_enabled(&found, state, &state_path, id, true),
-        PluginsAction::Disable { id } => set_enabled(&found, state, &state_path, id, false),
-        PluginsAction::Import { file } => import(file, &user, &state_path, &found),
+        PluginsAction::Enable { id } => {
+            let (state, found) = load()?;
+            set_enabled(&found, state, &state_path, id, true)
+        }
+        PluginsAction::Disable { id } => {
+            let (state, found) = load()?;
+            set_enabled(&found, state, &state_path, id, false)
+        }
+        PluginsAction::Import { file } => {
+            let (_, found) = load()?;
+            import(file, &user, &state_path, &found)
+        }
+        PluginsAction::Stats { json } => stats(&setup.dirs, *json),
     }
 }
 
@@ -66,28 +86,35 @@ fn list(found: &Discovery, shipped: &[PathBuf], user: &Path) {
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "STATUS", "SOURCE", "PERMISSIONS"].map(str::to_owned);
-    let mut widths = [0usize; 5];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let [id, name, status, source, permissions] = row;
-        println!(
-            "{id:<w0$}  {name:<w1$}  {status:<w2$}  {source:<w3$}  {permissions}",
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-        );
-    }
+    table(["ID", "NAME", "STATUS", "SOURCE", "PERMISSIONS"], &rows);
     println!();
     for dir in shipped {
         println!("shipped plugins: {}", dir.display());
     }
     println!("user plugins:    {}", user.display());
+}
+
+/// Prints `header` and `rows` in columns two spaces apart, each as wide as its widest cell; the
+/// last column is not padded.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let header = header.map(str::to_owned);
+    let mut widths = [0usize; N];
+    for row in std::iter::once(&header).chain(rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        println!("{line}");
+    }
 }
 
 fn status(enabled: bool) -> &'static str {
@@ -206,4 +233,81 @@ fn state_exit(e: &StateError) -> Exit {
 
 fn state_failure(e: StateError) -> Failure {
     Failure::new(state_exit(&e), e.to_string())
+}
+
+/// `plugins stats`: the figures of every tool ever called, as a table or one JSON array.
+fn stats(dirs: &Dirs, json: bool) -> Result<Exit, Failure> {
+    let path = usage::usage_file(dirs);
+    let rows = Usage::load(&path).map_err(usage_failure)?.rows();
+    if json {
+        let objects: Vec<_> = rows
+            .iter()
+            .map(|(plugin, tool, f)| {
+                serde_json::json!({
+                    "plugin": plugin,
+                    "tool": tool,
+                    "calls": f.calls,
+                    "errors": f.errors,
+                    "denials": f.denials,
+                    "p50_ms": f.p50_ms,
+                    "p95_ms": f.p95_ms,
+                    "last_used": f.last_used.map(audit::timestamp),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(objects));
+    } else if rows.is_empty() {
+        println!(
+            "no tool calls recorded yet (usage is kept in {})",
+            path.display()
+        );
+    } else {
+        let cells: Vec<[String; 8]> = rows
+            .iter()
+            .map(|(plugin, tool, f)| stats_row(plugin, tool, f))
+            .collect();
+        let header = [
+            "PLUGIN", "TOOL", "CALLS", "ERRORS", "DENIED", "P50", "P95", "LAST USE",
+        ];
+        table(header, &cells);
+    }
+    Ok(Exit::Ok)
+}
+
+fn stats_row(plugin: &str, tool: &str, f: &Figures) -> [String; 8] {
+    [
+        plugin.to_owned(),
+        tool.to_owned(),
+        f.calls.to_string(),
+        f.errors.to_string(),
+        f.denials.to_string(),
+        latency(f.p50_ms),
+        latency(f.p95_ms),
+        f.last_used.map_or_else(|| "-".to_owned(), utc_time),
+    ]
+}
+
+/// `12 ms` under a second, `1.2 s` from a second on, `-` for none.
+fn latency(ms: Option<u64>) -> String {
+    match ms {
+        None => "-".to_owned(),
+        Some(ms) if ms < 1000 => format!("{ms} ms"),
+        Some(ms) => format!("{:.1} s", ms as f64 / 1000.0),
+    }
+}
+
+/// `2026-11-23 16:40:12`, in UTC.
+fn utc_time(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// An unreadable or damaged usage file is a data error (3), like a damaged audit log.
+fn usage_failure(e: UsageError) -> Failure {
+    let exit = match &e {
+        UsageError::Read { .. } | UsageError::Corrupt { .. } => Exit::Config,
+        UsageError::Write { .. } => Exit::Storage,
+    };
+    Failure::new(exit, e.to_string())
 }

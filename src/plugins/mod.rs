@@ -22,6 +22,9 @@ mod manifest;
 #[cfg(test)]
 mod manifest_tests;
 mod state;
+pub mod usage;
+#[cfg(test)]
+mod usage_tests;
 
 use std::path::PathBuf;
 
