@@ -81,6 +81,7 @@ fn run(engine: &Engine, text: &str, max_tokens: u32) -> TurnStats {
     let job = Job {
         messages: vec![ChatMessage::new(Role::User, text)],
         sampling,
+        tools: None,
         cancel: Arc::new(AtomicBool::new(false)),
         output: tx,
     };

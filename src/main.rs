@@ -45,8 +45,10 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         }
         None => {
             let prompt = one_shot_prompt(cli)?;
+            let rules = cli.tool_rules().map_err(|e| Failure::new(Exit::Usage, e))?;
             let setup = Setup::new(cli)?;
-            runtime()?.block_on(headless::run(&setup, sink, prompt))
+            let rules = (!cli.no_plugins).then_some(rules);
+            runtime()?.block_on(headless::run(&setup, sink, prompt, rules))
         }
     }
 }

@@ -28,6 +28,7 @@ fn core_config(max_tokens: u32) -> CoreConfig {
         },
         resume: None,
         journal: None,
+        tools: None,
     }
 }
 
@@ -346,6 +347,7 @@ async fn a_bad_model_fails_to_load_and_leaves_no_model_until_a_good_one_loads() 
 fn journaled(dir: &Path, resume: Option<Conversation>) -> CoreConfig {
     CoreConfig {
         journal: Some(dir.to_path_buf()),
+        tools: None,
         resume,
         ..core_config(12)
     }

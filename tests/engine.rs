@@ -49,6 +49,7 @@ fn ask(
         .submit(Job {
             messages,
             sampling,
+            tools: None,
             cancel: cancel.clone(),
             output: tx,
         })

@@ -55,6 +55,16 @@ pub struct Cli {
     /// Config file to read instead of the default one.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Headless: allow this tool's calls without asking (PLUGIN/TOOL; repeatable). Headless
+    /// runs deny every other call.
+    #[arg(long = "allow-tool", value_name = "PLUGIN/TOOL")]
+    pub allow_tool: Vec<String>,
+    /// Headless: allow calls to every tool of this plugin (repeatable).
+    #[arg(long = "allow-plugin", value_name = "ID")]
+    pub allow_plugin: Vec<String>,
+    /// Start no plugins: the model is offered no tools.
+    #[arg(long)]
+    pub no_plugins: bool,
     /// Reopen the last conversation in the interactive app.
     #[arg(short = 'c', long = "continue")]
     pub resume: bool,
@@ -170,6 +180,31 @@ pub enum ModelsAction {
 }
 
 impl Cli {
+    /// The headless tool rules the flags give, as policy patterns; a malformed one is a
+    /// one-line usage error.
+    pub fn tool_rules(&self) -> Result<Vec<String>, String> {
+        let mut rules = Vec::new();
+        for tool in &self.allow_tool {
+            match tool.split_once('/') {
+                Some((p, t)) if !p.is_empty() && !t.is_empty() => rules.push(tool.clone()),
+                _ => {
+                    return Err(format!(
+                        "--allow-tool {tool:?}: write PLUGIN/TOOL, e.g. --allow-tool time/current_time (or --allow-plugin ID for all its tools)"
+                    ));
+                }
+            }
+        }
+        for plugin in &self.allow_plugin {
+            if plugin.contains('/') {
+                return Err(format!(
+                    "--allow-plugin {plugin:?}: give a plugin id (see `libre-assistant plugins list`); use --allow-tool for one tool"
+                ));
+            }
+            rules.push(plugin.clone());
+        }
+        Ok(rules)
+    }
+
     /// The config overrides these flags carry.
     pub fn overrides(&self) -> libre_assistant::config::Overrides {
         libre_assistant::config::Overrides {

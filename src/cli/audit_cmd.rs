@@ -50,6 +50,7 @@ fn line(r: &AuditRecord) -> String {
     let granted_by = match r.granted_by {
         Grant::User => "user",
         Grant::Session => "session",
+        Grant::Remembered => "remembered",
         Grant::Config => "config",
         Grant::HeadlessFlag => "headless flag",
         Grant::None => "nothing",

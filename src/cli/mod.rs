@@ -7,3 +7,4 @@ pub mod failure;
 pub mod models_cmd;
 pub mod plugins_cmd;
 pub mod setup;
+pub mod tools;

@@ -42,6 +42,8 @@ pub struct Settings {
     pub log: Log,
     /// The interactive app.
     pub ui: Ui,
+    /// Tool calls to plugins.
+    pub tools: Tools,
 }
 
 /// Sampling settings.
@@ -111,6 +113,31 @@ pub struct Ui {
     pub side_panel: bool,
 }
 
+/// Tool-call settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tools {
+    /// Calls allowed without asking: `PLUGIN/TOOL`, `PLUGIN/*` or `PLUGIN`.
+    pub allow: Vec<String>,
+    /// The most rounds of tool calls in one turn.
+    pub max_rounds: u32,
+    /// Hold a call the model opens to the tools' input schemas with a grammar.
+    pub grammar: bool,
+}
+
+/// The default number of tool-call rounds in one turn.
+pub const DEFAULT_MAX_ROUNDS: u32 = 2;
+
+impl Default for Tools {
+    fn default() -> Self {
+        Tools {
+            allow: Vec::new(),
+            max_rounds: DEFAULT_MAX_ROUNDS,
+            grammar: true,
+        }
+    }
+}
+
 /// The default model: small enough to fetch and run anywhere.
 pub const DEFAULT_MODEL: &str = "smollm2-135m-instruct";
 /// The default system prompt.
@@ -130,6 +157,7 @@ impl Default for Settings {
             models: Models::default(),
             log: Log::default(),
             ui: Ui::default(),
+            tools: Tools::default(),
         }
     }
 }

@@ -68,13 +68,12 @@ impl Conversation {
         message
     }
 
-    /// Removes and returns the last answer if it answers a user message (to regenerate it).
+    /// Removes the answer to the last user message (to regenerate it): everything after that
+    /// message, tool rounds included. Returns the last message removed, or None when the last
+    /// message is the user's (nothing answered it yet).
     pub fn pop_answer(&mut self) -> Option<ChatMessage> {
-        let answered = matches!(
-            self.messages.as_slice(),
-            [.., question, answer] if question.role == Role::User && answer.role == Role::Assistant
-        );
-        let answer = if answered { self.messages.pop() } else { None };
+        let at = self.messages.iter().rposition(|m| m.role == Role::User)?;
+        let answer = self.messages.drain(at + 1..).last();
         self.clamp_window();
         answer
     }

@@ -3,11 +3,15 @@
 //! It knows no terminal. The headless runner and the TUI are both front ends over it. The core
 //! task owns the transcript, the engine handle and the journal; one turn runs at a time, and a
 //! model loads in the background while the task keeps answering ops. At most one engine exists
-//! at a time: the old one is freed before a new one loads.
+//! at a time: the old one is freed before a new one loads. With plugins, the core also owns the
+//! plugin host (through `tools::Toolbox`): a turn runs rounds of generate → tool calls →
+//! generate, each call checked, consented to, run, audited and counted.
 
 mod conversation;
 pub mod journal;
 mod task;
+pub mod tools;
+mod turn;
 
 use std::path::PathBuf;
 
@@ -15,6 +19,11 @@ use tokio::sync::mpsc;
 
 pub use conversation::Conversation;
 pub use journal::JournalError;
+pub use tools::{CallRequest, CallResult, ConsentAnswer, ToolsConfig};
+
+use crate::plugins::audit::Grant;
+use crate::plugins::host::HostEvent;
+use crate::plugins::usage::Figures;
 
 use crate::engine::{
     Engine, EngineConfig, EngineError, Finish, ModelInfo, SamplingParams, TurnStats,
@@ -48,8 +57,38 @@ pub enum Op {
         /// The new system prompt; empty means none.
         text: String,
     },
+    /// Answer a consent request (`Event::ToolConsent`).
+    Consent {
+        /// The request's id.
+        id: u64,
+        /// The user's answer.
+        answer: ConsentAnswer,
+    },
     /// Stop everything and end the core task.
     Shutdown,
+}
+
+/// A tool call that ended, however it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedCall {
+    /// The request's id; None for a call too malformed to become a request.
+    pub id: Option<u64>,
+    /// The plugin's id; empty when the model named no offered tool.
+    pub plugin: String,
+    /// The tool, as the plugin spells it (or as the model wrote it, when unknown).
+    pub tool: String,
+    /// The arguments as the model wrote them.
+    pub arguments: serde_json::Value,
+    /// How it ended.
+    pub result: CallResult,
+    /// What allowed it (or `Grant::None`).
+    pub granted_by: Grant,
+    /// How long it ran, in milliseconds (0 when it did not run).
+    pub duration_ms: u64,
+    /// The tool's figures after this call.
+    pub tool_figures: Figures,
+    /// The plugin's figures after this call.
+    pub plugin_figures: Figures,
 }
 
 /// What happened, as the core reports it.
@@ -123,10 +162,40 @@ pub enum Event {
         /// One line naming the file and the reason.
         error: String,
     },
+    /// A plugin's state or tool list changed (relayed from the plugin host).
+    Plugin(HostEvent),
+    /// The kept usage figures of every started plugin, sent once at the start.
+    PluginFigures {
+        /// (plugin id, its figures), sorted by id.
+        plugins: Vec<(String, Figures)>,
+    },
+    /// The model called a tool that no rule allows: answer with `Op::Consent`.
+    ToolConsent {
+        /// The call.
+        request: CallRequest,
+    },
+    /// An allowed call started running.
+    ToolCallStarted {
+        /// The call.
+        request: CallRequest,
+        /// What allowed it.
+        granted_by: Grant,
+    },
+    /// A call ended: it ran, failed, was denied or was invalid. Its result goes to the model.
+    ToolCallFinished {
+        /// The call and how it ended.
+        call: FinishedCall,
+    },
+    /// Something the user should know that does not stop anything (for example the audit
+    /// log could not be written).
+    Notice {
+        /// One line.
+        message: String,
+    },
 }
 
 /// How the core runs turns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct CoreConfig {
     /// The system prompt; empty means none.
     pub system_prompt: String,
@@ -137,6 +206,8 @@ pub struct CoreConfig {
     pub resume: Option<Conversation>,
     /// The directory conversations are saved in (see `journal`); None never writes.
     pub journal: Option<PathBuf>,
+    /// Plugins whose tools the model may call; None offers no tools.
+    pub tools: Option<ToolsConfig>,
 }
 
 /// The front end's side of a running core.

@@ -1,13 +1,12 @@
 //! The core task: owns the transcript, the engine (or the load under way) and the journal, and
 //! turns ops into events.
 //!
-//! One turn runs at a time. While it runs, only `Interrupt`, `Shutdown` and `SetSystemPrompt`
-//! take effect; ops that would change the transcript or the engine are refused. A model loads
+//! One turn runs at a time (its rounds and tool calls are in `turn.rs`). While it runs, only
+//! `Interrupt`, `Shutdown`, `SetSystemPrompt` and `Consent` take effect; ops that would change the transcript or the engine are refused. A model loads
 //! on a blocking thread while the task goes on answering ops; there is no engine meanwhile, so
 //! a turn fails with `EngineError::NoModel`. The journal is saved after every change, and at
 //! most once a second while an answer streams.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,10 +14,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::journal::Journal;
-use super::{Conversation, CoreConfig, Event, Op, PIECE_BUFFER};
-use crate::engine::{
-    ChatMessage, Engine, EngineConfig, EngineError, Job, Output, Role, SamplingParams,
-};
+use super::tools::Toolbox;
+use super::{Conversation, CoreConfig, Event, Op};
+use crate::engine::{ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams};
+use crate::plugins::host::HostEvent;
 
 /// Load progress is reported at most this often (the end is always reported).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
@@ -28,7 +27,7 @@ const BUSY: &str = "an answer is still being generated; stop the answer first";
 
 /// Whether the task goes on after an op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Stop,
 }
@@ -40,23 +39,24 @@ type Loading = JoinHandle<Result<Engine, EngineError>>;
 enum Wake {
     Op(Option<Op>),
     Loaded(Result<Engine, EngineError>),
-}
-
-/// What woke the task during a turn.
-enum TurnWake {
-    Op(Option<Op>),
-    Output(Option<Output>),
+    Plugin(Option<HostEvent>),
 }
 
 /// The state the core task owns.
 pub(super) struct Core {
-    engine: Option<Engine>,
+    pub(super) engine: Option<Engine>,
     loading: Option<Loading>,
-    sampling: SamplingParams,
-    conversation: Conversation,
+    pub(super) sampling: SamplingParams,
+    pub(super) conversation: Conversation,
     journal: Option<Journal>,
-    ops: mpsc::UnboundedReceiver<Op>,
+    pub(super) ops: mpsc::UnboundedReceiver<Op>,
     events: mpsc::Sender<Event>,
+    /// Plugins and their tools; None when no plugin is enabled.
+    pub(super) tools: Option<Toolbox>,
+    /// The plugin host's events; None once the host is gone (or when there is none).
+    pub(super) plugin_events: Option<mpsc::Receiver<HostEvent>>,
+    /// Problems found while setting up, sent as notices when the task starts.
+    notices: Vec<String>,
 }
 
 impl Core {
@@ -70,6 +70,13 @@ impl Core {
         let conversation = config
             .resume
             .unwrap_or_else(|| Conversation::new(&config.system_prompt));
+        let (tools, plugin_events, notices) = match config.tools {
+            Some(tools) => {
+                let (toolbox, events, notices) = Toolbox::new(tools);
+                (Some(toolbox), Some(events), notices)
+            }
+            None => (None, None, Vec::new()),
+        };
         Core {
             engine,
             loading: None,
@@ -78,17 +85,28 @@ impl Core {
             journal: config.journal.map(Journal::new),
             ops,
             events,
+            tools,
+            plugin_events,
+            notices,
         }
     }
 
     /// Serves ops until `Shutdown` or until every op sender is gone; returns the transcript.
     pub(super) async fn run(mut self) -> Conversation {
+        for message in std::mem::take(&mut self.notices) {
+            self.emit(Event::Notice { message }).await;
+        }
+        if let Some(tools) = &self.tools {
+            let plugins = tools.figures();
+            self.emit(Event::PluginFigures { plugins }).await;
+        }
         loop {
             // Ops first: they are quick, and queued ops are answered in the order they came.
             let wake = tokio::select! {
                 biased;
                 op = self.ops.recv() => Wake::Op(op),
                 loaded = finished(&mut self.loading) => Wake::Loaded(loaded),
+                event = next_plugin_event(&mut self.plugin_events) => Wake::Plugin(event),
             };
             let flow = match wake {
                 Wake::Op(Some(op)) => self.idle(op).await,
@@ -96,6 +114,10 @@ impl Core {
                 Wake::Loaded(result) => {
                     self.loading = None;
                     self.loaded(result).await;
+                    Flow::Continue
+                }
+                Wake::Plugin(event) => {
+                    self.plugin(event).await;
                     Flow::Continue
                 }
             };
@@ -128,13 +150,15 @@ impl Core {
             Op::RetractLast => self.retract().await,
             Op::Clear => self.clear().await,
             Op::SetSystemPrompt { text } => self.set_system_prompt(text).await,
+            // A stale answer (its turn ended): nothing waits for it.
+            Op::Consent { .. } => {}
             Op::Shutdown => return Flow::Stop,
         }
         Flow::Continue
     }
 
     /// Handles an op while a turn runs.
-    async fn during_turn(&mut self, op: Option<Op>, cancel: &AtomicBool) -> Flow {
+    pub(super) async fn during_turn(&mut self, op: Option<Op>, cancel: &AtomicBool) -> Flow {
         match op {
             Some(Op::Interrupt) => cancel.store(true, Ordering::Relaxed),
             Some(
@@ -145,6 +169,7 @@ impl Core {
                 | Op::Clear,
             ) => self.refuse(BUSY).await,
             Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
+            Some(Op::Consent { .. }) => {}
             Some(Op::Shutdown) | None => {
                 cancel.store(true, Ordering::Relaxed);
                 return Flow::Stop;
@@ -221,92 +246,27 @@ impl Core {
         self.emit(Event::SystemPromptSet { text }).await;
     }
 
-    /// Answers the last user message, already in the transcript. Returns `Flow::Stop` if a
-    /// shutdown arrived meanwhile (the answer was cancelled and is kept).
-    async fn turn(&mut self) -> Flow {
-        // Saved before generating, so that a crash never loses what the user typed.
-        self.save(None).await;
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (output_tx, mut output) = mpsc::channel(PIECE_BUFFER);
-        let job = Job {
-            messages: self.conversation.prompt(),
-            sampling: self.sampling.clone(),
-            cancel: cancel.clone(),
-            output: output_tx,
+    /// Takes in a plugin host event and passes it on; a host that is gone sends no more.
+    pub(super) async fn plugin(&mut self, event: Option<HostEvent>) {
+        let Some(event) = event else {
+            self.plugin_events = None;
+            return;
         };
-        let submitted = match &self.engine {
-            Some(engine) => engine.submit(job),
-            None => Err(EngineError::NoModel),
-        };
-        if let Err(error) = submitted {
-            self.fail(error).await;
-            return Flow::Continue;
+        if let Some(tools) = &mut self.tools {
+            tools.on_host(&event);
         }
-        self.emit(Event::TurnStarted).await;
-        let mut answer = String::new();
-        let mut flow = Flow::Continue;
-        loop {
-            let wake = tokio::select! {
-                op = self.ops.recv(), if flow == Flow::Continue => TurnWake::Op(op),
-                out = output.recv() => TurnWake::Output(out),
-            };
-            match wake {
-                TurnWake::Op(op) => flow = self.during_turn(op, &cancel).await,
-                TurnWake::Output(out) => {
-                    if self.output(out, &mut answer).await {
-                        return flow;
-                    }
-                }
-            }
-        }
+        self.emit(Event::Plugin(event)).await;
     }
 
-    /// Handles what the engine sent; returns true when the turn has ended.
-    async fn output(&mut self, out: Option<Output>, answer: &mut String) -> bool {
-        match out {
-            Some(Output::Piece(piece)) => {
-                answer.push_str(&piece);
-                self.emit(Event::TokenDelta { text: piece }).await;
-                self.save_streaming(answer).await;
-                false
-            }
-            Some(Output::Trimmed { dropped_messages }) => {
-                self.conversation.drop_oldest(dropped_messages);
-                self.emit(Event::HistoryTrimmed { dropped_messages }).await;
-                false
-            }
-            Some(Output::Done { finish, stats }) => {
-                let text = std::mem::take(answer);
-                self.conversation
-                    .push(ChatMessage::new(Role::Assistant, text));
-                // Saved before the event, so a front end that sees the end sees it saved.
-                self.save(None).await;
-                self.emit(Event::TurnComplete { finish, stats }).await;
-                true
-            }
-            Some(Output::Failed(error)) => {
-                self.fail(error).await;
-                true
-            }
-            None => {
-                self.fail(EngineError::Gone).await;
-                true
-            }
-        }
-    }
-
-    /// Ends a turn that failed: the user's message leaves the transcript and goes back.
-    async fn fail(&mut self, error: EngineError) {
-        let unsent = self
-            .conversation
-            .take_unanswered()
-            .map(|m| m.content)
-            .unwrap_or_default();
+    /// Ends a turn that failed: the user's message (and any tool rounds after it) leave the
+    /// transcript, and the message goes back.
+    pub(super) async fn fail(&mut self, error: EngineError) {
+        let unsent = self.conversation.retract_last().unwrap_or_default();
         self.save(None).await;
         self.emit(Event::TurnFailed { error, unsent }).await;
     }
 
-    async fn save(&mut self, partial: Option<&str>) {
+    pub(super) async fn save(&mut self, partial: Option<&str>) {
         let Some(journal) = &mut self.journal else {
             return;
         };
@@ -315,7 +275,7 @@ impl Core {
         }
     }
 
-    async fn save_streaming(&mut self, partial: &str) {
+    pub(super) async fn save_streaming(&mut self, partial: &str) {
         let Some(journal) = &mut self.journal else {
             return;
         };
@@ -328,19 +288,22 @@ impl Core {
         self.emit(Event::JournalFailed { error }).await;
     }
 
-    async fn refuse(&self, reason: &str) {
+    pub(super) async fn refuse(&self, reason: &str) {
         let reason = reason.to_string();
         self.emit(Event::Refused { reason }).await;
     }
 
     /// Sends an event; a front end that stopped listening is not an error.
-    async fn emit(&self, event: Event) {
+    pub(super) async fn emit(&self, event: Event) {
         let _ = self.events.send(event).await;
     }
 
     /// Waits for a load under way, then frees the engine on a blocking thread (joining the
-    /// engine thread waits while it frees the model).
+    /// engine thread waits while it frees the model), and stops every plugin.
     async fn stop(mut self) -> Conversation {
+        if let Some(tools) = self.tools.take() {
+            tools.shutdown().await;
+        }
         let loaded = match self.loading.take() {
             Some(loading) => loading.await.ok().and_then(Result::ok),
             None => None,
@@ -348,6 +311,16 @@ impl Core {
         let engine = self.engine.take();
         let _ = tokio::task::spawn_blocking(move || drop((engine, loaded))).await;
         self.conversation
+    }
+}
+
+/// The next plugin host event; never resolves when there is no host.
+pub(super) async fn next_plugin_event(
+    events: &mut Option<mpsc::Receiver<HostEvent>>,
+) -> Option<HostEvent> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

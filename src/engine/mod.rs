@@ -6,8 +6,10 @@
 //! failed send (nobody listening) cancels too. Between turns the thread keeps the tokens that
 //! are in the KV cache, so a follow-up turn decodes only what is new.
 
+mod jinja;
 mod prompt;
 mod sampling;
+mod tools;
 mod turn;
 mod utf8;
 mod worker;
@@ -19,6 +21,7 @@ use std::thread::JoinHandle;
 
 pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
 pub use sampling::SamplingParams;
+pub use tools::{CALL_CLOSE, CALL_OPEN, ToolPrompt, generic_instructions};
 pub use utf8::Utf8Stream;
 
 /// How to load a model and size its context.
@@ -61,6 +64,8 @@ pub struct Job {
     pub messages: Vec<ChatMessage>,
     /// How to sample.
     pub sampling: SamplingParams,
+    /// The tools offered, if any: in the prompt, and (optionally) as a grammar on calls.
+    pub tools: Option<Arc<ToolPrompt>>,
     /// Set to stop generating; the partial answer is kept.
     pub cancel: Arc<AtomicBool>,
     /// Where the answer streams to.

@@ -8,6 +8,9 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
 use super::EngineError;
+use super::jinja::JinjaTemplate;
+use super::tools::{ToolPrompt, answer_messages, generic_messages};
+use crate::tools::ToolSpec;
 
 /// The template used when a model carries none: llama.cpp's built-in ChatML.
 pub const FALLBACK_TEMPLATE: &str = "chatml";
@@ -22,6 +25,8 @@ pub enum Role {
     User,
     /// The model.
     Assistant,
+    /// A tool's result, answering the assistant's call.
+    Tool,
 }
 
 impl Role {
@@ -31,6 +36,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -70,6 +76,9 @@ pub struct Template {
     template: LlamaChatTemplate,
     /// Where it came from.
     pub source: TemplateSource,
+    /// The model's Jinja template, compiled, when it takes `tools`; turns that offer tools
+    /// render with it.
+    jinja: Option<JinjaTemplate>,
 }
 
 impl Template {
@@ -82,10 +91,12 @@ impl Template {
             return Ok(Template {
                 template,
                 source: TemplateSource::Override(name.to_string()),
+                jinja: None,
             });
         }
         match model.chat_template(None) {
             Ok(template) => Ok(Template {
+                jinja: tool_template(model, &template),
                 template,
                 source: TemplateSource::Model,
             }),
@@ -97,15 +108,31 @@ impl Template {
         Template {
             template: LlamaChatTemplate::new(FALLBACK_TEMPLATE).expect("constant has no NUL"),
             source: TemplateSource::Fallback,
+            jinja: None,
         }
     }
 
-    /// Renders `messages` and opens the assistant's reply.
+    /// Renders `messages` with `tools` offered and opens the assistant's reply.
     pub fn render(
         &mut self,
         model: &LlamaModel,
         messages: &[ChatMessage],
+        tools: &[ToolSpec],
     ) -> Result<String, EngineError> {
+        if !tools.is_empty()
+            && let Some(jinja) = &self.jinja
+        {
+            match jinja.render(messages, tools) {
+                Ok(text) => return Ok(text),
+                Err(e) => {
+                    tracing::warn!(
+                        "the model's template cannot render tools ({e}); describing them in the system prompt instead"
+                    );
+                    self.jinja = None;
+                }
+            }
+        }
+        let messages = generic_messages(messages, tools);
         let chat = messages
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
@@ -118,7 +145,7 @@ impl Template {
                     "the model's chat template cannot be applied ({e}); using {FALLBACK_TEMPLATE}"
                 );
                 *self = Template::fallback();
-                self.render(model, messages)
+                self.render(model, &messages, &[])
             }
             Err(e) => Err(EngineError::Template(format!(
                 "cannot apply the chat template: {e}"
@@ -145,16 +172,31 @@ pub fn fit(
     model: &LlamaModel,
     template: &mut Template,
     messages: &[ChatMessage],
+    offer: Option<&ToolPrompt>,
     n_ctx: u32,
     reserve: u32,
 ) -> Result<FittedPrompt, EngineError> {
+    let folded;
+    let (messages, tools): (&[ChatMessage], &[ToolSpec]) = match offer {
+        Some(offer) if offer.answer_only => {
+            folded = answer_messages(messages, &offer.tools);
+            (&folded, &[])
+        }
+        Some(offer) => (messages, &offer.tools),
+        None => (messages, &[]),
+    };
     let has_system = messages.first().is_some_and(|m| m.role == Role::System);
     let first_droppable = usize::from(has_system);
     let mut dropped = 0;
     loop {
         let window = kept(messages, first_droppable, dropped);
-        let text = template.render(model, &window)?;
-        let tokens = model.vocab().tokenize(text.as_bytes(), true, true);
+        let text = template.render(model, &window, tools)?;
+        let mut tokens = model.vocab().tokenize(text.as_bytes(), true, true);
+        // A template that prints the BOS token itself gets a second one from tokenize.
+        let bos = model.vocab().bos();
+        if tokens.len() > 1 && tokens[0] == bos && tokens[1] == bos {
+            tokens.remove(0);
+        }
         let len = tokens.len() as u32;
         if len + reserve <= n_ctx {
             return Ok(FittedPrompt {
@@ -177,6 +219,32 @@ pub fn fit(
                     context: n_ctx,
                 });
             }
+        }
+    }
+}
+
+/// The model's template compiled with minijinja, when it reads `tools`; None otherwise, or
+/// when it does not compile (then tools go in the system prompt).
+fn tool_template(model: &LlamaModel, template: &LlamaChatTemplate) -> Option<JinjaTemplate> {
+    let source = template.to_string().ok()?;
+    if !JinjaTemplate::takes_tools(&source) {
+        return None;
+    }
+    let vocab = model.vocab();
+    let text = |t| {
+        vocab
+            .text(t)
+            .and_then(|c| c.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    match JinjaTemplate::new(&source, text(vocab.bos()), text(vocab.eos())) {
+        Ok(jinja) => Some(jinja),
+        Err(e) => {
+            tracing::warn!(
+                "the model's chat template does not compile ({e}); tools go in the system prompt"
+            );
+            None
         }
     }
 }

@@ -48,12 +48,18 @@ impl SamplingParams {
         })
     }
 
-    /// The llama.cpp sampler chain: greedy, or top-k → top-p → temperature → seeded draw.
-    pub fn sampler(&self) -> LlamaSampler {
+    /// The llama.cpp sampler chain: the grammar if any, then greedy, or top-k → top-p →
+    /// temperature → seeded draw. The grammar goes first so that nothing it forbids is drawn.
+    pub fn sampler(&self, grammar: Option<LlamaSampler>) -> LlamaSampler {
+        let mut chain = Vec::with_capacity(5);
+        chain.extend(grammar);
         if self.is_greedy() {
-            return LlamaSampler::greedy();
+            if chain.is_empty() {
+                return LlamaSampler::greedy();
+            }
+            chain.push(LlamaSampler::greedy());
+            return LlamaSampler::chain_simple(chain);
         }
-        let mut chain = Vec::with_capacity(4);
         if self.top_k > 0 {
             chain.push(LlamaSampler::top_k(self.top_k));
         }

@@ -8,7 +8,10 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
+use llama_cpp_2::sampling::LlamaSampler;
+
 use super::prompt::{self, Template};
+use super::tools;
 use super::utf8::Utf8Stream;
 use super::{EngineError, Finish, Job, Output, TurnStats};
 
@@ -56,6 +59,7 @@ impl<'m> Session<'m> {
             self.model,
             &mut self.template,
             &job.messages,
+            job.tools.as_deref(),
             n_ctx,
             reserve,
         )?;
@@ -146,7 +150,7 @@ impl<'m> Session<'m> {
     ) -> Result<(), EngineError> {
         let vocab = self.model.vocab();
         let n_ctx = self.context.n_ctx() as usize;
-        let mut sampler = job.sampling.sampler();
+        let mut sampler = job.sampling.sampler(self.call_grammar(job));
         let mut utf8 = Utf8Stream::new();
         let mut bytes = Vec::with_capacity(64);
         let mut text = String::with_capacity(64);
@@ -200,6 +204,35 @@ impl<'m> Session<'m> {
         }
         stats.generation_ms = ms(gen_start);
         finish(job, finish_reason, stats, arrived)
+    }
+
+    /// The grammar for the job: the answer-only one, or the lazy one that holds a call to the
+    /// tools' schemas, when the job asks for either.
+    /// A grammar that cannot be built is logged and left out: calls are still validated.
+    fn call_grammar(&self, job: &Job) -> Option<LlamaSampler> {
+        let offer = job.tools.as_ref()?;
+        if offer.answer_only {
+            return match LlamaSampler::grammar(self.model, tools::ANSWER_GRAMMAR, "root") {
+                Ok(sampler) => Some(sampler),
+                Err(e) => {
+                    tracing::warn!("llama.cpp rejected the answer grammar: {e}");
+                    None
+                }
+            };
+        }
+        let offer = Some(offer).filter(|t| t.grammar && !t.tools.is_empty())?;
+        let built = tools::grammar(&offer.tools).and_then(|g| {
+            let trigger = tools::trigger_pattern(&offer.tools);
+            LlamaSampler::grammar_lazy_patterns(self.model, &g, "root", &[trigger], &[])
+                .map_err(|e| format!("llama.cpp rejected the tool-call grammar: {e}"))
+        });
+        match built {
+            Ok(sampler) => Some(sampler),
+            Err(e) => {
+                tracing::warn!("{e}; tool calls are not constrained this turn");
+                None
+            }
+        }
     }
 
     /// After a failed decode the cache's contents are unknown: start the next turn afresh.

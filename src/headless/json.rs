@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use libre_assistant::engine::{Finish, TurnStats};
+use libre_assistant::plugins::audit::Grant;
 
 /// Schema version of the event stream.
 pub const VERSION: u32 = 1;
@@ -32,6 +33,34 @@ pub enum JsonEvent<'a> {
     Notice {
         /// What happened.
         message: &'a str,
+    },
+    /// The model called a tool and the call was allowed; it runs now.
+    ToolCall {
+        /// The call's id within this run.
+        id: u64,
+        /// The plugin.
+        plugin: &'a str,
+        /// The tool.
+        tool: &'a str,
+        /// The arguments.
+        arguments: &'a serde_json::Value,
+        /// What allowed it: config, headless_flag, …
+        granted_by: Grant,
+    },
+    /// A call ended: it ran (`ok`, `tool_error`), failed, was denied or was invalid.
+    ToolResult {
+        /// The call's id, when it became a request.
+        id: Option<u64>,
+        /// The plugin (empty for an unknown tool).
+        plugin: &'a str,
+        /// The tool.
+        tool: &'a str,
+        /// ok, tool_error, failed, denied or invalid.
+        outcome: &'a str,
+        /// The result text (untrusted tool output) or why it did not run.
+        text: &'a str,
+        /// How long it ran.
+        duration_ms: u64,
     },
     /// The answer ended.
     Done {

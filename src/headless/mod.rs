@@ -6,11 +6,18 @@
 pub mod input;
 pub mod json;
 
+use std::collections::BTreeSet;
 use std::io::Write;
+use std::time::Duration;
 
-use libre_assistant::core::{self, CoreConfig, Event, Op};
+use libre_assistant::core::{
+    self, CallRequest, CallResult, ConsentAnswer, CoreConfig, Event, FinishedCall, Op,
+};
 use libre_assistant::engine::{Engine, Finish, TurnStats};
 use libre_assistant::exit::Exit;
+use libre_assistant::plugins::audit::Grant;
+use libre_assistant::plugins::host::{HostEvent, PluginState};
+use libre_assistant::text::inert;
 
 use crate::cli::failure::Failure;
 use crate::cli::setup::{Setup, engine_config, sampling};
@@ -98,6 +105,73 @@ impl Sink {
         }
     }
 
+    /// An allowed call starts: a JSON event, and one line on stderr in plain mode.
+    fn tool_call(&mut self, request: &CallRequest, granted_by: Grant) {
+        if self.json {
+            self.write(&json::line(&JsonEvent::ToolCall {
+                id: request.id,
+                plugin: &request.plugin,
+                tool: &request.tool,
+                arguments: &request.arguments,
+                granted_by,
+            }));
+        } else {
+            eprintln!(
+                "libre-assistant: calling {}/{} {}",
+                request.plugin,
+                request.tool,
+                inert(&request.arguments.to_string())
+            );
+        }
+    }
+
+    /// A call ended: a JSON event; on stderr, denials and failures always (a denied call
+    /// must be visible), successes in plain mode.
+    fn tool_result(&mut self, call: &FinishedCall) {
+        let (outcome, text) = match &call.result {
+            CallResult::Done {
+                text,
+                is_error: false,
+            } => ("ok", text.as_str()),
+            CallResult::Done {
+                text,
+                is_error: true,
+            } => ("tool_error", text.as_str()),
+            CallResult::Failed { error } => ("failed", error.as_str()),
+            CallResult::Denied { reason } => ("denied", reason.as_str()),
+            CallResult::Invalid { problem } => ("invalid", problem.as_str()),
+        };
+        if self.json {
+            self.write(&json::line(&JsonEvent::ToolResult {
+                id: call.id,
+                plugin: &call.plugin,
+                tool: &call.tool,
+                outcome,
+                text,
+                duration_ms: call.duration_ms,
+            }));
+        }
+        let name = if call.plugin.is_empty() {
+            inert(&call.tool).into_owned()
+        } else {
+            format!("{}/{}", call.plugin, inert(&call.tool))
+        };
+        match outcome {
+            "ok" if !self.json => {
+                eprintln!(
+                    "libre-assistant: {name} returned in {} ms",
+                    call.duration_ms
+                );
+            }
+            "ok" => {}
+            "denied" => eprintln!("libre-assistant: denied {name}: {}", inert(text)),
+            _ => eprintln!(
+                "libre-assistant: {name} {outcome}: {}",
+                inert(first_line(text))
+            ),
+        }
+    }
+
     /// Reports a failure: a JSON error event in `--json` mode, always one line on stderr.
     pub fn failure(&mut self, failure: &Failure) {
         if self.json {
@@ -110,10 +184,55 @@ impl Sink {
     }
 }
 
-/// Answers `prompt` with the configured model.
-pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit, Failure> {
+/// How long a run waits for its plugins to start before it asks the model without the
+/// stragglers (they start while the model loads, so usually nothing waits).
+const PLUGIN_WAIT: Duration = Duration::from_secs(10);
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// A plugin that has listed its tools, or crashed, is no longer waited for.
+fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
+    match event {
+        HostEvent::Tools { plugin, .. } => {
+            pending.remove(plugin);
+        }
+        HostEvent::Status { plugin, status } => match status {
+            PluginState::Crashed { .. } | PluginState::Stopped => {
+                pending.remove(plugin);
+            }
+            PluginState::Starting | PluginState::Running => {}
+        },
+    }
+}
+
+/// Answers `prompt` with the configured model, offering the enabled plugins' tools (calls
+/// are denied unless `rules` or the config allow them).
+pub async fn run(
+    setup: &Setup,
+    sink: &mut Sink,
+    prompt: String,
+    rules: Option<Vec<String>>,
+) -> Result<Exit, Failure> {
     let settings = &setup.config.settings;
     let model = crate::cli::setup::ensure_model(setup, &settings.model, sink)?;
+    // Plugins start before the model loads, so the two overlap.
+    let tools = match rules {
+        Some(rules) => {
+            let started = crate::cli::tools::start(setup, &rules, false)
+                .map_err(|e| Failure::new(Exit::Usage, e))?;
+            for problem in &started.problems {
+                sink.notice(problem);
+            }
+            started.tools
+        }
+        None => None,
+    };
+    let mut pending: BTreeSet<String> = tools
+        .as_ref()
+        .map(|t| t.manifests.keys().cloned().collect())
+        .unwrap_or_default();
     let config = engine_config(settings, model.path.clone());
     let engine = tokio::task::spawn_blocking(move || Engine::start(config))
         .await
@@ -127,12 +246,25 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
             resume: None,
             // One-shot runs leave nothing behind.
             journal: None,
+            tools,
         },
     );
-    let _ = core.ops.send(Op::Submit { text: prompt });
+    let mut prompt = Some(prompt);
+    let wait = tokio::time::sleep(PLUGIN_WAIT);
+    tokio::pin!(wait);
     let mut interrupted = false;
     let exit = loop {
+        if pending.is_empty()
+            && let Some(text) = prompt.take()
+        {
+            let _ = core.ops.send(Op::Submit { text });
+        }
         tokio::select! {
+            () = &mut wait, if prompt.is_some() => {
+                let names: Vec<&str> = pending.iter().map(String::as_str).collect();
+                sink.notice(&format!("plugins still starting after {}s, asking without them: {}", PLUGIN_WAIT.as_secs(), names.join(", ")));
+                pending.clear();
+            }
             _ = tokio::signal::ctrl_c() => {
                 if interrupted {
                     // A second Ctrl-C: leave now, without waiting for the engine.
@@ -161,6 +293,15 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
                     return Err(error.into());
                 }
                 Some(Event::JournalFailed { error }) => sink.notice(&error),
+                Some(Event::Notice { message }) => sink.notice(&message),
+                Some(Event::Plugin(event)) => settle(&mut pending, &event),
+                Some(Event::ToolCallStarted { request, granted_by }) => sink.tool_call(&request, granted_by),
+                Some(Event::ToolCallFinished { call }) => sink.tool_result(&call),
+                Some(Event::ToolConsent { request }) => {
+                    // Headless cores never ask; answer anyway so nothing can hang.
+                    let _ = core.ops.send(Op::Consent { id: request.id, answer: ConsentAnswer::Deny });
+                }
+                Some(Event::PluginFigures { .. }) => {}
                 // Headless sends only one Submit: no loads, edits or refusals to report.
                 Some(Event::TurnStarted)
                 | Some(Event::Refused { .. })
@@ -175,6 +316,12 @@ pub async fn run(setup: &Setup, sink: &mut Sink, prompt: String) -> Result<Exit,
             }
         }
     };
+    if interrupted && prompt.is_some() {
+        // Interrupted while the plugins started: nothing was asked.
+        let _ = core.ops.send(Op::Shutdown);
+        let _ = core.task.await;
+        return Ok(Exit::Interrupted);
+    }
     let _ = core.ops.send(Op::Shutdown);
     let _ = core.task.await;
     Ok(exit)

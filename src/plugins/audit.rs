@@ -71,6 +71,8 @@ pub enum Grant {
     User,
     /// A rule the user set for this session.
     Session,
+    /// An "always allow" answer the user gave earlier, remembered in plugins.toml.
+    Remembered,
     /// A policy in the config file.
     Config,
     /// A headless flag.

@@ -1,4 +1,5 @@
-//! `<config dir>/plugins.toml`: which plugins the user enabled or disabled (grants come later).
+//! `<config dir>/plugins.toml`: which plugins the user enabled or disabled, and which tools
+//! the user chose to always allow.
 //!
 //! Invariants: a plugin with no entry is enabled (shipped and user plugins); `plugins import`
 //! records its plugins as disabled. The file is written whole, to a temporary file renamed over
@@ -27,6 +28,10 @@ pub struct PluginChoice {
     /// Enabled or disabled; `None` keeps the default (enabled).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Tools the user chose to always allow, each with the SHA-256 of the definition they
+    /// approved: a changed tool asks again.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub always_allow: BTreeMap<String, String>,
 }
 
 /// Why `plugins.toml` cannot be read or written.
@@ -95,7 +100,7 @@ impl PluginsState {
         };
         let text = toml::to_string(self).map_err(|e| write_error(&e))?;
         let text = format!(
-            "# Written by `libre-assistant plugins enable|disable|import`; see docs/plugins.md.\n{text}"
+            "# Written by libre-assistant (plugins enable|disable|import, and \"always allow\" answers); see docs/plugins.md.\n{text}"
         );
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| write_error(&e))?;
@@ -111,6 +116,15 @@ impl PluginsState {
     /// Whether plugin `id` is enabled: its recorded choice, else enabled.
     pub fn is_enabled(&self, id: &str) -> bool {
         self.plugins.get(id).and_then(|c| c.enabled).unwrap_or(true)
+    }
+
+    /// Records that `tool` of plugin `id` is always allowed while its definition hashes to
+    /// `definition`.
+    pub fn set_always_allow(&mut self, id: &str, tool: &str, definition: &str) {
+        let choice = self.plugins.entry(id.to_owned()).or_default();
+        choice
+            .always_allow
+            .insert(tool.to_owned(), definition.to_owned());
     }
 
     /// Records that plugin `id` is enabled or disabled.

@@ -19,22 +19,19 @@ pub mod view;
 
 use std::time::Duration;
 
-use libre_assistant::core::{self, Conversation, CoreConfig, Op};
+use libre_assistant::core::{self, Conversation, CoreConfig, Op, ToolsConfig};
 use libre_assistant::engine::Role;
 use libre_assistant::exit::Exit;
 use libre_assistant::models::{self as store_models, ModelError};
-use libre_assistant::plugins::{self as mcp, host::HostConfig, host::HostHandle};
 use tokio::sync::mpsc;
 
 use crate::cli::failure::Failure;
 use crate::cli::setup::{Setup, sampling};
+use crate::cli::tools as cli_tools;
 use app::{App, Context};
 use chat::{ChatView, Kind};
 use layout::Pane;
 use state::State;
-
-/// How many times a crashed plugin is started again before it stays crashed.
-const PLUGIN_RESTARTS: u32 = 3;
 
 /// How long quitting waits for the engine to stop before giving up on it.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
@@ -55,6 +52,7 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
     } else {
         None
     };
+    let (plugin_rows, tools) = start_plugins(setup, &mut chat)?;
     let mut handle = core::spawn(
         None,
         CoreConfig {
@@ -62,11 +60,9 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
             sampling: sampling(&settings),
             resume: resumed,
             journal: Some(conversations),
+            tools,
         },
     );
-    let (plugin_rows, mut host) = start_plugins(setup, &mut chat);
-    // Without a host, a channel that never yields stands in for its events.
-    let (_no_host, mut no_host_events) = mpsc::channel(1);
     let (task_tx, mut task_rx) = mpsc::unbounded_channel();
     let store = setup.store();
     let plugin_dir = tilde(&setup.dirs.config.join("plugins"));
@@ -88,17 +84,9 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
     let mut screen = terminal::Screen::enter(settings.ui.mouse)
         .map_err(|e| Failure::new(Exit::Internal, format!("cannot set up the terminal: {e}")))?;
     start_model(&mut app, &settings.model, settings.models.auto_pull);
-    let host_events = match host.as_mut() {
-        Some(h) => &mut h.events,
-        None => &mut no_host_events,
-    };
-    let result = app
-        .run(&mut screen, &mut handle.events, &mut task_rx, host_events)
-        .await;
+    let result = app.run(&mut screen, &mut handle.events, &mut task_rx).await;
     drop(screen);
-    if let Some(host) = host {
-        host.shutdown().await;
-    }
+    // The core stops the plugins (and waits for their process groups) as it ends.
     let _ = handle.ops.send(Op::Shutdown);
     drop(handle.events);
     let _ = tokio::time::timeout(SHUTDOWN_WAIT, handle.task).await;
@@ -107,32 +95,21 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
 }
 
 /// Finds the plugins and starts the enabled ones in the background (the app never waits for
-/// them); problems with manifests become notices in the chat.
+/// them); problems with manifests become notices in the chat. The core owns the host.
 fn start_plugins(
     setup: &Setup,
     chat: &mut ChatView,
-) -> (Vec<plugins::PluginRow>, Option<HostHandle>) {
-    let state = mcp::PluginsState::load(&mcp::state_file(&setup.dirs)).unwrap_or_else(|e| {
-        chat.push(Kind::Error, format!("{e}; every plugin counts as enabled"));
-        mcp::PluginsState::default()
-    });
-    let found = mcp::discover(&mcp::shipped_dirs(), &mcp::user_dir(&setup.dirs), &state);
-    for problem in &found.problems {
+) -> Result<(Vec<plugins::PluginRow>, Option<ToolsConfig>), Failure> {
+    let started = cli_tools::start(setup, &[], true).map_err(|e| Failure::new(Exit::Usage, e))?;
+    for problem in &started.problems {
         chat.push(Kind::Error, problem.clone());
     }
-    let rows = found
-        .plugins
+    let rows = started
+        .found
         .iter()
         .map(plugins::PluginRow::discovered)
         .collect();
-    let enabled: Vec<mcp::Plugin> = found.plugins.into_iter().filter(|p| p.enabled).collect();
-    let host = (!enabled.is_empty()).then(|| {
-        mcp::host::spawn(HostConfig {
-            plugins: enabled,
-            max_restarts: PLUGIN_RESTARTS,
-        })
-    });
-    (rows, host)
+    Ok((rows, started.tools))
 }
 
 /// Loads the configured model, fetching the default one first on a first run.

@@ -34,29 +34,43 @@ pub fn model_cache() -> PathBuf {
 /// the binary's own `models pull`, which verifies its checksum.
 pub fn smollm() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let cache = model_cache();
-        let path = cache.join("libre-assistant/models").join(SMOLLM_FILE);
-        std::fs::create_dir_all(&cache).expect("create the test model cache");
-        // Several test binaries may start at once: one fetches, the others wait on the lock.
-        let lock = std::fs::File::create(cache.join(".lock")).expect("create the lock file");
-        lock.lock().expect("lock the test model cache");
-        if !path.with_extension("gguf.verified").exists() {
-            let status = Command::new(env!("CARGO_BIN_EXE_libre-assistant"))
-                .args(["models", "pull", "smollm2-135m-instruct"])
-                .env("XDG_DATA_HOME", &cache)
-                .env("XDG_STATE_HOME", cache.join("state"))
-                .env("XDG_CONFIG_HOME", cache.join("config"))
-                .status()
-                .expect("run libre-assistant models pull");
-            assert!(
-                status.success(),
-                "fetching the test model failed; run scripts/test-models"
-            );
-        }
-        path
-    })
-    .clone()
+    PATH.get_or_init(|| pulled("smollm2-135m-instruct", SMOLLM_FILE))
+        .clone()
+}
+
+/// The catalog's tool-calling model (Qwen2.5-Coder-0.5B-Instruct Q4_K_M), fetched like
+/// [`smollm`].
+pub fn qwen() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| pulled("qwen2.5-coder-0.5b-instruct", QWEN_FILE))
+        .clone()
+}
+
+/// The Qwen model's file name in the store.
+pub const QWEN_FILE: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
+
+/// The catalog model `name` in the test cache, pulled first if it is not there yet.
+fn pulled(name: &str, file: &str) -> PathBuf {
+    let cache = model_cache();
+    let path = cache.join("libre-assistant/models").join(file);
+    std::fs::create_dir_all(&cache).expect("create the test model cache");
+    // Several test binaries may start at once: one fetches, the others wait on the lock.
+    let lock = std::fs::File::create(cache.join(".lock")).expect("create the lock file");
+    lock.lock().expect("lock the test model cache");
+    if !path.with_extension("gguf.verified").exists() {
+        let status = Command::new(env!("CARGO_BIN_EXE_libre-assistant"))
+            .args(["models", "pull", name])
+            .env("XDG_DATA_HOME", &cache)
+            .env("XDG_STATE_HOME", cache.join("state"))
+            .env("XDG_CONFIG_HOME", cache.join("config"))
+            .status()
+            .expect("run libre-assistant models pull");
+        assert!(
+            status.success(),
+            "fetching the test model {name} failed; run scripts/test-models"
+        );
+    }
+    path
 }
 
 /// A private home for one test: empty config, data and state directories.

@@ -94,7 +94,15 @@ pub fn describe_now(now: DateTime<Utc>, tz: Tz) -> (String, Value) {
     let local = now.with_timezone(&tz);
     let iso = local.to_rfc3339_opts(SecondsFormat::Secs, false);
     let weekday = local.format("%A").to_string();
-    let text = format!("{iso} ({weekday}, {})", tz.name());
+    // Plain words first: small models answer from a sentence more readily than from a
+    // timestamp they feel they must convert.
+    let text = format!(
+        "In {} it is now {} on {weekday}, {} (UTC{}; {iso}).",
+        tz.name(),
+        local.format("%H:%M"),
+        local.format("%-d %B %Y"),
+        local.format("%:z"),
+    );
     let structured = json!({
         "timezone": tz.name(),
         "datetime": iso,
@@ -175,7 +183,10 @@ mod tests {
     fn now_in_tokyo_has_its_offset_and_weekday() {
         let now = Utc.with_ymd_and_hms(2025, 1, 6, 3, 0, 0).unwrap();
         let (text, value) = describe_now(now, parse_zone("Asia/Tokyo").unwrap());
-        assert_eq!(text, "2025-01-06T12:00:00+09:00 (Monday, Asia/Tokyo)");
+        assert_eq!(
+            text,
+            "In Asia/Tokyo it is now 12:00 on Monday, 6 January 2025 (UTC+09:00; 2025-01-06T12:00:00+09:00)."
+        );
         assert_eq!(value["utc_offset"], "+09:00");
         assert_eq!(value["weekday"], "Monday");
     }

@@ -134,8 +134,15 @@ enum PluginOp {
 pub struct HostHandle {
     /// Status and tool-list events from every plugin.
     pub events: mpsc::Receiver<HostEvent>,
-    plugins: BTreeMap<String, mpsc::Sender<PluginOp>>,
+    caller: HostCaller,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// Makes tool calls; cheap to clone, so a call can run while its owner does other work. Keep
+/// one only for the length of a call: a plugin stops when every sender to it is gone.
+#[derive(Debug, Clone, Default)]
+pub struct HostCaller {
+    plugins: std::sync::Arc<BTreeMap<String, mpsc::Sender<PluginOp>>>,
 }
 
 /// Starts every plugin of `config` in the background and returns at once.
@@ -152,13 +159,16 @@ pub fn spawn(config: HostConfig) -> HostHandle {
     }
     HostHandle {
         events,
-        plugins,
+        caller: HostCaller {
+            plugins: std::sync::Arc::new(plugins),
+        },
         tasks,
     }
 }
 
-impl HostHandle {
-    /// Calls `tool` of `plugin` with `arguments`, bounded by the manifest's timeout.
+impl HostCaller {
+    /// Calls `tool` of `plugin` with `arguments`, bounded by the manifest's timeout. Dropping
+    /// the future cancels the call (the server gets `notifications/cancelled`).
     pub async fn call(
         &self,
         plugin: &str,
@@ -187,17 +197,45 @@ impl HostHandle {
         self.plugins.get(plugin)?.send(op).await.ok()?;
         answer.await.ok().flatten()
     }
+}
+
+impl HostHandle {
+    /// Calls `tool` of `plugin` with `arguments`; see [`HostCaller::call`].
+    pub async fn call(
+        &self,
+        plugin: &str,
+        tool: &str,
+        arguments: Map<String, Value>,
+    ) -> Result<ToolOutcome, CallError> {
+        self.caller.call(plugin, tool, arguments).await
+    }
+
+    /// A caller that can outlive borrows of the handle.
+    pub fn caller(&self) -> HostCaller {
+        self.caller.clone()
+    }
+
+    /// The process group of `plugin`'s running child, if any.
+    pub async fn process_group(&self, plugin: &str) -> Option<i32> {
+        self.caller.process_group(plugin).await
+    }
 
     /// The ids of the plugins the host started, sorted.
     pub fn plugin_ids(&self) -> impl Iterator<Item = &str> {
-        self.plugins.keys().map(String::as_str)
+        self.caller.plugins.keys().map(String::as_str)
+    }
+
+    /// Takes the event stream, leaving a closed one behind, for an owner that reads events
+    /// apart from the handle.
+    pub fn take_events(&mut self) -> mpsc::Receiver<HostEvent> {
+        std::mem::replace(&mut self.events, mpsc::channel(1).1)
     }
 
     /// Stops every plugin: each process group gets SIGTERM, then SIGKILL after [`GRACE`].
-    /// Returns once all of them are done.
+    /// Returns once all of them are done (so no [`HostCaller`] may be kept meanwhile).
     pub async fn shutdown(mut self) {
         // Closing the op channels is the stop signal; each supervisor kills its group.
-        self.plugins.clear();
+        self.caller.plugins = std::sync::Arc::new(BTreeMap::new());
         for task in self.tasks.drain(..) {
             if let Err(e) = task.await {
                 tracing::warn!(target: "plugin", "a plugin supervisor failed: {e}");

@@ -75,6 +75,18 @@ impl App {
                 };
                 self.state.chat.push(Kind::Notice, text);
             }
+            Event::Plugin(ev) => self.on_plugin(ev),
+            Event::PluginFigures { .. } => {}
+            Event::ToolConsent { request } => {
+                // The consent dialog comes with the TUI slice of tool calls; until then a
+                // call no rule allows is denied.
+                let _ = self.ops.send(Op::Consent {
+                    id: request.id,
+                    answer: libre_assistant::core::ConsentAnswer::Deny,
+                });
+            }
+            Event::ToolCallStarted { .. } | Event::ToolCallFinished { .. } => {}
+            Event::Notice { message } => self.state.chat.push(Kind::Notice, message),
             Event::JournalFailed { error } => {
                 self.state.chat.push(
                     Kind::Error,

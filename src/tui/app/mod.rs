@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use libre_assistant::config::Settings;
 use libre_assistant::core::{Event, Op};
 use libre_assistant::models::{FetchOptions, Store};
-use libre_assistant::plugins::host::HostEvent;
 use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -135,7 +134,6 @@ impl App {
         screen: &mut Screen,
         events: &mut mpsc::Receiver<Event>,
         tasks: &mut mpsc::UnboundedReceiver<TaskEvent>,
-        plugins: &mut mpsc::Receiver<HostEvent>,
     ) -> std::io::Result<()> {
         let mut input = EventStream::new();
         let mut term = signal(SignalKind::terminate())?;
@@ -166,7 +164,6 @@ impl App {
                     }
                 }
                 Some(ev) = tasks.recv() => self.on_task(ev),
-                Some(ev) = plugins.recv() => self.on_plugin(ev),
                 _ = tokio::time::sleep_until(next_frame), if dirty => continue,
                 _ = term.recv() => self.quit = true,
                 _ = hup.recv() => self.quit = true,

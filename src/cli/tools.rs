@@ -1,0 +1,100 @@
+//! Starting the plugins a session offers the model: discovery, the host, and the consent
+//! policy from the config and the headless flags. Shared by the TUI and headless mode.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use libre_assistant::core::ToolsConfig;
+use libre_assistant::core::tools::{Policy, parse_pattern};
+use libre_assistant::plugins::audit::{self, Grant};
+use libre_assistant::plugins::host::{self, HostConfig};
+use libre_assistant::plugins::{self, Plugin, PluginsState, usage};
+
+use super::setup::Setup;
+
+/// How many times a crashed plugin is started again before it stays crashed.
+pub const PLUGIN_RESTARTS: u32 = 3;
+
+/// What was found, and the tools config when some plugin is enabled.
+pub struct Started {
+    /// Every plugin found, enabled or not (for the plugin pane).
+    pub found: Vec<Plugin>,
+    /// The config to give the core; None when no plugin is enabled.
+    pub tools: Option<ToolsConfig>,
+    /// Problems to show: bad manifests, a broken plugins.toml, a bad rule.
+    pub problems: Vec<String>,
+}
+
+/// Finds the plugins and starts the enabled ones in the background (nothing waits for them).
+/// `flags` are headless `--allow-tool`/`--allow-plugin` rules. `ask` puts undecided calls to
+/// the user (the TUI). Without it (headless) calls no rule allows are denied, so only the
+/// plugins some rule names are started: offering tools that can only be refused would cost
+/// prompt tokens and invite calls that fail.
+pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, String> {
+    let mut problems = Vec::new();
+    let state_path = plugins::state_file(&setup.dirs);
+    let state = PluginsState::load(&state_path).unwrap_or_else(|e| {
+        problems.push(format!("{e}; every plugin counts as enabled"));
+        PluginsState::default()
+    });
+    let found = plugins::discover(
+        &plugins::shipped_dirs(),
+        &plugins::user_dir(&setup.dirs),
+        &state,
+    );
+    problems.extend(found.problems.iter().cloned());
+    let settings = &setup.config.settings.tools;
+    let mut policy = Policy::default();
+    let mut named = BTreeSet::new();
+    for rule in &settings.allow {
+        policy
+            .allow(rule, Grant::Config)
+            .map_err(|e| format!("tools.allow in the config: {e}"))?;
+        named.insert(parse_pattern(rule)?.0);
+    }
+    for rule in flags {
+        policy.allow(rule, Grant::HeadlessFlag)?;
+        named.insert(parse_pattern(rule)?.0);
+    }
+    for plugin in &named {
+        match found.find(plugin) {
+            None => problems.push(format!(
+                "a tool rule names plugin {plugin:?}, which is not installed; see `libre-assistant plugins list`"
+            )),
+            Some(p) if !p.enabled => problems.push(format!(
+                "a tool rule names plugin {plugin:?}, which is disabled; `libre-assistant plugins enable {plugin}` turns it on"
+            )),
+            Some(_) => {}
+        }
+    }
+    let enabled: Vec<Plugin> = found
+        .plugins
+        .iter()
+        .filter(|p| p.enabled && (ask || named.contains(&p.manifest.id)))
+        .cloned()
+        .collect();
+    let tools = (!enabled.is_empty()).then(|| {
+        let manifests: BTreeMap<_, _> = enabled
+            .iter()
+            .map(|p| (p.manifest.id.clone(), p.manifest.clone()))
+            .collect();
+        ToolsConfig {
+            host: host::spawn(HostConfig {
+                plugins: enabled,
+                max_restarts: PLUGIN_RESTARTS,
+            }),
+            manifests,
+            policy,
+            ask,
+            max_rounds: settings.max_rounds,
+            grammar: settings.grammar,
+            audit: Some(audit::audit_file(&setup.dirs)),
+            usage: Some(usage::usage_file(&setup.dirs)),
+            remembered: Some(state_path),
+        }
+    });
+    Ok(Started {
+        found: found.plugins,
+        tools,
+        problems,
+    })
+}

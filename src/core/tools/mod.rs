@@ -1,0 +1,521 @@
+//! Tools in the core's turns: what is offered to the model, how a call it writes is checked,
+//! who allows it, and how it is recorded (audit log and usage figures).
+//!
+//! The [`Toolbox`] is owned by the core task. It holds the plugin host, the registry of
+//! offered tools, the consent policy and the records; the turn loop in `task.rs` asks it to
+//! prepare each call, waits for consent where needed, runs the call through a
+//! [`HostCaller`], and hands the outcome back to be recorded. Invariant: every call the model
+//! writes ends in exactly one [`Toolbox::record`], whether it ran, failed, was denied or was
+//! invalid, so the audit log and the figures see every call.
+
+mod held;
+mod policy;
+mod registry;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+pub use held::Held;
+pub use policy::{Policy, parse_pattern};
+pub use registry::{Offered, Registry, definition};
+
+use crate::engine::ToolPrompt;
+use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
+use crate::plugins::host::{CallError, HostCaller, HostEvent, HostHandle, ToolOutcome};
+use crate::plugins::usage::{CallKind, Figures, Usage};
+use crate::plugins::{Manifest, Permissions, PluginsState};
+use crate::tools::{ToolCall, validate};
+
+/// A tool result longer than this (in bytes) is cut before the model sees it.
+pub const RESULT_LIMIT: usize = 8 * 1024;
+
+/// How the core offers and runs tools.
+#[derive(Debug)]
+pub struct ToolsConfig {
+    /// The running plugin host.
+    pub host: HostHandle,
+    /// Each started plugin's manifest, by id (for the permissions shown with a request).
+    pub manifests: BTreeMap<String, Manifest>,
+    /// Rules that allow calls without asking.
+    pub policy: Policy,
+    /// Ask the user about calls no rule allows (the TUI); else they are denied (headless).
+    pub ask: bool,
+    /// The most rounds of calls in one turn; the round after the last answers without tools.
+    pub max_rounds: u32,
+    /// Hold opened calls to the tools' schemas with a grammar.
+    pub grammar: bool,
+    /// The audit log; None records nothing (tests).
+    pub audit: Option<PathBuf>,
+    /// The usage figures file; None keeps them in memory only.
+    pub usage: Option<PathBuf>,
+    /// `plugins.toml`, where "always allow" answers are remembered; None remembers nothing.
+    pub remembered: Option<PathBuf>,
+}
+
+/// A call the model made, checked and ready to run once allowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRequest {
+    /// Unique in this core's life; consent answers name it.
+    pub id: u64,
+    /// The plugin's id.
+    pub plugin: String,
+    /// The tool's name, as the plugin spells it.
+    pub tool: String,
+    /// The arguments, valid against the tool's input schema.
+    pub arguments: Value,
+    /// The tool's description, from the server (untrusted: show it through `text::inert`).
+    pub description: String,
+    /// What the plugin's manifest declares it may do.
+    pub permissions: Permissions,
+    /// The user approved this tool before, but its definition has changed since.
+    pub changed: bool,
+    /// SHA-256 of the tool's definition, for "always allow".
+    pub definition: String,
+}
+
+/// The user's answer to a consent request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    /// Run this call.
+    Once,
+    /// Run it, and allow this tool for the rest of the session.
+    Session,
+    /// Run it, and always allow this tool (remembered in plugins.toml).
+    Always,
+    /// Do not run it; the model is told so.
+    Deny,
+}
+
+/// How a call ended, as the front ends and the model see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallResult {
+    /// The tool returned a result (`is_error`: flagged as an error by the tool).
+    Done {
+        /// Its text (or structured content as JSON when it gave no text).
+        text: String,
+        /// The tool reported an error result.
+        is_error: bool,
+    },
+    /// Nobody allowed it.
+    Denied {
+        /// Why, one line.
+        reason: String,
+    },
+    /// The call was malformed (unknown tool, bad arguments); it never reached a plugin.
+    Invalid {
+        /// What is wrong, worded for the model.
+        problem: String,
+    },
+    /// It ran but did not return (timeout, crash, protocol error, interrupted).
+    Failed {
+        /// Why, one line.
+        error: String,
+    },
+}
+
+impl CallResult {
+    /// From what the host returned.
+    pub fn from_host(result: Result<ToolOutcome, CallError>) -> CallResult {
+        match result {
+            Ok(outcome) => CallResult::Done {
+                text: result_text(&outcome),
+                is_error: outcome.is_error,
+            },
+            Err(e) => CallResult::Failed {
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// The tool message the model reads next.
+    pub fn for_model(&self) -> String {
+        match self {
+            CallResult::Done { text, is_error } => {
+                let text = cut(text);
+                if *is_error {
+                    format!("error: {text}")
+                } else {
+                    text
+                }
+            }
+            CallResult::Denied { reason } => format!("the call was not run: {reason}"),
+            CallResult::Invalid { problem } => format!("error: {problem}"),
+            CallResult::Failed { error } => format!("error: {error}"),
+        }
+    }
+}
+
+fn result_text(outcome: &ToolOutcome) -> String {
+    match (&outcome.structured, outcome.text.trim().is_empty()) {
+        (Some(structured), true) => structured.to_string(),
+        _ => outcome.text.clone(),
+    }
+}
+
+/// `text` cut to [`RESULT_LIMIT`] on a character boundary, saying so.
+fn cut(text: &str) -> String {
+    if text.len() <= RESULT_LIMIT {
+        return text.to_owned();
+    }
+    let mut end = RESULT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n[… cut: the result had {} bytes]",
+        &text[..end],
+        text.len()
+    )
+}
+
+/// A checked call, or why it cannot run.
+pub enum Prepared {
+    /// Ready: allowed by a rule (`Some`) or waiting for consent (`None`).
+    Ready(CallRequest, Option<Grant>),
+    /// It never reaches a plugin.
+    Invalid {
+        /// The plugin, when the tool is known.
+        plugin: String,
+        /// The tool as the model named it.
+        tool: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// What recording a call produced, for the front ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// The tool's figures after this call.
+    pub tool: Figures,
+    /// The plugin's figures after this call.
+    pub plugin: Figures,
+    /// A record that could not be written, one line.
+    pub problem: Option<String>,
+}
+
+/// The core's tools: the host, what is offered, the policy and the records.
+pub struct Toolbox {
+    host: HostHandle,
+    caller: HostCaller,
+    manifests: BTreeMap<String, Manifest>,
+    registry: Registry,
+    policy: Policy,
+    ask: bool,
+    max_rounds: u32,
+    grammar: bool,
+    audit_path: Option<PathBuf>,
+    audit: Option<AuditLog>,
+    usage_path: Option<PathBuf>,
+    usage: Usage,
+    remembered: Option<PathBuf>,
+    next_id: u64,
+}
+
+impl Toolbox {
+    /// The toolbox, and the host's event stream for the core to read. Remembered "always
+    /// allow" answers and the usage figures are read here; a problem comes back as a notice.
+    pub fn new(mut config: ToolsConfig) -> (Toolbox, mpsc::Receiver<HostEvent>, Vec<String>) {
+        let events = config.host.take_events();
+        let mut notices = Vec::new();
+        if let Some(path) = &config.remembered {
+            match PluginsState::load(path) {
+                Ok(state) => {
+                    for (plugin, choice) in &state.plugins {
+                        for (tool, def) in &choice.always_allow {
+                            config
+                                .policy
+                                .allow_definition(plugin, tool, def, Grant::Remembered);
+                        }
+                    }
+                }
+                Err(e) => notices.push(e.to_string()),
+            }
+        }
+        let usage = match &config.usage {
+            Some(path) => Usage::load(path).unwrap_or_else(|e| {
+                notices.push(format!("{e}; the figures start afresh"));
+                Usage::default()
+            }),
+            None => Usage::default(),
+        };
+        let toolbox = Toolbox {
+            caller: config.host.caller(),
+            host: config.host,
+            manifests: config.manifests,
+            registry: Registry::default(),
+            policy: config.policy,
+            ask: config.ask,
+            max_rounds: config.max_rounds,
+            grammar: config.grammar,
+            audit_path: config.audit,
+            audit: None,
+            usage_path: config.usage,
+            usage,
+            remembered: config.remembered,
+            next_id: 1,
+        };
+        (toolbox, events, notices)
+    }
+
+    /// Takes in what a plugin reported.
+    pub fn on_host(&mut self, event: &HostEvent) {
+        match event {
+            HostEvent::Status { plugin, status } => self.registry.set_state(plugin, status),
+            HostEvent::Tools { plugin, tools } => {
+                self.registry.set_tools(plugin, tools.clone());
+            }
+        }
+    }
+
+    /// The tools to offer: none when no plugin runs. The same in every round of a turn, so
+    /// the prompt's prefix stays in the KV cache; `answer_only` asks for words, not calls.
+    pub fn offer(&self, answer_only: bool) -> Option<Arc<ToolPrompt>> {
+        if self.registry.offered().is_empty() {
+            return None;
+        }
+        Some(Arc::new(ToolPrompt {
+            tools: self.registry.specs(),
+            grammar: self.grammar,
+            answer_only,
+        }))
+    }
+
+    /// The plugin offering the tool the model calls `model_name`.
+    pub fn plugin_of(&self, model_name: &str) -> Option<String> {
+        self.registry.find(model_name).map(|o| o.plugin.clone())
+    }
+
+    /// The tools as offered, for the parser.
+    pub fn specs(&self) -> Vec<crate::tools::ToolSpec> {
+        self.registry.specs()
+    }
+
+    /// The most rounds of calls in one turn.
+    pub fn max_rounds(&self) -> u32 {
+        self.max_rounds
+    }
+
+    /// Whether undecided calls are put to the user.
+    pub fn asks(&self) -> bool {
+        self.ask
+    }
+
+    /// Checks a call the model wrote and decides whether a rule allows it.
+    pub fn prepare(&mut self, call: &ToolCall) -> Prepared {
+        let known = self.registry.find(&call.name).cloned();
+        if let Err(problem) = validate(call, &self.registry.specs()) {
+            return Prepared::Invalid {
+                plugin: known.map(|o| o.plugin).unwrap_or_default(),
+                tool: call.name.clone(),
+                problem: problem.to_string(),
+            };
+        }
+        let offered = known.expect("validate found the tool");
+        let grant = self
+            .policy
+            .decide(&offered.plugin, &offered.info.name, &offered.definition);
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = CallRequest {
+            id,
+            changed: self.policy.approval_outdated(
+                &offered.plugin,
+                &offered.info.name,
+                &offered.definition,
+            ),
+            permissions: self
+                .manifests
+                .get(&offered.plugin)
+                .map(|m| m.permissions.clone())
+                .unwrap_or_default(),
+            plugin: offered.plugin,
+            tool: offered.info.name,
+            arguments: Value::Object(call.arguments.clone()),
+            description: offered.info.description,
+            definition: offered.definition,
+        };
+        Prepared::Ready(request, grant)
+    }
+
+    /// Applies the user's answer; returns the grant, or None for a denial. "Always" is
+    /// remembered in plugins.toml; a failure to write it comes back as a notice.
+    pub fn answer(
+        &mut self,
+        request: &CallRequest,
+        answer: ConsentAnswer,
+    ) -> (Option<Grant>, Option<String>) {
+        let (plugin, tool, def) = (&request.plugin, &request.tool, &request.definition);
+        match answer {
+            ConsentAnswer::Deny => (None, None),
+            ConsentAnswer::Once => (Some(Grant::User), None),
+            ConsentAnswer::Session => {
+                self.policy
+                    .allow_definition(plugin, tool, def, Grant::Session);
+                (Some(Grant::User), None)
+            }
+            ConsentAnswer::Always => {
+                self.policy
+                    .allow_definition(plugin, tool, def, Grant::Remembered);
+                let problem = self.remembered.as_ref().and_then(|path| {
+                    let mut state = PluginsState::load(path).ok()?;
+                    state.set_always_allow(plugin, tool, def);
+                    state.save(path).err().map(|e| e.to_string())
+                });
+                (Some(Grant::User), problem)
+            }
+        }
+    }
+
+    /// A caller for one call; drop it when the call ends.
+    pub fn caller(&self) -> HostCaller {
+        self.caller.clone()
+    }
+
+    /// Records how a call ended: one audit line and the usage figures (saved at once).
+    pub fn record(
+        &mut self,
+        plugin: &str,
+        tool: &str,
+        arguments: &Value,
+        grant: Grant,
+        duration: Duration,
+        result: &CallResult,
+    ) -> Recorded {
+        let (decision, outcome, kind, digest) = match result {
+            CallResult::Done { text, is_error } => (
+                Decision::Allowed,
+                if *is_error {
+                    Outcome::ToolError
+                } else {
+                    Outcome::Ok
+                },
+                if *is_error {
+                    CallKind::Error
+                } else {
+                    CallKind::Ok
+                },
+                Some(audit::sha256_hex(text.as_bytes())),
+            ),
+            CallResult::Failed { error } => (
+                Decision::Allowed,
+                Outcome::Failed(error.clone()),
+                CallKind::Error,
+                None,
+            ),
+            CallResult::Denied { reason } => (
+                Decision::Denied,
+                Outcome::Failed(reason.clone()),
+                CallKind::Denied,
+                None,
+            ),
+            CallResult::Invalid { problem } => (
+                Decision::Denied,
+                Outcome::Failed(problem.clone()),
+                CallKind::Denied,
+                None,
+            ),
+        };
+        let now = SystemTime::now();
+        let record = AuditRecord {
+            time: audit::timestamp(now),
+            plugin: plugin.to_owned(),
+            tool: tool.to_owned(),
+            arguments: arguments.clone(),
+            decision,
+            granted_by: grant,
+            duration_ms: duration.as_millis() as u64,
+            outcome,
+            result_sha256: digest,
+        };
+        let mut problem = self.audit_append(&record);
+        if !matches!(result, CallResult::Invalid { .. }) || !plugin.is_empty() {
+            self.usage.record(plugin, tool, kind, duration, now);
+            if let Some(path) = &self.usage_path
+                && let Err(e) = self.usage.save(path)
+            {
+                problem.get_or_insert(e.to_string());
+            }
+        }
+        Recorded {
+            tool: self.usage.tool(plugin, tool),
+            plugin: self.usage.plugin(plugin),
+            problem,
+        }
+    }
+
+    fn audit_append(&mut self, record: &AuditRecord) -> Option<String> {
+        let path = self.audit_path.as_ref()?;
+        if self.audit.is_none() {
+            match AuditLog::open(path) {
+                Ok(log) => self.audit = Some(log),
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+        let log = self.audit.as_mut()?;
+        log.append(record).err().map(|e| e.to_string())
+    }
+
+    /// Every plugin's figures, for front ends that show them from the start.
+    pub fn figures(&self) -> Vec<(String, Figures)> {
+        self.host
+            .plugin_ids()
+            .map(|p| (p.to_owned(), self.usage.plugin(p)))
+            .collect()
+    }
+
+    /// Stops every plugin and waits for their process groups to go.
+    pub async fn shutdown(self) {
+        drop(self.caller);
+        self.host.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_for_the_model_say_what_happened() {
+        let done = CallResult::Done {
+            text: "12:00".into(),
+            is_error: false,
+        };
+        assert_eq!(done.for_model(), "12:00");
+        let err = CallResult::Done {
+            text: "bad zone".into(),
+            is_error: true,
+        };
+        assert_eq!(err.for_model(), "error: bad zone");
+        let denied = CallResult::Denied {
+            reason: "the user denied it".into(),
+        };
+        assert_eq!(
+            denied.for_model(),
+            "the call was not run: the user denied it"
+        );
+    }
+
+    #[test]
+    fn long_results_are_cut_on_a_character_boundary() {
+        let text = "é".repeat(RESULT_LIMIT);
+        let out = cut(&text);
+        assert!(out.len() < text.len());
+        assert!(out.ends_with(&format!("[… cut: the result had {} bytes]", text.len())));
+    }
+
+    #[test]
+    fn structured_content_stands_in_for_missing_text() {
+        let outcome = ToolOutcome {
+            text: String::new(),
+            structured: Some(serde_json::json!({"a": 1})),
+            is_error: false,
+        };
+        assert_eq!(result_text(&outcome), "{\"a\":1}");
+    }
+}

@@ -1,0 +1,466 @@
+//! One turn: rounds of generation, and between them the tool calls the model wrote.
+//!
+//! A round generates an answer with the tools on offer. If the answer holds calls, the
+//! assistant's text (markup included, as the model wrote it) and one tool message per call
+//! join the transcript, and the next round answers with the results. The turn ends with the
+//! first round that calls nothing, or when interrupted. A call repeated with the same arguments
+//! in one turn is answered "already called" instead of run again, and after the last allowed
+//! round, or a round of nothing but repeats, the model must answer in words (a grammar keeps
+//! it from opening a call): small models loop on calls otherwise. Call markup never
+//! reaches `TokenDelta`s (see `tools::Held`).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::task::{Core, Flow, next_plugin_event};
+use super::tools::{CallRequest, CallResult, ConsentAnswer, Held, Prepared};
+use super::{Event, FinishedCall, Op, PIECE_BUFFER};
+use crate::engine::{ChatMessage, EngineError, Finish, Job, Output, Role, ToolPrompt, TurnStats};
+use crate::plugins::audit::Grant;
+use crate::plugins::host::HostEvent;
+use crate::tools::{ToolCall, parse};
+
+/// At most this many calls of one answer run; the rest are reported to the model as skipped.
+const CALLS_PER_ROUND: usize = 8;
+
+/// Why headless runs refuse calls, and what to do about it.
+const HEADLESS_DENIAL: &str = "no rule allows this tool; allow it with --allow-tool PLUGIN/TOOL, \
+--allow-plugin ID, or tools.allow in the config";
+
+/// How a round ended.
+enum RoundEnd {
+    /// The turn is over (its end event was sent).
+    Done(Flow),
+    /// The answer holds calls to run before the next round.
+    Calls(Vec<ToolCall>, TurnStats),
+}
+
+/// What woke the task during a round.
+enum RoundWake {
+    Op(Option<Op>),
+    Output(Option<Output>),
+    Plugin(Option<HostEvent>),
+}
+
+/// What woke the task while a call waits or runs.
+enum CallWake<T> {
+    Op(Option<Op>),
+    Plugin(Option<HostEvent>),
+    Done(T),
+}
+
+impl Core {
+    /// Answers the last user message, already in the transcript. Returns `Flow::Stop` if a
+    /// shutdown arrived meanwhile (the answer was cancelled and is kept).
+    pub(super) async fn turn(&mut self) -> Flow {
+        // Saved before generating, so that a crash never loses what the user typed.
+        self.save(None).await;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let mut started = false;
+        let mut seen = HashSet::new();
+        let mut round = 0;
+        let mut answer_only = false;
+        loop {
+            let offer = self.tools.as_ref().and_then(|t| t.offer(answer_only));
+            let (calls, stats) = match self.round(offer, &cancel, &mut started).await {
+                RoundEnd::Done(flow) => return flow,
+                RoundEnd::Calls(calls, stats) => (calls, stats),
+            };
+            if answer_only {
+                let message = "the model went on calling tools instead of answering; those calls were not run (tools.max_rounds in the config allows more rounds)".to_owned();
+                self.emit(Event::Notice { message }).await;
+                self.save(None).await;
+                self.emit(Event::TurnComplete {
+                    finish: Finish::Stop,
+                    stats,
+                })
+                .await;
+                return Flow::Continue;
+            }
+            let (flow, progress) = self.run_calls(calls, &mut seen, &cancel).await;
+            self.save(None).await;
+            if flow == Flow::Stop || cancel.load(Ordering::Relaxed) {
+                let finish = Finish::Cancelled;
+                self.emit(Event::TurnComplete { finish, stats }).await;
+                return flow;
+            }
+            round += 1;
+            let max_rounds = self.tools.as_ref().map_or(0, |t| t.max_rounds());
+            // The last round, or a round that got nothing new (repeats, errors, denials): the
+            // model must answer with what it has.
+            answer_only = round >= max_rounds || progress == 0;
+        }
+    }
+
+    /// Generates one answer; `started` tells whether `TurnStarted` was sent yet.
+    async fn round(
+        &mut self,
+        offer: Option<Arc<ToolPrompt>>,
+        cancel: &Arc<AtomicBool>,
+        started: &mut bool,
+    ) -> RoundEnd {
+        let (output_tx, mut output) = mpsc::channel(PIECE_BUFFER);
+        let job = Job {
+            messages: self.conversation.prompt(),
+            sampling: self.sampling.clone(),
+            tools: offer.clone(),
+            cancel: cancel.clone(),
+            output: output_tx,
+        };
+        let submitted = match &self.engine {
+            Some(engine) => engine.submit(job),
+            None => Err(EngineError::NoModel),
+        };
+        if let Err(error) = submitted {
+            self.fail(error).await;
+            return RoundEnd::Done(Flow::Continue);
+        }
+        if !std::mem::replace(started, true) {
+            self.emit(Event::TurnStarted).await;
+        }
+        let mut answer = String::new();
+        let mut held = Held::default();
+        let mut flow = Flow::Continue;
+        loop {
+            let wake = tokio::select! {
+                op = self.ops.recv(), if flow == Flow::Continue => RoundWake::Op(op),
+                out = output.recv() => RoundWake::Output(out),
+                event = next_plugin_event(&mut self.plugin_events) => RoundWake::Plugin(event),
+            };
+            let out = match wake {
+                RoundWake::Op(op) => {
+                    flow = self.during_turn(op, cancel).await;
+                    continue;
+                }
+                RoundWake::Plugin(event) => {
+                    self.plugin(event).await;
+                    continue;
+                }
+                RoundWake::Output(out) => out,
+            };
+            match out {
+                Some(Output::Piece(piece)) => {
+                    answer.push_str(&piece);
+                    let shown = held.push(&piece);
+                    if !shown.is_empty() {
+                        self.emit(Event::TokenDelta { text: shown }).await;
+                    }
+                    self.save_streaming(&answer).await;
+                }
+                Some(Output::Trimmed { dropped_messages }) => {
+                    self.conversation.drop_oldest(dropped_messages);
+                    self.emit(Event::HistoryTrimmed { dropped_messages }).await;
+                }
+                Some(Output::Done { finish, stats }) => {
+                    return self
+                        .answered(answer, held, offer, finish, stats, flow)
+                        .await;
+                }
+                Some(Output::Failed(error)) => {
+                    self.fail(error).await;
+                    return RoundEnd::Done(flow);
+                }
+                None => {
+                    self.fail(EngineError::Gone).await;
+                    return RoundEnd::Done(flow);
+                }
+            }
+        }
+    }
+
+    /// The round's answer is complete: keep it, and either end the turn or go on to its calls.
+    async fn answered(
+        &mut self,
+        answer: String,
+        mut held: Held,
+        offer: Option<Arc<ToolPrompt>>,
+        finish: Finish,
+        stats: TurnStats,
+        flow: Flow,
+    ) -> RoundEnd {
+        let calls: Vec<ToolCall> = match (&offer, finish) {
+            (Some(offer), Finish::Stop) => parse(&answer, &offer.tools)
+                .calls
+                .into_iter()
+                .map(|(call, _)| call)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let rest = held.finish(!calls.is_empty());
+        if !rest.is_empty() {
+            self.emit(Event::TokenDelta { text: rest }).await;
+        }
+        self.conversation
+            .push(ChatMessage::new(Role::Assistant, answer));
+        if calls.is_empty() || flow == Flow::Stop {
+            // Saved before the event, so a front end that sees the end sees it saved.
+            self.save(None).await;
+            self.emit(Event::TurnComplete { finish, stats }).await;
+            return RoundEnd::Done(flow);
+        }
+        RoundEnd::Calls(calls, stats)
+    }
+
+    /// Runs the calls of one answer in order; each adds a tool message. Stops early (the rest
+    /// are not run) on an interrupt or a shutdown. Also returns how many calls brought
+    /// something new: ran, were not repeats, and returned a result that is not an error.
+    async fn run_calls(
+        &mut self,
+        calls: Vec<ToolCall>,
+        seen: &mut HashSet<String>,
+        cancel: &AtomicBool,
+    ) -> (Flow, usize) {
+        let count = calls.len();
+        let mut fresh = 0;
+        for (i, call) in calls.into_iter().enumerate() {
+            let signature = format!(
+                "{}\n{}",
+                call.name,
+                serde_json::Value::Object(call.arguments.clone())
+            );
+            let repeated = !seen.insert(signature);
+            let result_flow = if repeated {
+                // Small models repeat a call whose result they already have; running it again
+                // would only loop.
+                let problem = format!(
+                    "{} was already called with these arguments in this turn and its result is above; answer the user with it",
+                    call.name
+                );
+                let plugin = self.plugin_of(&call.name);
+                self.invalid(plugin, call, problem).await;
+                Flow::Continue
+            } else if i >= CALLS_PER_ROUND {
+                let problem = format!(
+                    "only {CALLS_PER_ROUND} calls run per answer; this one ({} of {count}) was skipped, call it again",
+                    i + 1
+                );
+                self.invalid(String::new(), call, problem).await;
+                Flow::Continue
+            } else {
+                let (flow, useful) = self.one_call(call, cancel).await;
+                fresh += usize::from(useful);
+                flow
+            };
+            if result_flow == Flow::Stop {
+                return (Flow::Stop, fresh);
+            }
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        (Flow::Continue, fresh)
+    }
+
+    /// Runs one call; also tells whether it returned a result that is not an error.
+    async fn one_call(&mut self, call: ToolCall, cancel: &AtomicBool) -> (Flow, bool) {
+        let Some(tools) = &mut self.tools else {
+            return (Flow::Continue, false);
+        };
+        let (request, grant) = match tools.prepare(&call) {
+            Prepared::Invalid {
+                plugin, problem, ..
+            } => {
+                self.invalid(plugin, call, problem).await;
+                return (Flow::Continue, false);
+            }
+            Prepared::Ready(request, grant) => (request, grant),
+        };
+        let asks = tools.asks();
+        let (grant, flow) = match grant {
+            Some(grant) => (Some(grant), Flow::Continue),
+            None if !asks => (None, Flow::Continue),
+            None => self.consent(&request, cancel).await,
+        };
+        let Some(grant) = grant else {
+            let reason = if cancel.load(Ordering::Relaxed) || flow == Flow::Stop {
+                "the user interrupted the turn".to_owned()
+            } else if asks {
+                "the user denied it".to_owned()
+            } else {
+                HEADLESS_DENIAL.to_owned()
+            };
+            let result = CallResult::Denied { reason };
+            self.finish_call(&request, Grant::None, Duration::ZERO, result)
+                .await;
+            return (flow, false);
+        };
+        self.emit(Event::ToolCallStarted {
+            request: request.clone(),
+            granted_by: grant,
+        })
+        .await;
+        let (result, duration, flow) = self.execute(&request, cancel).await;
+        let useful = matches!(
+            result,
+            CallResult::Done {
+                is_error: false,
+                ..
+            }
+        );
+        self.finish_call(&request, grant, duration, result).await;
+        (flow, useful)
+    }
+
+    /// Puts the call to the user; returns the grant (None: denied) and whether to go on.
+    async fn consent(
+        &mut self,
+        request: &CallRequest,
+        cancel: &AtomicBool,
+    ) -> (Option<Grant>, Flow) {
+        self.emit(Event::ToolConsent {
+            request: request.clone(),
+        })
+        .await;
+        loop {
+            let wake: CallWake<()> = tokio::select! {
+                op = self.ops.recv() => CallWake::Op(op),
+                event = next_plugin_event(&mut self.plugin_events) => CallWake::Plugin(event),
+            };
+            match wake {
+                CallWake::Op(Some(Op::Consent { id, answer })) if id == request.id => {
+                    let Some(tools) = &mut self.tools else {
+                        return (None, Flow::Continue);
+                    };
+                    let (grant, problem) = tools.answer(request, answer);
+                    if let Some(message) = problem {
+                        self.emit(Event::Notice { message }).await;
+                    }
+                    if answer == ConsentAnswer::Deny {
+                        return (None, Flow::Continue);
+                    }
+                    return (grant, Flow::Continue);
+                }
+                CallWake::Op(op) => {
+                    let flow = self.during_turn(op, cancel).await;
+                    if flow == Flow::Stop || cancel.load(Ordering::Relaxed) {
+                        return (None, flow);
+                    }
+                }
+                CallWake::Plugin(event) => self.plugin(event).await,
+                CallWake::Done(()) => {}
+            }
+        }
+    }
+
+    /// Runs an allowed call; an interrupt or shutdown drops it, which cancels it in the plugin.
+    async fn execute(
+        &mut self,
+        request: &CallRequest,
+        cancel: &AtomicBool,
+    ) -> (CallResult, Duration, Flow) {
+        let Some(tools) = &self.tools else {
+            let error = "no plugins are running".to_owned();
+            return (CallResult::Failed { error }, Duration::ZERO, Flow::Continue);
+        };
+        let caller = tools.caller();
+        let arguments = request.arguments.as_object().cloned().unwrap_or_default();
+        let started = Instant::now();
+        let call = caller.call(&request.plugin, &request.tool, arguments);
+        tokio::pin!(call);
+        let mut flow = Flow::Continue;
+        loop {
+            let wake = tokio::select! {
+                result = &mut call => CallWake::Done(result),
+                op = self.ops.recv() => CallWake::Op(op),
+                event = next_plugin_event(&mut self.plugin_events) => CallWake::Plugin(event),
+            };
+            match wake {
+                CallWake::Done(result) => {
+                    return (CallResult::from_host(result), started.elapsed(), flow);
+                }
+                CallWake::Op(op) => {
+                    flow = self.during_turn(op, cancel).await;
+                    if flow == Flow::Stop || cancel.load(Ordering::Relaxed) {
+                        let error = "interrupted by the user; the call was cancelled".to_owned();
+                        return (CallResult::Failed { error }, started.elapsed(), flow);
+                    }
+                }
+                CallWake::Plugin(event) => self.plugin(event).await,
+            }
+        }
+    }
+
+    /// The plugin offering the tool the model calls `name`; empty when none does.
+    fn plugin_of(&self, name: &str) -> String {
+        self.tools
+            .as_ref()
+            .and_then(|t| t.plugin_of(name))
+            .unwrap_or_default()
+    }
+
+    /// A call that never became a request: recorded and answered with its problem.
+    async fn invalid(&mut self, plugin: String, call: ToolCall, problem: String) {
+        let result = CallResult::Invalid { problem };
+        let arguments = serde_json::Value::Object(call.arguments);
+        self.record(
+            None,
+            plugin,
+            call.name,
+            arguments,
+            Grant::None,
+            Duration::ZERO,
+            result,
+        )
+        .await;
+    }
+
+    async fn finish_call(
+        &mut self,
+        request: &CallRequest,
+        grant: Grant,
+        duration: Duration,
+        result: CallResult,
+    ) {
+        let (plugin, tool) = (request.plugin.clone(), request.tool.clone());
+        let arguments = request.arguments.clone();
+        self.record(
+            Some(request.id),
+            plugin,
+            tool,
+            arguments,
+            grant,
+            duration,
+            result,
+        )
+        .await;
+    }
+
+    /// Adds the tool message, writes the records and tells the front ends.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &mut self,
+        id: Option<u64>,
+        plugin: String,
+        tool: String,
+        arguments: serde_json::Value,
+        grant: Grant,
+        duration: Duration,
+        result: CallResult,
+    ) {
+        self.conversation
+            .push(ChatMessage::new(Role::Tool, result.for_model()));
+        let Some(tools) = &mut self.tools else {
+            return;
+        };
+        let recorded = tools.record(&plugin, &tool, &arguments, grant, duration, &result);
+        if let Some(message) = recorded.problem {
+            self.emit(Event::Notice { message }).await;
+        }
+        let call = FinishedCall {
+            id,
+            plugin,
+            tool,
+            arguments,
+            result,
+            granted_by: grant,
+            duration_ms: duration.as_millis() as u64,
+            tool_figures: recorded.tool,
+            plugin_figures: recorded.plugin,
+        };
+        self.emit(Event::ToolCallFinished { call }).await;
+    }
+}

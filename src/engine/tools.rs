@@ -1,0 +1,294 @@
+//! Offering tools to a model: the generic format for chat templates that know no tools, and the
+//! grammar that holds a call, once opened, to one of the tools' input schemas.
+//!
+//! Invariants: the generic format uses the Hermes/Qwen markup
+//! (`<tool_call>{"name": …, "arguments": {…}}</tool_call>`), which `tools::parse` reads. The
+//! grammar is lazy: text is free until the model opens a call, which is `<tool_call>`, or a
+//! call object naming an offered tool, bare or in a fence (what small models write even when
+//! told to use tags). From there the call is held to the tools' schemas, and once it is
+//! closed only end-of-generation is allowed (one call per round). JSON that names no offered
+//! tool never triggers it, so a model showing the user some JSON is left alone.
+
+use serde_json::{Value, json};
+
+use super::jinja::{function, python_json};
+use super::prompt::{ChatMessage, Role};
+use crate::tools::ToolSpec;
+
+/// What opens a call, and starts the grammar.
+pub const CALL_OPEN: &str = "<tool_call>";
+/// What closes a call.
+pub const CALL_CLOSE: &str = "</tool_call>";
+
+/// The tools offered for one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolPrompt {
+    /// The tools, under the names the model calls them by.
+    pub tools: Vec<ToolSpec>,
+    /// Constrain calls with a grammar built from the input schemas.
+    pub grammar: bool,
+    /// The model must answer in words this time: a grammar keeps the answer from opening
+    /// with a call (the tools stay in the prompt, so its prefix stays cached).
+    pub answer_only: bool,
+}
+
+/// The grammar of an answer that does not open with a call: its first character is none of
+/// `<`, `{`, a backtick or white space; anything may follow.
+pub const ANSWER_GRAMMAR: &str = "root ::= [^<{`\\x00-\\x20] [^\\x00]*";
+
+/// The system prompt's tool section in the generic format (documented in docs/plugins.md).
+pub fn generic_instructions(tools: &[ToolSpec]) -> String {
+    let mut text = String::from(
+        "# Tools\n\nYou can call the tools below when they help. To call one, reply with only \
+         this and nothing else:\n<tool_call>\n{\"name\": \"TOOL NAME\", \"arguments\": {ARGUMENTS}}\n\
+         </tool_call>\nThe result comes back in a <tool_response> message; then answer the user \
+         with it. When no tool is needed, answer directly.\n\n<tools>",
+    );
+    for tool in tools {
+        text.push('\n');
+        text.push_str(&python_json(&function(tool)));
+    }
+    text.push_str("\n</tools>");
+    text
+}
+
+/// The messages for a template without tool support: the tool section joins the system
+/// prompt (or becomes one), and tool results become user messages in `<tool_response>` tags.
+pub fn generic_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<ChatMessage> {
+    let mut out: Vec<ChatMessage> = messages.iter().map(as_plain).collect();
+    if tools.is_empty() {
+        return out;
+    }
+    let section = generic_instructions(tools);
+    match out.first_mut() {
+        Some(system) if system.role == Role::System => {
+            system.content = format!("{}\n\n{section}", system.content);
+        }
+        _ => out.insert(0, ChatMessage::new(Role::System, section)),
+    }
+    out
+}
+
+/// A tool result as a user message; every other message as it is.
+pub fn as_plain(message: &ChatMessage) -> ChatMessage {
+    match message.role {
+        Role::Tool => ChatMessage::new(
+            Role::User,
+            format!("<tool_response>\n{}\n</tool_response>", message.content),
+        ),
+        _ => message.clone(),
+    }
+}
+
+/// The messages for an answer-only round: each exchange of calls and results is folded into
+/// the user message before it, as plain context ("Tool results: …"), and the tools leave the
+/// prompt. Small models asked to answer from a transcript of calls call again; from plain
+/// context they answer.
+pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<ChatMessage> {
+    let mut out: Vec<ChatMessage> = Vec::with_capacity(messages.len());
+    let mut i = 0;
+    while i < messages.len() {
+        let message = &messages[i];
+        let results = messages[i + 1..]
+            .iter()
+            .take_while(|m| m.role == Role::Tool)
+            .count();
+        if message.role != Role::Assistant || results == 0 {
+            out.push(as_plain(message));
+            i += 1;
+            continue;
+        }
+        let parsed = crate::tools::parse(&message.content, tools);
+        let lines: Vec<String> = messages[i + 1..=i + results]
+            .iter()
+            .enumerate()
+            .map(|(k, result)| match parsed.calls.get(k) {
+                Some((call, _)) => format!(
+                    "- {} {}: {}",
+                    call.name,
+                    python_json(&Value::Object(call.arguments.clone())),
+                    result.content
+                ),
+                None => format!("- {}", result.content),
+            })
+            .collect();
+        let context = format!(
+            "\n\nTool results (use them to answer):\n{}",
+            lines.join("\n")
+        );
+        match out.iter_mut().rev().find(|m| m.role == Role::User) {
+            Some(user) => user.content.push_str(&context),
+            None => out.push(ChatMessage::new(Role::User, context.trim_start())),
+        }
+        i += 1 + results;
+    }
+    out
+}
+
+/// The GBNF grammar of one call to one of `tools`, markup included; its root is `root`.
+pub fn grammar(tools: &[ToolSpec]) -> Result<String, String> {
+    let alternatives: Vec<Value> = tools.iter().map(call_schema).collect();
+    let schema = json!({ "oneOf": alternatives });
+    let body = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+        .map_err(|e| format!("cannot turn the tools' input schemas into a grammar: {e}"))?;
+    let renamed = rename_root(&body)?;
+    Ok(format!(
+        "root ::= \"{CALL_OPEN}\" call-ws tool-call call-ws \"{CALL_CLOSE}\" | \"```\" \"json\"? call-ws tool-call call-ws \"```\" | tool-call\n\
+         call-ws ::= [ \\n]{{0,2}}\n{renamed}"
+    ))
+}
+
+/// The regular expression (ECMAScript, matched against everything generated so far) whose
+/// first group starts a call: the tag, or a call object naming one of `tools`, in a fence or
+/// bare. The grammar is fed the text from that group on.
+pub fn trigger_pattern(tools: &[ToolSpec]) -> String {
+    let names: Vec<String> = tools.iter().map(|t| regex_escape(&t.name)).collect();
+    let object = format!(r#"\{{\s*"name"\s*:\s*"(?:{})""#, names.join("|"));
+    format!(r"[\s\S]*?({CALL_OPEN}|```(?:json)?\s*{object}|{object})[\s\S]*")
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii_alphanumeric() && c != '_' && c != '-' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `{"name": <const>, "arguments": <input schema>}` for one tool.
+fn call_schema(tool: &ToolSpec) -> Value {
+    let mut arguments = tool.input_schema.clone();
+    if let Value::Object(map) = &mut arguments {
+        // Meta keys the converter does not need (and may not know).
+        map.remove("$schema");
+        map.remove("$id");
+        map.entry("type").or_insert_with(|| json!("object"));
+    } else {
+        arguments = json!({ "type": "object" });
+    }
+    json!({
+        "type": "object",
+        "properties": { "name": { "const": tool.name }, "arguments": arguments },
+        "required": ["name", "arguments"],
+        "additionalProperties": false,
+    })
+}
+
+/// The converter names its start rule `root`; ours wraps it, so it becomes `tool-call`.
+fn rename_root(grammar: &str) -> Result<String, String> {
+    let mut found = false;
+    let lines: Vec<String> = grammar
+        .lines()
+        .map(|line| match line.strip_prefix("root ::=") {
+            Some(rest) => {
+                found = true;
+                format!("tool-call ::={rest}")
+            }
+            None => line.to_owned(),
+        })
+        .collect();
+    if !found {
+        return Err("the converted grammar has no root rule".to_owned());
+    }
+    // A rule body that refers to `root` (a recursive schema) follows the rename.
+    Ok(lines
+        .join("\n")
+        .replace(" root ", " tool-call ")
+        .replace(" root\n", " tool-call\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time_tool() -> ToolSpec {
+        ToolSpec::new(
+            "get_current_time",
+            "Current time",
+            json!({"$schema": "x", "type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}),
+        )
+    }
+
+    #[test]
+    fn the_grammar_wraps_the_calls_in_the_markup() {
+        let g = grammar(&[time_tool()]).unwrap();
+        assert!(
+            g.starts_with(
+                "root ::= \"<tool_call>\" call-ws tool-call call-ws \"</tool_call>\" | \"```\""
+            ),
+            "{g}"
+        );
+        assert!(g.contains("tool-call ::="), "{g}");
+        assert_eq!(g.matches("root ::=").count(), 1, "{g}");
+        assert!(g.contains("get_current_time"), "{g}");
+    }
+
+    #[test]
+    fn the_trigger_names_the_offered_tools() {
+        let p = trigger_pattern(&[time_tool(), ToolSpec::new("a.b", "", json!({}))]);
+        assert_eq!(
+            p,
+            r#"[\s\S]*?(<tool_call>|```(?:json)?\s*\{\s*"name"\s*:\s*"(?:get_current_time|a\.b)"|\{\s*"name"\s*:\s*"(?:get_current_time|a\.b)")[\s\S]*"#
+        );
+    }
+
+    #[test]
+    fn generic_messages_extend_the_system_prompt_and_wrap_results() {
+        let messages = vec![
+            ChatMessage::new(Role::System, "Be brief."),
+            ChatMessage::new(Role::User, "time?"),
+            ChatMessage::new(Role::Tool, "12:00"),
+        ];
+        let out = generic_messages(&messages, &[time_tool()]);
+        assert!(out[0].content.starts_with("Be brief.\n\n# Tools"));
+        assert!(
+            out[0]
+                .content
+                .contains("{\"type\": \"function\", \"function\": {\"name\": \"get_current_time\"")
+        );
+        assert_eq!(
+            out[2],
+            ChatMessage::new(Role::User, "<tool_response>\n12:00\n</tool_response>")
+        );
+    }
+
+    #[test]
+    fn without_a_system_prompt_the_tools_become_one() {
+        let out = generic_messages(&[ChatMessage::new(Role::User, "hi")], &[time_tool()]);
+        assert_eq!(out[0].role, Role::System);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn answer_rounds_fold_calls_and_results_into_the_question() {
+        let messages = vec![
+            ChatMessage::new(Role::System, "Be brief."),
+            ChatMessage::new(Role::User, "time in Tokyo?"),
+            ChatMessage::new(
+                Role::Assistant,
+                "<tool_call>{\"name\": \"get_current_time\", \"arguments\": {\"timezone\": \"Asia/Tokyo\"}}</tool_call>",
+            ),
+            ChatMessage::new(Role::Tool, "12:00"),
+        ];
+        let out = answer_messages(&messages, &[time_tool()]);
+        assert_eq!(
+            out,
+            vec![
+                messages[0].clone(),
+                ChatMessage::new(
+                    Role::User,
+                    "time in Tokyo?\n\nTool results (use them to answer):\n- get_current_time {\"timezone\": \"Asia/Tokyo\"}: 12:00"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_tools_only_results_change() {
+        let m = vec![ChatMessage::new(Role::User, "hi")];
+        assert_eq!(generic_messages(&m, &[]), m);
+    }
+}
