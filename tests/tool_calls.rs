@@ -89,54 +89,35 @@ fn qwen_calls_the_time_tool_with_valid_arguments() {
 }
 
 #[test]
-fn smollm_with_the_generic_format() {
-    let engine = Engine::start(support::engine_config(support::smollm(), 2048)).unwrap();
-    let text = answer(&engine, tokyo(), time_tools(), true);
-    eprintln!("SMOL: {text}");
-}
-
-#[test]
-fn probe_answer_after_result() {
+fn after_a_result_an_answer_only_round_answers_from_it() {
     let engine = Engine::start(support::engine_config(support::qwen(), 2048)).unwrap();
-    let convert = ToolSpec::new(
-        "convert_time",
-        "Convert a 24-hour wall-clock time (\"HH:MM\", today in the source zone) from one IANA time zone to another.",
-        json!({"type": "object", "properties": {"time": {"type": "string"}, "source_timezone": {"type": "string"}, "target_timezone": {"type": "string"}}, "required": ["time", "source_timezone", "target_timezone"]}),
-    );
-    let current = time_tools().remove(0);
-    let msgs = vec![
+    let messages = vec![
         ChatMessage::new(Role::User, "What time is it in Tokyo?"),
         ChatMessage::new(
             Role::Assistant,
-            "<tool_call>\n{\"name\": \"current_time\", \"arguments\": {\"timezone\": \"Asia/Tokyo\"}}\n</tool_call>",
+            "```json\n{\"name\": \"current_time\", \"arguments\": {\"timezone\": \"Asia/Tokyo\"}}\n```",
         ),
         ChatMessage::new(
             Role::Tool,
             "In Asia/Tokyo it is now 01:57 on Tuesday, 24 November 2026 (UTC+09:00; 2026-11-24T01:57:00+09:00).",
         ),
     ];
-    for tools in [
-        vec![current.clone()],
-        vec![current.clone(), convert.clone()],
-        vec![convert.clone(), current.clone()],
-    ] {
-        let text = answer(&engine, msgs.clone(), tools.clone(), true);
-        eprintln!("{} tools: {text}\n---", tools.len());
-    }
-    let text = answer_with(&engine, msgs, vec![current, convert], true, true);
-    eprintln!("answer only: {text}");
+    let text = answer_with(&engine, messages, time_tools(), true, true);
+    assert!(
+        tools::parse(&text, &time_tools()).calls.is_empty(),
+        "{text}"
+    );
+    assert!(text.contains("01:57"), "the answer uses the result: {text}");
 }
 
 #[test]
-fn probe_grammar_holds_the_schema() {
-    let engine = Engine::start(support::engine_config(support::qwen(), 2048)).unwrap();
-    let tools = vec![ToolSpec::new(
-        "current_time",
-        "The current date and time in an IANA time zone.",
-        json!({"type": "object", "properties": {"timezone": {"type": "string"}, "clock": {"type": "string", "enum": ["12h", "24h"]}, "with_seconds": {"type": "boolean"}}, "required": ["timezone", "clock", "with_seconds"], "additionalProperties": false}),
-    )];
-    for grammar in [false, true] {
-        let text = answer(&engine, tokyo(), tools.clone(), grammar);
-        eprintln!("grammar={grammar}: {text}");
+fn smollm_gets_the_tools_in_the_generic_format_and_any_call_it_makes_is_valid() {
+    let engine = Engine::start(support::engine_config(support::smollm(), 2048)).unwrap();
+    let text = answer(&engine, tokyo(), time_tools(), true);
+    // A 135M model rarely calls; when it does, the grammar makes the call well-formed.
+    for (call, _) in tools::parse(&text, &time_tools()).calls {
+        let call_tools = time_tools();
+        assert!(tools::validate(&call, &call_tools).is_ok(), "{text}");
     }
+    assert!(!text.is_empty());
 }

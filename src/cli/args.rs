@@ -185,9 +185,11 @@ impl Cli {
     pub fn tool_rules(&self) -> Result<Vec<String>, String> {
         let mut rules = Vec::new();
         for tool in &self.allow_tool {
-            match tool.split_once('/') {
-                Some((p, t)) if !p.is_empty() && !t.is_empty() => rules.push(tool.clone()),
-                _ => {
+            let checked = libre_assistant::core::tools::parse_pattern(tool)
+                .map_err(|e| format!("--allow-tool: {e}"))?;
+            match checked {
+                (_, Some(_)) => rules.push(tool.clone()),
+                (_, None) => {
                     return Err(format!(
                         "--allow-tool {tool:?}: write PLUGIN/TOOL, e.g. --allow-tool time/current_time (or --allow-plugin ID for all its tools)"
                     ));
@@ -195,9 +197,10 @@ impl Cli {
             }
         }
         for plugin in &self.allow_plugin {
-            if plugin.contains('/') {
+            let checked = libre_assistant::core::tools::parse_pattern(plugin);
+            if plugin.contains('/') || checked.is_err() {
                 return Err(format!(
-                    "--allow-plugin {plugin:?}: give a plugin id (see `libre-assistant plugins list`); use --allow-tool for one tool"
+                    "--allow-plugin {plugin:?}: give a plugin id (see `libre-assistant plugins list`); use --allow-tool PLUGIN/TOOL for one tool"
                 ));
             }
             rules.push(plugin.clone());

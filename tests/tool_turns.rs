@@ -1,0 +1,175 @@
+//! Whole turns with tools, through the binary in headless mode: the real Qwen model calls the
+//! built-in time plugin (its own child process), the call is allowed by a flag, runs, is
+//! audited and counted, and the answer uses the result. Assertions are on events and records,
+//! never on wording beyond the result's own figures.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::Home;
+
+fn qwen(home: &Home) -> Command {
+    let mut cmd = home.command();
+    cmd.arg("--model").arg(support::qwen()).args([
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "96",
+        "--json",
+    ]);
+    cmd
+}
+
+fn events(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+fn answer(events: &[Value]) -> String {
+    of_type(events, "delta")
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_allowed_call_runs_is_audited_and_the_answer_uses_it() {
+    let home = Home::new();
+    let out = qwen(&home)
+        .args([
+            "-p",
+            "What time is it in Tokyo?",
+            "--allow-tool",
+            "time/current_time",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = events(&out);
+    let calls = of_type(&events, "tool_call");
+    assert!(!calls.is_empty(), "the model called a tool: {events:?}");
+    assert_eq!(calls[0]["plugin"], "time");
+    assert_eq!(calls[0]["tool"], "current_time");
+    assert_eq!(calls[0]["arguments"]["timezone"], "Asia/Tokyo");
+    assert_eq!(calls[0]["granted_by"], "headless_flag");
+    let results = of_type(&events, "tool_result");
+    assert_eq!(results[0]["outcome"], "ok", "{results:?}");
+    // "In Asia/Tokyo it is now HH:MM on …": the answer quotes the hour and minute.
+    let result = results[0]["text"].as_str().unwrap();
+    let clock = result
+        .split("it is now ")
+        .nth(1)
+        .and_then(|rest| rest.get(..5))
+        .unwrap_or_else(|| panic!("a clock in {result}"));
+    let said = answer(&events);
+    assert!(said.contains(clock), "the answer {said:?} uses {clock}");
+    assert!(
+        !said.contains("current_time"),
+        "no call markup in the answer: {said:?}"
+    );
+
+    let verify = home.command().args(["audit", "verify"]).output().unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
+    let tail = home.command().args(["audit", "tail"]).output().unwrap();
+    let tail = String::from_utf8_lossy(&tail.stdout);
+    assert!(
+        tail.contains("time/current_time  allowed (headless flag)  ok"),
+        "{tail}"
+    );
+    let stats = home
+        .command()
+        .args(["plugins", "stats", "--json"])
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let row = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tool"] == "current_time")
+        .expect("a row for current_time");
+    assert!(row["calls"].as_u64().unwrap() >= 1, "{row}");
+}
+
+#[test]
+fn a_call_no_rule_allows_is_denied_and_shown_on_stderr() {
+    let home = Home::new();
+    // Only convert_time is allowed, so the model's current_time call is refused.
+    let out = qwen(&home)
+        .args([
+            "-p",
+            "What time is it in Tokyo?",
+            "--allow-tool",
+            "time/convert_time",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = events(&out);
+    let denied: Vec<&Value> = of_type(&events, "tool_result")
+        .into_iter()
+        .filter(|r| r["outcome"] == "denied")
+        .collect();
+    assert!(!denied.is_empty(), "a denied call: {events:?}");
+    assert_eq!(denied[0]["tool"], "current_time");
+    assert!(
+        stderr(&out).contains("denied time/current_time: no rule allows this tool"),
+        "{}",
+        stderr(&out)
+    );
+    let tail = home.command().args(["audit", "tail"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&tail.stdout).contains("denied (nothing)"));
+}
+
+#[test]
+fn without_rules_no_plugin_starts_and_no_tool_is_offered() {
+    let home = Home::new();
+    let out = qwen(&home)
+        .args(["-p", "What time is it in Tokyo?"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(of_type(&events(&out), "tool_call").is_empty());
+    assert!(
+        !home
+            .path()
+            .join("state/libre-assistant/audit.jsonl")
+            .exists()
+    );
+}
+
+#[test]
+fn bad_tool_flags_are_one_line_usage_errors() {
+    let home = Home::new();
+    for args in [
+        ["--allow-tool", "time"],
+        ["--allow-plugin", "time/x"],
+        ["--allow-tool", "Bad/x"],
+    ] {
+        let out = home
+            .command()
+            .args(["-p", "hi"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("PLUGIN/TOOL") || err.contains("plugin id"),
+            "{err}"
+        );
+    }
+}
