@@ -88,3 +88,30 @@ fn the_example_documents_every_key_with_a_comment_above_it() {
         "undocumented keys in config.example.toml: {missing:?}"
     );
 }
+
+#[test]
+fn the_example_tools_section_shows_in_config_output() {
+    let root = tempfile::tempdir().unwrap();
+    let dirs = Dirs {
+        config: root.path().join("config"),
+        data: root.path().join("data"),
+        state: root.path().join("state"),
+        cache: root.path().join("cache"),
+    };
+    let flags = Overrides {
+        config_path: Some(example()),
+        ..Overrides::default()
+    };
+    let env = |var: &str| (var == "LIBRE_ASSISTANT_TOOLS_ALLOW").then(|| "time/*".to_owned());
+    let shown = load(&dirs, &flags, &env).unwrap().render();
+    let line = |key: &str| {
+        shown
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} in {shown}"))
+            .to_owned()
+    };
+    assert!(line("tools.allow = [\"time/*\"]").ends_with("# from env LIBRE_ASSISTANT_TOOLS_ALLOW"));
+    assert!(line("tools.max_rounds = 2").ends_with("# from file"));
+    assert!(line("tools.grammar = true").ends_with("# from file"));
+}

@@ -81,6 +81,21 @@ pub enum ConfigError {
         /// True when the type was right but the value does not fit.
         out_of_range: bool,
     },
+    /// A config file value has the right type but is not one the key takes (e.g. a
+    /// `tools.allow` entry that is not a tool rule); the position is the entry's.
+    #[error("{}:{line}:{col}: invalid value for {key}: {reason}; {FIX}", .path.display())]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// The dotted key.
+        key: String,
+        /// What is wrong with it and what the key takes.
+        reason: String,
+    },
     /// An environment variable cannot be parsed as its key's type.
     #[error("environment variable {var}={value:?} is malformed: expected {expected}")]
     Env {

@@ -57,7 +57,7 @@ fn unknown_key_at_the_top_level() {
     let (msg, path) = file_error("[log]\nlevel = \"warn\"\n[logging]\n");
     let want = format!(
         "{}:3:2: unknown key \"logging\" at the top level; expected one of model, system_prompt, \
-         generation, engine, models, log, ui; fix the file or see config.example.toml",
+         generation, engine, models, log, ui, tools; fix the file or see config.example.toml",
         path.display()
     );
     assert_eq!(msg, want);
@@ -154,6 +154,22 @@ fn a_malformed_env_var_names_the_variable_and_type() {
         ("LIBRE_ASSISTANT_AUTO_PULL", "maybe", "true or false"),
         ("LIBRE_ASSISTANT_MOUSE", "sometimes", "true or false"),
         ("LIBRE_ASSISTANT_SIDE_PANEL", "2", "true or false"),
+        (
+            "LIBRE_ASSISTANT_TOOLS_ALLOW",
+            "time,Bad/x",
+            "tool rules separated by commas (PLUGIN/TOOL, PLUGIN/* or PLUGIN)",
+        ),
+        (
+            "LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS",
+            "0",
+            "a whole number from 1 to 16",
+        ),
+        (
+            "LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS",
+            "many",
+            "a whole number from 1 to 16",
+        ),
+        ("LIBRE_ASSISTANT_TOOLS_GRAMMAR", "maybe", "true or false"),
     ];
     for (var, value, expected) in cases {
         let err = load(
@@ -222,7 +238,7 @@ fn validate_checks_every_rule() {
     let ok = Settings::default();
     assert_eq!(validate(&ok), Ok(()));
     type Break = fn(&mut Settings);
-    let broken: [(Break, Field); 11] = [
+    let broken: [(Break, Field); 14] = [
         (|s| s.model = " ".into(), Field::Model),
         (|s| s.generation.temperature = -0.1, Field::Temperature),
         (|s| s.generation.top_p = 0.0, Field::TopP),
@@ -234,6 +250,9 @@ fn validate_checks_every_rule() {
         (|s| s.models.pip.clear(), Field::Pip),
         (|s| s.log.level = "verbose".into(), Field::LogLevel),
         (|s| s.ui.theme = " ".into(), Field::Theme),
+        (|s| s.tools.allow = vec!["-x".into()], Field::ToolsAllow),
+        (|s| s.tools.max_rounds = 0, Field::MaxRounds),
+        (|s| s.tools.max_rounds = 17, Field::MaxRounds),
     ];
     for (breaks, field) in broken {
         let mut s = ok.clone();
@@ -243,4 +262,49 @@ fn validate_checks_every_rule() {
     let mut nan = ok.clone();
     nan.generation.temperature = f32::NAN;
     assert_eq!(validate(&nan).map_err(|(f, _)| f), Err(Field::Temperature));
+}
+
+#[test]
+fn a_bad_tools_allow_entry_names_the_key_and_the_entry_position() {
+    let (msg, path) = file_error("[tools]\nallow = [\"time\", \"Fs/read\"]\n");
+    let want = format!(
+        "{}:2:18: invalid value for tools.allow: \"Fs/read\" is not a tool rule; write \
+         PLUGIN/TOOL, PLUGIN/* or PLUGIN (see `libre-assistant plugins list`); fix the file or \
+         see config.example.toml",
+        path.display()
+    );
+    assert_eq!(msg, want);
+    for bad in ["", "a/b/c", "time/", "/x", "-time", "time zone"] {
+        let text = format!("tools.allow = [{bad:?}]\n");
+        let (msg, path) = file_error(&text);
+        let prefix = format!("{}:1:16: invalid value for tools.allow: ", path.display());
+        assert!(msg.starts_with(&prefix), "{bad:?}: {msg}");
+    }
+    let (msg, path) = file_error("[tools]\nallow = \"time\"\n");
+    let want = format!(
+        "{}:2:9: wrong type for tools.allow: expected an array of tool rules (PLUGIN/TOOL, \
+         PLUGIN/* or PLUGIN), found a string; fix the file or see config.example.toml",
+        path.display()
+    );
+    assert_eq!(msg, want);
+}
+
+#[test]
+fn tools_max_rounds_is_from_1_to_16() {
+    for (value, col) in [("0", 14), ("17", 14), ("-1", 14)] {
+        let (msg, path) = file_error(&format!("[tools]\nmax_rounds = {value}\n"));
+        let want = format!(
+            "{}:2:{col}: value out of range for tools.max_rounds: expected a whole number from 1 \
+             to 16, found {value}; fix the file or see config.example.toml",
+            path.display()
+        );
+        assert_eq!(msg, want);
+    }
+    let (msg, path) = file_error("[tools]\ngrammar = 1\n");
+    let want = format!(
+        "{}:2:11: wrong type for tools.grammar: expected true or false, found an integer; \
+         fix the file or see config.example.toml",
+        path.display()
+    );
+    assert_eq!(msg, want);
 }

@@ -29,6 +29,9 @@ pub(crate) enum Field {
     Theme,
     Mouse,
     SidePanel,
+    ToolsAllow,
+    MaxRounds,
+    Grammar,
 }
 
 /// A raw value before typing: a TOML value from the file or a string from the environment.
@@ -47,6 +50,8 @@ pub(crate) struct Mismatch {
     pub found: String,
     /// True when the type was right but the value does not fit (e.g. a negative count).
     pub out_of_range: bool,
+    /// A list entry that is not a value the key takes: its index and why.
+    pub bad_item: Option<(usize, String)>,
 }
 
 const TEXT: &str = "a string";
@@ -55,10 +60,16 @@ const INTEGER: &str = "an integer";
 const COUNT: &str = "a whole number from 0 to 4294967295";
 const BOOL: &str = "true or false";
 const LIST: &str = "an array of strings";
+const ROUNDS: &str = "a whole number from 1 to 16";
+const RULES: &str = "an array of tool rules (PLUGIN/TOOL, PLUGIN/* or PLUGIN)";
+const RULES_ENV: &str = "tool rules separated by commas (PLUGIN/TOOL, PLUGIN/* or PLUGIN)";
+
+/// The most rounds of tool calls `tools.max_rounds` may ask for.
+pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 21] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -77,6 +88,9 @@ impl Field {
         Field::Theme,
         Field::Mouse,
         Field::SidePanel,
+        Field::ToolsAllow,
+        Field::MaxRounds,
+        Field::Grammar,
     ];
 
     /// The dotted key, e.g. `generation.temperature`.
@@ -100,6 +114,9 @@ impl Field {
             Field::Theme => "ui.theme",
             Field::Mouse => "ui.mouse",
             Field::SidePanel => "ui.side_panel",
+            Field::ToolsAllow => "tools.allow",
+            Field::MaxRounds => "tools.max_rounds",
+            Field::Grammar => "tools.grammar",
         }
     }
 
@@ -124,6 +141,9 @@ impl Field {
             Field::Theme => Some("LIBRE_ASSISTANT_THEME"),
             Field::Mouse => Some("LIBRE_ASSISTANT_MOUSE"),
             Field::SidePanel => Some("LIBRE_ASSISTANT_SIDE_PANEL"),
+            Field::ToolsAllow => Some("LIBRE_ASSISTANT_TOOLS_ALLOW"),
+            Field::MaxRounds => Some("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS"),
+            Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
         }
     }
 
@@ -154,6 +174,9 @@ impl Field {
             Field::Theme => s.ui.theme = raw.text()?,
             Field::Mouse => s.ui.mouse = raw.boolean()?,
             Field::SidePanel => s.ui.side_panel = raw.boolean()?,
+            Field::ToolsAllow => s.tools.allow = raw.rules()?,
+            Field::MaxRounds => s.tools.max_rounds = raw.rounds()?,
+            Field::Grammar => s.tools.grammar = raw.boolean()?,
         }
         Ok(())
     }
@@ -174,15 +197,15 @@ impl Field {
             Field::NGpuLayers => Some(e.n_gpu_layers.to_string()),
             Field::ChatTemplate => e.chat_template.as_deref().map(quote),
             Field::Batch => Some(e.batch.to_string()),
-            Field::Pip => {
-                let items: Vec<String> = s.models.pip.iter().map(|p| quote(p)).collect();
-                Some(format!("[{}]", items.join(", ")))
-            }
+            Field::Pip => Some(array(&s.models.pip)),
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
             Field::LogLevel => Some(quote(&s.log.level)),
             Field::Theme => Some(quote(&s.ui.theme)),
             Field::Mouse => Some(s.ui.mouse.to_string()),
             Field::SidePanel => Some(s.ui.side_panel.to_string()),
+            Field::ToolsAllow => Some(array(&s.tools.allow)),
+            Field::MaxRounds => Some(s.tools.max_rounds.to_string()),
+            Field::Grammar => Some(s.tools.grammar.to_string()),
         }
     }
 
@@ -206,7 +229,10 @@ impl Field {
             | Field::LogLevel
             | Field::Theme
             | Field::Mouse
-            | Field::SidePanel => None,
+            | Field::SidePanel
+            | Field::ToolsAllow
+            | Field::MaxRounds
+            | Field::Grammar => None,
         }
     }
 }
@@ -230,6 +256,24 @@ fn quote(s: &str) -> String {
     out
 }
 
+/// A TOML array of basic strings, on one line.
+fn array(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|p| quote(p)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Why `rule` is not a `tools.allow` entry (`PLUGIN/TOOL`, `PLUGIN/*` or `PLUGIN`, the plugin
+/// id matching `^[a-z0-9][a-z0-9-]*$`), or `None` when it is one.
+pub(crate) fn bad_rule(rule: &str) -> Option<String> {
+    match crate::core::tools::parse_pattern(rule) {
+        Err(why) => Some(why),
+        Ok((plugin, _)) if plugin.starts_with('-') => Some(format!(
+            "{rule:?} is not a tool rule; a plugin id starts with a lowercase letter or a digit"
+        )),
+        Ok(_) => None,
+    }
+}
+
 /// A TOML float that stays a float: `1` would read back as an integer.
 fn float(v: f32) -> String {
     let s = v.to_string();
@@ -250,6 +294,7 @@ impl Raw<'_, '_> {
             expected,
             found,
             out_of_range: false,
+            bad_item: None,
         }
     }
 
@@ -283,11 +328,7 @@ impl Raw<'_, '_> {
             Raw::Env(s) => s.trim().parse::<i64>().ok(),
         };
         let wide = wide.ok_or_else(|| self.mismatch(expected))?;
-        T::try_from(wide).map_err(|_| Mismatch {
-            expected,
-            found: wide.to_string(),
-            out_of_range: true,
-        })
+        T::try_from(wide).map_err(|_| out_of_range(expected, wide))
     }
 
     fn integer(self) -> Result<i32, Mismatch> {
@@ -296,6 +337,15 @@ impl Raw<'_, '_> {
 
     fn count(self) -> Result<u32, Mismatch> {
         self.whole(COUNT)
+    }
+
+    /// `tools.max_rounds`: 1 to [`MAX_ROUNDS_LIMIT`].
+    fn rounds(self) -> Result<u32, Mismatch> {
+        let n: i64 = self.whole(ROUNDS)?;
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_ROUNDS_LIMIT).contains(n))
+            .ok_or_else(|| out_of_range(ROUNDS, n))
     }
 
     fn boolean(self) -> Result<bool, Mismatch> {
@@ -322,9 +372,54 @@ impl Raw<'_, '_> {
                     expected: LIST,
                     found: format!("an array holding {}", with_article(other.type_str())),
                     out_of_range: false,
+                    bad_item: None,
                 }),
             })
             .collect()
+    }
+
+    /// `tools.allow`: an array of tool rules, or from the environment rules separated by
+    /// commas (blank entries skipped).
+    fn rules(self) -> Result<Vec<String>, Mismatch> {
+        let rules: Vec<String> = match self {
+            Raw::Toml(_) => self.list().map_err(|m| Mismatch {
+                expected: RULES,
+                ..m
+            })?,
+            Raw::Env(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        let bad = rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, rule)| bad_rule(rule).map(|why| (i, rule, why)));
+        match bad {
+            None => Ok(rules),
+            Some((i, rule, why)) => Err(Mismatch {
+                expected: if matches!(self, Raw::Env(_)) {
+                    RULES_ENV
+                } else {
+                    RULES
+                },
+                found: format!("{rule:?}"),
+                out_of_range: false,
+                bad_item: Some((i, why)),
+            }),
+        }
+    }
+}
+
+/// A whole number of the right type that does not fit.
+fn out_of_range(expected: &'static str, found: i64) -> Mismatch {
+    Mismatch {
+        expected,
+        found: found.to_string(),
+        out_of_range: true,
+        bad_item: None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::field::{Field, Mismatch, Raw, with_article};
+use super::field::{Field, MAX_ROUNDS_LIMIT, Mismatch, Raw, bad_rule, with_article};
 use super::{ConfigError, Effective, LOG_LEVELS, Origin, Overrides, Settings};
 use crate::paths::Dirs;
 use crate::text::line_col;
@@ -155,7 +155,23 @@ impl Layers {
         let position = at(value.span().start);
         field
             .apply(&mut self.settings, Raw::Toml(value.get_ref()))
-            .map_err(|m| wrong_type(path, position, dotted, m.expected, m.found, m.out_of_range))?;
+            .map_err(|m| match m.bad_item {
+                Some((index, reason)) => {
+                    let start = match value.get_ref() {
+                        DeValue::Array(items) => items.get(index).map(|item| item.span().start),
+                        _ => None,
+                    };
+                    let (line, col) = start.map_or(position, at);
+                    ConfigError::BadValue {
+                        path: path.to_owned(),
+                        line,
+                        col,
+                        key: dotted.to_owned(),
+                        reason,
+                    }
+                }
+                None => wrong_type(path, position, dotted, m.expected, m.found, m.out_of_range),
+            })?;
         self.origins.insert(field, Origin::File(path.to_owned()));
         self.positions.insert(field, position);
         Ok(())
@@ -290,6 +306,16 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
             !s.ui.theme.trim().is_empty(),
             "must not be empty",
         ),
+        (
+            Field::ToolsAllow,
+            s.tools.allow.iter().all(|r| bad_rule(r).is_none()),
+            "must hold only tool rules: PLUGIN/TOOL, PLUGIN/* or PLUGIN",
+        ),
+        (
+            Field::MaxRounds,
+            (1..=MAX_ROUNDS_LIMIT).contains(&s.tools.max_rounds),
+            "must be from 1 to 16",
+        ),
     ];
     match rules.into_iter().find(|(_, ok, _)| !ok) {
         Some((field, _, rule)) => Err((field, rule)),
@@ -297,7 +323,7 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
     }
 }
 
-/// The sections of the file: `[generation]`, `[engine]`, `[models]`, `[log]`, `[ui]`.
+/// The sections of the file: `[generation]`, `[engine]`, `[models]`, `[log]`, `[ui]`, `[tools]`.
 fn is_table(key: &str) -> bool {
     Field::ALL
         .iter()

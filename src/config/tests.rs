@@ -184,6 +184,12 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_THEME", "light"),
         ("LIBRE_ASSISTANT_MOUSE", "on"),
         ("LIBRE_ASSISTANT_SIDE_PANEL", "0"),
+        (
+            "LIBRE_ASSISTANT_TOOLS_ALLOW",
+            "time/current_time, fs/* ,,web",
+        ),
+        ("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS", "16"),
+        ("LIBRE_ASSISTANT_TOOLS_GRAMMAR", "off"),
     ]);
     let root = tempfile::tempdir().unwrap();
     let got = load(&dirs(root.path()), &Overrides::default(), &env).unwrap();
@@ -215,6 +221,11 @@ fn every_env_var_sets_its_key() {
             theme: "light".into(),
             mouse: true,
             side_panel: false,
+        },
+        tools: Tools {
+            allow: vec!["time/current_time".into(), "fs/*".into(), "web".into()],
+            max_rounds: 16,
+            grammar: false,
         },
     };
     assert_eq!(got.settings, want);
@@ -280,6 +291,8 @@ fn render_shows_every_key_value_and_origin() {
     settings.generation.seed = Some(1);
     settings.engine.context = 8192;
     settings.system_prompt = "Say \"hi\".\nThen stop.".into();
+    settings.tools.allow = vec!["time".into(), "fs/read".into()];
+    origins.insert("tools.allow".into(), Origin::File("/c/config.toml".into()));
     let effective = Effective {
         settings,
         origins,
@@ -304,6 +317,9 @@ log.level = "info"                     # default
 ui.theme = "dark"                      # default
 ui.mouse = false                       # default
 ui.side_panel = true                   # default
+tools.allow = ["time", "fs/read"]      # from file
+tools.max_rounds = 2                   # default
+tools.grammar = true                   # default
 "#;
     assert_eq!(effective.render(), want);
 }
@@ -316,6 +332,11 @@ fn rendered_values_read_back_as_the_same_settings() {
     };
     settings.generation.temperature = 1.0;
     settings.engine.chat_template = Some("chatml".into());
+    settings.tools = Tools {
+        allow: vec!["time/current_time".into(), "fs".into()],
+        max_rounds: 5,
+        grammar: false,
+    };
     let effective = Effective {
         settings: settings.clone(),
         origins: default_origins(),
@@ -336,7 +357,8 @@ fn the_loader_agrees_with_serde() {
                 top_k = 3\nmax_tokens = 9\nseed = 4\n[engine]\ncontext = 128\nthreads = 2\n\
                 n_gpu_layers = 5\nchat_template = \"llama3\"\nbatch = 64\n[models]\n\
                 pip = [\"uv\", \"pip\"]\nauto_pull = false\n[log]\nlevel = \"warn\"\n[ui]\n\
-                theme = \"gruvbox-dark\"\nmouse = true\nside_panel = false\n";
+                theme = \"gruvbox-dark\"\nmouse = true\nside_panel = false\n[tools]\n\
+                allow = [\"time/*\", \"fs/read_file\"]\nmax_rounds = 3\ngrammar = false\n";
     let (_root, dirs, _) = with_file(text);
     let loaded = load(&dirs, &Overrides::default(), &no_env)
         .unwrap()
@@ -351,6 +373,64 @@ fn the_loader_agrees_with_serde() {
             mouse: true,
             side_panel: false,
         }
+    );
+    assert_eq!(
+        loaded.tools,
+        Tools {
+            allow: vec!["time/*".into(), "fs/read_file".into()],
+            max_rounds: 3,
+            grammar: false,
+        }
+    );
+}
+
+#[test]
+fn a_tools_section_loads_and_env_overrides_it() {
+    let text = "[tools]\nallow = [\"time/current_time\", \"fs/*\", \"web-search\", \"9lives\"]\n\
+                max_rounds = 4\ngrammar = false\n";
+    let (_root, dirs, path) = with_file(text);
+    let got = load(&dirs, &Overrides::default(), &no_env).unwrap();
+    let want = Tools {
+        allow: vec![
+            "time/current_time".into(),
+            "fs/*".into(),
+            "web-search".into(),
+            "9lives".into(),
+        ],
+        max_rounds: 4,
+        grammar: false,
+    };
+    assert_eq!(got.settings.tools, want);
+    for key in ["tools.allow", "tools.max_rounds", "tools.grammar"] {
+        assert_eq!(got.origins[key], Origin::File(path.clone()), "{key}");
+    }
+
+    let env = env_of(&[
+        ("LIBRE_ASSISTANT_TOOLS_ALLOW", "clock"),
+        ("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS", "1"),
+    ]);
+    let got = load(&dirs, &Overrides::default(), &env).unwrap();
+    assert_eq!(
+        got.settings.tools,
+        Tools {
+            allow: vec!["clock".into()],
+            max_rounds: 1,
+            grammar: false,
+        }
+    );
+    assert_eq!(
+        got.origins["tools.allow"],
+        Origin::Env("LIBRE_ASSISTANT_TOOLS_ALLOW".into())
+    );
+    assert_eq!(
+        got.origins["tools.max_rounds"],
+        Origin::Env("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS".into())
+    );
+    assert_eq!(got.origins["tools.grammar"], Origin::File(path));
+    let shown = got.render();
+    assert!(
+        shown.contains("tools.allow = [\"clock\"]") && shown.contains("tools.grammar = false"),
+        "{shown}"
     );
 }
 
