@@ -10,12 +10,13 @@ use super::chat::wrap;
 use super::composer::commands::COMMANDS;
 use super::theme::Theme;
 
-const SCOPES: [Scope; 7] = [
+const SCOPES: [Scope; 8] = [
     Scope::Global,
     Scope::Chat,
     Scope::ChatEmpty,
     Scope::Models,
     Scope::Plugins,
+    Scope::Consent,
     Scope::Confirm,
     Scope::Help,
 ];

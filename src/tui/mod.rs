@@ -5,6 +5,7 @@ pub mod app;
 pub mod chat;
 pub mod clipboard;
 pub mod composer;
+pub mod consent;
 pub mod fit;
 pub mod help;
 pub mod layout;
@@ -145,12 +146,17 @@ fn resume_last(dir: &std::path::Path, chat: &mut ChatView) -> Option<Conversatio
     match core::journal::load(&path) {
         Ok(conversation) => {
             for m in conversation.messages() {
-                let kind = if m.role == Role::User {
-                    Kind::User
-                } else {
-                    Kind::Assistant
-                };
-                chat.push(kind, m.content.clone());
+                match m.role {
+                    Role::User => chat.push(Kind::User, m.content.clone()),
+                    Role::Tool => chat.push_tool_output(&m.content),
+                    Role::Assistant | Role::System => {
+                        // Call markup is for the model; the transcript shows the words.
+                        let text = libre_assistant::tools::parse(&m.content, &[]).text;
+                        if !text.trim().is_empty() {
+                            chat.push(Kind::Assistant, text);
+                        }
+                    }
+                }
             }
             chat.push(Kind::Notice, format!("continued {}", path.display()));
             Some(conversation)

@@ -2,6 +2,7 @@
 
 use super::chat::ChatView;
 use super::composer::Composer;
+use super::consent::ConsentQueue;
 use super::layout::Pane;
 use super::models::ModelPane;
 use super::plugins::PluginPane;
@@ -20,6 +21,8 @@ pub enum Activity {
     Downloading(f32),
     /// No model is loaded and none is on its way.
     NoModel,
+    /// A tool call waits for the user's consent (the turn goes on once answered).
+    AwaitingConsent,
 }
 
 /// The status bar's facts.
@@ -56,6 +59,8 @@ pub struct State {
     pub focus: Pane,
     /// Whether the side panel shows on wide terminals.
     pub side_panel: bool,
+    /// Tool calls waiting for the user's consent; the dialog shows while any wait.
+    pub consent: ConsentQueue,
     /// The help overlay's scroll offset, when it is open.
     pub help: Option<u16>,
     /// The status bar.
@@ -73,6 +78,7 @@ impl State {
             plugins,
             focus: Pane::Chat,
             side_panel: true,
+            consent: ConsentQueue::default(),
             help: None,
             status: Status {
                 model: None,
@@ -85,8 +91,11 @@ impl State {
         }
     }
 
-    /// True while an answer streams.
+    /// True while a turn runs (streaming, or waiting for consent to a tool call).
     pub fn busy(&self) -> bool {
-        self.status.activity == Activity::Generating
+        matches!(
+            self.status.activity,
+            Activity::Generating | Activity::AwaitingConsent
+        )
     }
 }

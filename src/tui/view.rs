@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::layout::{self, Areas, Pane};
 use super::state::State;
 use super::theme::Theme;
-use super::{chat, composer, help, models, plugins, status};
+use super::{chat, composer, consent, help, models, plugins, status};
 
 /// The rows the input may grow to, at most.
 const COMPOSER_MAX_LINES: u16 = 10;
@@ -62,6 +62,12 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
         );
     }
     status::render(&state.status, theme, a.status, buf);
+    if state.consent.is_open() {
+        // Over everything but the status bar, which says the app waits for an answer.
+        let above = Rect::new(size.x, size.y, size.width, a.status.y - size.y);
+        consent::render(&state.consent, theme, above, buf);
+        cursor = None;
+    }
     if let Some(scroll) = state.help {
         help::render(theme, scroll, size, buf);
         return None;
@@ -72,7 +78,7 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
 fn render_chat(state: &State, area: Rect, buf: &mut Buffer) -> Option<Position> {
     let (transcript, input) = chat_split(state, area);
     chat::render(&state.chat, &state.theme, transcript, buf);
-    let focused = state.focus == Pane::Chat && state.help.is_none();
+    let focused = state.focus == Pane::Chat && state.help.is_none() && !state.consent.is_open();
     let view = composer::render::ComposerView {
         focused,
         placeholder: placeholder(state, area.width),

@@ -84,4 +84,12 @@ pub enum Action {
     Yes,
     /// Answer no to a question.
     No,
+    /// Let the tool call on screen run, this once.
+    AllowOnce,
+    /// Let the tool run for the rest of the session.
+    AllowSession,
+    /// Always let the tool run (remembered until its definition changes).
+    AllowAlways,
+    /// Refuse the tool call on screen.
+    DenyCall,
 }

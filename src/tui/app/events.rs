@@ -1,13 +1,15 @@
 //! Facts from the core and from background tasks, folded into the UI state.
 
-use libre_assistant::core::{Event, Op};
+use libre_assistant::core::{CallResult, Event, FinishedCall, Op};
 use libre_assistant::engine::EngineError;
 use libre_assistant::plugins::host::HostEvent;
+use libre_assistant::plugins::usage::Figures;
 
 use super::App;
 use super::tasks::TaskEvent;
-use crate::tui::chat::Kind;
+use crate::tui::chat::{Kind, ToolOutcome};
 use crate::tui::models::{Loaded, Loading};
+use crate::tui::plugins::PluginRow;
 use crate::tui::state::Activity;
 
 impl App {
@@ -29,6 +31,7 @@ impl App {
                 self.state.chat.push(Kind::Notice, text);
             }
             Event::TurnComplete { finish, stats } => {
+                self.state.consent.clear();
                 self.state.status.used = stats.prompt_tokens + stats.generated_tokens;
                 self.state.status.last_tps = Some(stats.tokens_per_second);
                 self.state.chat.finish(finish, stats);
@@ -76,16 +79,20 @@ impl App {
                 self.state.chat.push(Kind::Notice, text);
             }
             Event::Plugin(ev) => self.on_plugin(ev),
-            Event::PluginFigures { .. } => {}
-            Event::ToolConsent { request } => {
-                // The consent dialog comes with the TUI slice of tool calls; until then a
-                // call no rule allows is denied.
-                let _ = self.ops.send(Op::Consent {
-                    id: request.id,
-                    answer: libre_assistant::core::ConsentAnswer::Deny,
-                });
+            Event::PluginFigures { plugins } => {
+                for (id, figures) in plugins {
+                    self.plugin_figures(&id, &figures);
+                }
             }
-            Event::ToolCallStarted { .. } | Event::ToolCallFinished { .. } => {}
+            Event::ToolConsent { request } => {
+                self.state.consent.push(request);
+                self.state.status.activity = Activity::AwaitingConsent;
+            }
+            Event::ToolCallStarted { request, .. } => {
+                let header = call_header(&request.plugin, &request.tool, &request.arguments);
+                self.state.chat.tool_started(request.id, header);
+            }
+            Event::ToolCallFinished { call } => self.tool_finished(call),
             Event::Notice { message } => self.state.chat.push(Kind::Notice, message),
             Event::JournalFailed { error } => {
                 self.state.chat.push(
@@ -93,6 +100,46 @@ impl App {
                     format!("cannot save the conversation: {error}"),
                 );
             }
+        }
+    }
+
+    fn tool_finished(&mut self, call: FinishedCall) {
+        let header = call_header(&call.plugin, &call.tool, &call.arguments);
+        let ms = call.duration_ms;
+        let (label, body, failed) = match call.result {
+            CallResult::Done {
+                text,
+                is_error: false,
+            } => (format!("ok {ms} ms"), text, false),
+            CallResult::Done {
+                text,
+                is_error: true,
+            } => (format!("error {ms} ms"), text, true),
+            CallResult::Denied { reason } => ("denied".to_string(), reason, true),
+            CallResult::Invalid { problem } => ("error".to_string(), problem, true),
+            CallResult::Failed { error } => ("error".to_string(), error, true),
+        };
+        let outcome = ToolOutcome {
+            label,
+            body,
+            failed,
+        };
+        self.state.chat.tool_finished(call.id, header, outcome);
+        if !call.plugin.is_empty() {
+            self.plugin_figures(&call.plugin, &call.plugin_figures);
+            if let Some(row) = self.plugin_row(&call.plugin) {
+                row.last_call = Some(format!("{} ({ms} ms)", call.tool));
+            }
+        }
+    }
+
+    fn plugin_row(&mut self, id: &str) -> Option<&mut PluginRow> {
+        self.state.plugins.rows.iter_mut().find(|r| r.id == id)
+    }
+
+    fn plugin_figures(&mut self, id: &str, figures: &Figures) {
+        if let Some(row) = self.plugin_row(id) {
+            row.set_figures(figures);
         }
     }
 
@@ -107,6 +154,7 @@ impl App {
 
     fn turn_failed(&mut self, error: &EngineError, unsent: String) {
         self.regenerating = false;
+        self.state.consent.clear();
         if self.state.chat.is_streaming() {
             self.state.chat.pop_last(Kind::Assistant);
         }
@@ -229,5 +277,15 @@ impl App {
                 }
             }
         }
+    }
+}
+
+/// "plugin/tool {arguments}" with the arguments as compact JSON (made inert when laid out).
+fn call_header(plugin: &str, tool: &str, arguments: &serde_json::Value) -> String {
+    let args = serde_json::to_string(arguments).unwrap_or_default();
+    if plugin.is_empty() {
+        format!("{tool} {args}")
+    } else {
+        format!("{plugin}/{tool} {args}")
     }
 }

@@ -19,6 +19,8 @@ pub enum Scope {
     Models,
     /// The plugin pane.
     Plugins,
+    /// While a tool call waits for consent.
+    Consent,
     /// While a yes/no question is open.
     Confirm,
     /// While the help overlay is open.
@@ -34,6 +36,7 @@ impl Scope {
             Scope::ChatEmpty => "Chat, with an empty input",
             Scope::Models => "Model pane",
             Scope::Plugins => "Plugin pane",
+            Scope::Consent => "Tool call consent",
             Scope::Confirm => "Questions",
             Scope::Help => "This help",
         }
@@ -364,6 +367,30 @@ pub const BINDINGS: &[Binding] = &[
         "next plugin",
     ),
     bind(S::Plugins, &[ch('?')], A::ToggleHelp, "show this help"),
+    bind(
+        S::Consent,
+        &[ch('y'), k(C::Enter)],
+        A::AllowOnce,
+        "allow this call once",
+    ),
+    bind(
+        S::Consent,
+        &[ch('s')],
+        A::AllowSession,
+        "allow this tool for the session",
+    ),
+    bind(
+        S::Consent,
+        &[ch('a')],
+        A::AllowAlways,
+        "always allow this tool (until it changes)",
+    ),
+    bind(
+        S::Consent,
+        &[ch('n'), k(C::Esc)],
+        A::DenyCall,
+        "deny the call",
+    ),
     bind(S::Confirm, &[ch('y')], A::Yes, "yes"),
     bind(S::Confirm, &[ch('n'), k(C::Esc)], A::No, "no"),
     bind(S::Help, &[k(C::Up), ch('k')], A::SelectPrev, "scroll up"),

@@ -20,15 +20,15 @@ use crate::tui::plugins::{PluginPane, PluginRow, PluginStatus};
 use crate::tui::state::{Activity, State};
 use crate::tui::theme::{self, ColorMode};
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (40, 20)];
+pub(super) const SIZES: [(u16, u16); 2] = [(80, 24), (40, 20)];
 
-struct Harness {
-    app: App,
-    ops: mpsc::UnboundedReceiver<Op>,
+pub(super) struct Harness {
+    pub(super) app: App,
+    pub(super) ops: mpsc::UnboundedReceiver<Op>,
     _dir: tempfile::TempDir,
 }
 
-fn harness(theme_name: &str) -> Harness {
+pub(super) fn harness(theme_name: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let themes_dir = dir.path().join("themes");
     let loaded = theme::load(theme_name, &themes_dir, ColorMode::TrueColor);
@@ -94,7 +94,7 @@ fn rows() -> Vec<ModelRow> {
 }
 
 /// The screen as text at `w`×`h`.
-fn screen(app: &mut App, w: u16, h: u16) -> String {
+pub(super) fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| {
         let area = f.area();
@@ -106,7 +106,7 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
     term.backend().to_string()
 }
 
-fn stats(tokens: u32) -> TurnStats {
+pub(super) fn stats(tokens: u32) -> TurnStats {
     TurnStats {
         prompt_tokens: 31,
         generated_tokens: tokens,
@@ -115,7 +115,7 @@ fn stats(tokens: u32) -> TurnStats {
     }
 }
 
-fn ask(app: &mut App, question: &str) {
+pub(super) fn ask(app: &mut App, question: &str) {
     app.state.composer.insert_str(question);
     app.act(super::action::Action::Submit);
 }
@@ -224,6 +224,8 @@ fn model_and_plugin_panes() {
             tools: 11,
             calls: 3,
             errors: 0,
+            denials: 0,
+            p50_ms: Some(4),
             last_call: Some("read_file 2s ago".into()),
         }]);
         let one = screen(&mut t.app, w, h);

@@ -1,7 +1,7 @@
 //! Keys, paste and mouse become actions; actions change the UI state or become core `Op`s.
 
 use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
-use libre_assistant::core::Op;
+use libre_assistant::core::{ConsentAnswer, Op};
 use libre_assistant::models::{self, ModelError};
 
 use super::App;
@@ -20,6 +20,9 @@ impl App {
     fn scopes(&self) -> Vec<Scope> {
         if self.state.help.is_some() {
             return vec![Scope::Help];
+        }
+        if self.state.consent.is_open() {
+            return vec![Scope::Consent];
         }
         if self.state.models.confirm_delete.is_some() {
             return vec![Scope::Confirm, Scope::Models];
@@ -43,8 +46,9 @@ impl App {
                 let plain = !key
                     .modifiers
                     .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-                if let (crossterm::event::KeyCode::Char(c), true, Pane::Chat, None) =
-                    (key.code, plain, self.state.focus, self.state.help)
+                let modal = self.state.help.is_some() || self.state.consent.is_open();
+                if let (crossterm::event::KeyCode::Char(c), true, Pane::Chat, false) =
+                    (key.code, plain, self.state.focus, modal)
                 {
                     self.state.composer.insert_char(c);
                 }
@@ -141,6 +145,25 @@ impl App {
             }
             Action::Yes => self.delete_confirmed(),
             Action::No => self.state.models.confirm_delete = None,
+            Action::AllowOnce => self.answer_consent(ConsentAnswer::Once),
+            Action::AllowSession => self.answer_consent(ConsentAnswer::Session),
+            Action::AllowAlways => self.answer_consent(ConsentAnswer::Always),
+            Action::DenyCall => self.answer_consent(ConsentAnswer::Deny),
+        }
+    }
+
+    /// Answers the tool call on screen; the next waiting one shows, or the turn goes on.
+    fn answer_consent(&mut self, answer: ConsentAnswer) {
+        let Some(request) = self.state.consent.take() else {
+            return;
+        };
+        let _ = self.ops.send(Op::Consent {
+            id: request.id,
+            answer,
+        });
+        if !self.state.consent.is_open() && self.state.status.activity == Activity::AwaitingConsent
+        {
+            self.state.status.activity = Activity::Generating;
         }
     }
 

@@ -29,7 +29,23 @@ pub enum Kind {
     Notice,
     /// Something went wrong.
     Error,
+    /// A tool call the model made, and its result (never markdown: shown as plain inert text).
+    Tool,
 }
+
+/// How a tool call ended, as the transcript shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutcome {
+    /// What the `↳` line starts with, e.g. "ok 3 ms", "denied", "error".
+    pub label: String,
+    /// The result's text (untrusted: neutralised at layout time).
+    pub body: String,
+    /// It failed, was denied or was invalid.
+    pub failed: bool,
+}
+
+/// Result lines a tool block shows at most before "…".
+const TOOL_LINES: usize = 6;
 
 /// One message as shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +60,10 @@ pub struct Entry {
     pub streaming: bool,
     /// Waiting for the model to be ready.
     pub queued: bool,
+    /// For tool blocks: the call's id, to pair the result with its start.
+    pub call: Option<u64>,
+    /// For tool blocks: how the call ended, once it has.
+    pub result: Option<ToolOutcome>,
     lines: Vec<Line<'static>>,
     dirty: bool,
     /// While streaming: the rendered lines of the text up to its last block boundary, which
@@ -59,6 +79,8 @@ impl Entry {
             outcome: None,
             streaming: false,
             queued: false,
+            call: None,
+            result: None,
             lines: Vec::new(),
             dirty: true,
             committed: None,
@@ -129,8 +151,14 @@ impl ChatView {
         self.entries.push(e);
     }
 
-    /// Appends streamed text to the answer in progress.
+    /// Appends streamed text to the answer in progress; after a tool block, the text that
+    /// follows is a new answer block under it.
     pub fn append(&mut self, text: &str) {
+        if self.streaming_mut().is_none()
+            && self.entries.last().is_some_and(|e| e.kind == Kind::Tool)
+        {
+            self.begin_answer();
+        }
         if let Some(e) = self.streaming_mut() {
             e.text.push_str(text);
             e.dirty = true;
@@ -146,11 +174,67 @@ impl ChatView {
         }
     }
 
+    /// A tool call started: `header` is "plugin/tool {arguments}". The answer streaming
+    /// before it ends there (and goes if it is empty).
+    pub fn tool_started(&mut self, id: u64, header: String) {
+        self.close_streaming();
+        let mut e = Entry::new(Kind::Tool, header);
+        e.call = Some(id);
+        self.entries.push(e);
+    }
+
+    /// A tool call ended: its block (started earlier, or new when it never ran) shows how.
+    pub fn tool_finished(&mut self, id: Option<u64>, header: String, outcome: ToolOutcome) {
+        let open = id.and_then(|id| {
+            self.entries
+                .iter()
+                .rposition(|e| e.kind == Kind::Tool && e.call == Some(id) && e.result.is_none())
+        });
+        let i = match open {
+            Some(i) => i,
+            None => {
+                self.close_streaming();
+                let mut e = Entry::new(Kind::Tool, header);
+                e.call = id;
+                self.entries.push(e);
+                self.entries.len() - 1
+            }
+        };
+        self.entries[i].result = Some(outcome);
+        self.entries[i].dirty = true;
+    }
+
+    /// A tool result from a saved conversation, with no call line.
+    pub fn push_tool_output(&mut self, text: &str) {
+        let mut e = Entry::new(Kind::Tool, String::new());
+        e.result = Some(ToolOutcome {
+            label: "result".into(),
+            body: text.to_string(),
+            failed: false,
+        });
+        self.entries.push(e);
+    }
+
+    /// Ends the streaming answer without figures (a tool block follows); drops it if empty.
+    fn close_streaming(&mut self) {
+        let Some(i) = self.entries.iter().rposition(|e| e.streaming) else {
+            return;
+        };
+        if self.entries[i].text.trim().is_empty() {
+            self.entries.remove(i);
+        } else {
+            self.entries[i].streaming = false;
+            self.entries[i].dirty = true;
+        }
+    }
+
     fn streaming_mut(&mut self) -> Option<&mut Entry> {
         self.entries.iter_mut().rev().find(|e| e.streaming)
     }
 
-    /// Removes the last message of `kind` if it is the last user or assistant message.
+    /// Removes the last message of `kind` if it is the last user or assistant message. An
+    /// answer goes with the tool blocks (and the text between them) since the last user
+    /// message.
     pub fn pop_last(&mut self, kind: Kind) -> Option<Entry> {
         let i = self
             .entries
@@ -160,6 +244,18 @@ impl ChatView {
             return None;
         }
         let removed = self.entries.remove(i);
+        if kind == Kind::Assistant {
+            let start = self
+                .entries
+                .iter()
+                .rposition(|e| e.kind == Kind::User)
+                .map_or(0, |u| u + 1);
+            let mut index = 0;
+            self.entries.retain(|e| {
+                index += 1;
+                index <= start || !matches!(e.kind, Kind::Tool | Kind::Assistant)
+            });
+        }
         if let Some(first) = self.entries.first_mut() {
             first.dirty = true;
         }
@@ -339,7 +435,49 @@ fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Li
                     .map(|l| Line::styled(l, style)),
             );
         }
+        Kind::Tool => lines.extend(tool_block(&text, e.result.as_ref(), width, theme)),
     }
+    lines
+}
+
+/// A tool block: "⚙ plugin/tool {args}" cut to one line, then "↳ ok 3 ms: …" with at most
+/// [`TOOL_LINES`] lines of the result (inert plain text, never markdown).
+fn tool_block(
+    header: &str,
+    result: Option<&ToolOutcome>,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if !header.is_empty() {
+        let one_line = format!("⚙ {}", header.replace('\n', " "));
+        lines.push(Line::styled(
+            crate::tui::fit::truncate(&one_line, usize::from(width)),
+            theme.style("chat.tool.label"),
+        ));
+    }
+    let Some(result) = result else {
+        lines.push(Line::styled("↳ running…", theme.style("chat.meta")));
+        return lines;
+    };
+    let style = theme.style(if result.failed {
+        "chat.error"
+    } else {
+        "chat.tool"
+    });
+    let body = inert(&result.body);
+    let body = body.trim_end();
+    let text = if body.is_empty() {
+        format!("↳ {}", result.label)
+    } else {
+        format!("↳ {}: {body}", result.label)
+    };
+    let mut rows: Vec<String> = text.lines().flat_map(|l| wrap(l, width)).collect();
+    if rows.len() > TOOL_LINES {
+        rows.truncate(TOOL_LINES);
+        rows.push("…".into());
+    }
+    lines.extend(rows.into_iter().map(|l| Line::styled(l, style)));
     lines
 }
 

@@ -7,6 +7,7 @@
 mod render;
 
 use libre_assistant::plugins::host::PluginState;
+use libre_assistant::plugins::usage::Figures;
 
 pub use render::render;
 
@@ -41,6 +42,10 @@ pub struct PluginRow {
     pub calls: u64,
     /// Tool calls that failed.
     pub errors: u64,
+    /// Tool calls refused by consent.
+    pub denials: u64,
+    /// Median latency of recent calls, in milliseconds.
+    pub p50_ms: Option<u64>,
     /// The last call, e.g. "fs.read 2s ago" (precomputed by the app).
     pub last_call: Option<String>,
 }
@@ -59,9 +64,38 @@ impl PluginRow {
             tools: 0,
             calls: 0,
             errors: 0,
+            denials: 0,
+            p50_ms: None,
             last_call: None,
         }
     }
+
+    /// Takes the usage figures the core reports (kept across runs).
+    pub fn set_figures(&mut self, figures: &Figures) {
+        self.calls = figures.calls;
+        self.errors = figures.errors;
+        self.denials = figures.denials;
+        self.p50_ms = figures.p50_ms;
+    }
+
+    /// "3 calls · p50 12 ms · 1 error · 2 denied", leaving out what is zero or unknown.
+    pub fn usage(&self) -> String {
+        let mut parts = vec![plural(self.calls, "call", "calls")];
+        if let Some(ms) = self.p50_ms {
+            parts.push(format!("p50 {ms} ms"));
+        }
+        if self.errors > 0 {
+            parts.push(plural(self.errors, "error", "errors"));
+        }
+        if self.denials > 0 {
+            parts.push(format!("{} denied", self.denials));
+        }
+        parts.join(" · ")
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl From<&PluginState> for PluginStatus {

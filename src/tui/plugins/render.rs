@@ -1,6 +1,6 @@
 //! Drawing the plugin pane: a pure function of `PluginPane`, the theme and the area.
 //!
-//! With plugins: the list (status badge, name, tools, calls/errors), then the selected
+//! With plugins: the list (status badge, name, tools, calls, p50 latency, errors/denials), then the selected
 //! plugin's details, which collapse first when rows are short. Without: a centred "no
 //! plugins" and where to put them.
 
@@ -19,7 +19,7 @@ const MIN_WIDTH_FOR_COLUMNS: u16 = 30;
 const ROW_PREFIX: usize = 2;
 const NAME_MIN: usize = 8;
 /// Header and cell width of the optional columns, dropped from the right.
-const COLUMNS: [(&str, usize); 2] = [("TOOLS", 5), ("CALLS/ERR", 9)];
+const COLUMNS: [(&str, usize); 4] = [("TOOLS", 5), ("CALLS", 5), ("P50", 8), ("ERR/DENY", 8)];
 
 /// Draws the plugin pane into `area` of `buf`.
 pub fn render(pane: &PluginPane, theme: &Theme, area: Rect, buf: &mut Buffer, focused: bool) {
@@ -102,7 +102,7 @@ fn draw_list(pane: &PluginPane, theme: &Theme, rect: Rect, buf: &mut Buffer) {
     fit::draw_list(buf, rect, header, rows, row, theme.style("selection"));
 }
 
-/// One row: "› ● running  name  5  120/3", with `shown` columns after the name.
+/// One row: "› ● running  name  5  120  12 ms  3/1", with `shown` columns after the name.
 fn row_line(
     row: &PluginRow,
     selected: bool,
@@ -116,10 +116,15 @@ fn row_line(
     } else {
         label
     };
-    let values = [
-        row.tools.to_string(),
-        format!("{}/{}", row.calls, row.errors),
-    ];
+    let p50 = row
+        .p50_ms
+        .map_or_else(|| "-".to_string(), |ms| format!("{ms} ms"));
+    let failures = if row.errors + row.denials > 0 {
+        format!("{}/{}", row.errors, row.denials)
+    } else {
+        "-".to_string()
+    };
+    let values = [row.tools.to_string(), row.calls.to_string(), p50, failures];
     let mut spans = vec![
         Span::styled(if selected { "› " } else { "  " }, text),
         Span::styled(cell(&label, badge_cells, false), theme.style(role)),
@@ -157,8 +162,7 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
         ("id", row.id.clone()),
         ("status", status),
         ("tools", row.tools.to_string()),
-        ("calls", row.calls.to_string()),
-        ("errors", row.errors.to_string()),
+        ("usage", row.usage()),
         (
             "last call",
             row.last_call.clone().unwrap_or_else(|| "-".into()),

@@ -13,6 +13,8 @@ fn three_rows() -> Vec<PluginRow> {
             tools: 11,
             calls: 42,
             errors: 1,
+            denials: 2,
+            p50_ms: Some(12),
             last_call: Some("fs.read_text_file 2s ago".into()),
         },
         PluginRow {
@@ -22,6 +24,8 @@ fn three_rows() -> Vec<PluginRow> {
             tools: 2,
             calls: 7,
             errors: 7,
+            denials: 0,
+            p50_ms: Some(1340),
             last_call: Some("search 1m ago".into()),
         },
         PluginRow {
@@ -31,6 +35,8 @@ fn three_rows() -> Vec<PluginRow> {
             tools: 2,
             calls: 0,
             errors: 0,
+            denials: 0,
+            p50_ms: None,
             last_call: None,
         },
     ]
@@ -94,4 +100,18 @@ fn selection_moves_within_the_rows_and_follows_the_id() {
     assert_eq!(pane.selected, 0);
     pane.set_rows(Vec::new());
     assert_eq!((pane.selected, pane.selected_row()), (0, None));
+}
+
+#[test]
+fn usage_leaves_out_what_is_zero() {
+    let rows = three_rows();
+    assert_eq!(rows[0].usage(), "42 calls · p50 12 ms · 1 error · 2 denied");
+    assert_eq!(rows[2].usage(), "0 calls");
+    let mut row = rows[2].clone();
+    row.set_figures(&libre_assistant::plugins::usage::Figures {
+        calls: 1,
+        p50_ms: Some(3),
+        ..Default::default()
+    });
+    assert_eq!(row.usage(), "1 call · p50 3 ms");
 }

@@ -14,6 +14,8 @@ pub const ROLES: &[&str] = &[
     "chat.notice",
     "chat.stopped",
     "chat.error",
+    "chat.tool",
+    "chat.tool.label",
     "markdown.heading",
     "markdown.heading.1",
     "markdown.heading.2",

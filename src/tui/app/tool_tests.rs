@@ -1,0 +1,237 @@
+//! Tool calls through the app: the consent dialog's keys and queue, the status it shows, the
+//! tool blocks in the transcript, and the plugin figures.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use libre_assistant::core::{CallResult, ConsentAnswer, Event, FinishedCall, Op};
+use libre_assistant::engine::Finish;
+use libre_assistant::plugins::audit::Grant;
+use libre_assistant::plugins::usage::Figures;
+use serde_json::json;
+
+use super::tests::{SIZES, ask, harness, screen, stats};
+use crate::tui::consent::tests::request;
+use crate::tui::layout::Pane;
+use crate::tui::plugins::{PluginRow, PluginStatus};
+use crate::tui::state::Activity;
+
+fn press(t: &mut super::tests::Harness, code: KeyCode) {
+    t.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn consent(id: u64, answer: ConsentAnswer) -> Op {
+    Op::Consent { id, answer }
+}
+
+/// A harness in a turn that asked for consent to call `read_text_file` (id 1).
+fn asking() -> super::tests::Harness {
+    let mut t = harness("dark");
+    ask(&mut t.app, "read my notes");
+    let _ = t.ops.try_recv();
+    t.app.on_core(Event::TurnStarted);
+    t.app.on_core(Event::ToolConsent {
+        request: request(1, "read_text_file", false),
+    });
+    t
+}
+
+#[test]
+fn each_key_gives_its_answer() {
+    for (code, answer) in [
+        (KeyCode::Char('y'), ConsentAnswer::Once),
+        (KeyCode::Enter, ConsentAnswer::Once),
+        (KeyCode::Char('s'), ConsentAnswer::Session),
+        (KeyCode::Char('a'), ConsentAnswer::Always),
+        (KeyCode::Char('n'), ConsentAnswer::Deny),
+        (KeyCode::Esc, ConsentAnswer::Deny),
+    ] {
+        let mut t = asking();
+        assert_eq!(t.app.state.status.activity, Activity::AwaitingConsent);
+        press(&mut t, code);
+        assert_eq!(t.ops.try_recv().ok(), Some(consent(1, answer)), "{code:?}");
+        assert!(t.ops.try_recv().is_err(), "Esc must not also interrupt");
+        assert!(!t.app.state.consent.is_open());
+        assert_eq!(t.app.state.status.activity, Activity::Generating);
+    }
+}
+
+#[test]
+fn keys_do_not_reach_the_input_while_asking() {
+    let mut t = asking();
+    press(&mut t, KeyCode::Char('x'));
+    assert!(t.app.state.composer.is_empty());
+    assert!(t.app.state.consent.is_open());
+}
+
+#[test]
+fn a_second_request_shows_after_the_first_is_answered() {
+    let mut t = asking();
+    t.app.on_core(Event::ToolConsent {
+        request: request(2, "write_file", true),
+    });
+    let first = screen(&mut t.app, 80, 24);
+    assert!(first.contains("read_text_file") && first.contains("1 more waiting"));
+    press(&mut t, KeyCode::Char('a'));
+    assert_eq!(
+        t.ops.try_recv().ok(),
+        Some(consent(1, ConsentAnswer::Always))
+    );
+    let second = screen(&mut t.app, 80, 24);
+    assert!(second.contains("write_file") && !second.contains("more waiting"));
+    assert_eq!(t.app.state.status.activity, Activity::AwaitingConsent);
+    press(&mut t, KeyCode::Char('n'));
+    assert_eq!(t.ops.try_recv().ok(), Some(consent(2, ConsentAnswer::Deny)));
+    assert!(!screen(&mut t.app, 80, 24).contains("Allow tool call?"));
+}
+
+#[test]
+fn snapshot_consent_over_the_chat() {
+    for (w, h) in SIZES {
+        let mut t = asking();
+        insta::assert_snapshot!(format!("consent_{w}x{h}"), screen(&mut t.app, w, h));
+    }
+}
+
+fn finished(result: CallResult, ms: u64) -> FinishedCall {
+    FinishedCall {
+        id: Some(7),
+        plugin: "time".into(),
+        tool: "current_time".into(),
+        arguments: json!({"timezone": "Asia/Tokyo"}),
+        result,
+        granted_by: Grant::Config,
+        duration_ms: ms,
+        tool_figures: Figures::default(),
+        plugin_figures: Figures {
+            calls: 3,
+            p50_ms: Some(12),
+            ..Figures::default()
+        },
+    }
+}
+
+#[test]
+fn snapshot_tool_call_result_and_answer() {
+    for (w, h) in SIZES {
+        let mut t = harness("dark");
+        ask(&mut t.app, "What time is it in Tokyo?");
+        t.app.on_core(Event::TurnStarted);
+        t.app.on_core(Event::TokenDelta {
+            text: "Let me check.".into(),
+        });
+        let mut req = request(7, "current_time", false);
+        req.plugin = "time".into();
+        req.arguments = json!({"timezone": "Asia/Tokyo"});
+        t.app.on_core(Event::ToolCallStarted {
+            request: req,
+            granted_by: Grant::Config,
+        });
+        let running = screen(&mut t.app, w, h);
+        let text = "{\n  \"datetime\": \"2026-11-24T02:07:00+09:00\",\n  \"timezone\": \"Asia/Tokyo\"\n}\n# not a heading \x1b[31m\n1\n2\n3\n4\n5";
+        t.app.on_core(Event::ToolCallFinished {
+            call: finished(
+                CallResult::Done {
+                    text: text.into(),
+                    is_error: false,
+                },
+                3,
+            ),
+        });
+        for delta in ["It is **2:07** ", "in the morning in Tokyo."] {
+            t.app.on_core(Event::TokenDelta { text: delta.into() });
+        }
+        t.app.on_core(Event::TurnComplete {
+            finish: Finish::Stop,
+            stats: stats(12),
+        });
+        let done = screen(&mut t.app, w, h);
+        assert!(!done.contains('\x1b'), "{done}");
+        insta::assert_snapshot!(format!("tool_call_{w}x{h}"), format!("{running}\n{done}"));
+    }
+}
+
+#[test]
+fn denied_and_failed_calls_say_so_and_regenerate_drops_the_blocks() {
+    let mut t = harness("dark");
+    ask(&mut t.app, "time?");
+    t.app.on_core(Event::TurnStarted);
+    t.app.on_core(Event::ToolCallFinished {
+        call: finished(
+            CallResult::Denied {
+                reason: "the user said no".into(),
+            },
+            0,
+        ),
+    });
+    let mut failed = finished(
+        CallResult::Failed {
+            error: "timed out after 30 s".into(),
+        },
+        30_000,
+    );
+    failed.id = Some(8);
+    t.app.on_core(Event::ToolCallFinished { call: failed });
+    t.app.on_core(Event::TokenDelta {
+        text: "I could not tell.".into(),
+    });
+    t.app.on_core(Event::TurnComplete {
+        finish: Finish::Stop,
+        stats: stats(5),
+    });
+    let s = screen(&mut t.app, 80, 24);
+    assert!(s.contains("↳ denied: the user said no"), "{s}");
+    assert!(s.contains("↳ error: timed out after 30 s"), "{s}");
+    assert!(
+        s.contains("⚙ time/current_time {\"timezone\":\"Asia/Tokyo\"}"),
+        "{s}"
+    );
+    t.app.on_core(Event::Retracted {
+        text: "time?".into(),
+    });
+    let s = screen(&mut t.app, 80, 24);
+    assert!(!s.contains("⚙") && !s.contains("could not tell"), "{s}");
+}
+
+#[test]
+fn plugin_figures_fill_the_pane() {
+    for (w, h) in SIZES {
+        let mut t = harness("dark");
+        t.app.state.plugins.rows = vec![PluginRow {
+            id: "time".into(),
+            name: "Time".into(),
+            status: PluginStatus::Running,
+            tools: 2,
+            calls: 0,
+            errors: 0,
+            denials: 0,
+            p50_ms: None,
+            last_call: None,
+        }];
+        t.app.on_core(Event::PluginFigures {
+            plugins: vec![(
+                "time".into(),
+                Figures {
+                    calls: 2,
+                    denials: 1,
+                    p50_ms: Some(9),
+                    ..Figures::default()
+                },
+            )],
+        });
+        assert_eq!(
+            t.app.state.plugins.rows[0].usage(),
+            "2 calls · p50 9 ms · 1 denied"
+        );
+        t.app.on_core(Event::ToolCallFinished {
+            call: finished(
+                CallResult::Done {
+                    text: "now".into(),
+                    is_error: false,
+                },
+                4,
+            ),
+        });
+        assert_eq!(t.app.state.plugins.rows[0].usage(), "3 calls · p50 12 ms");
+        t.app.state.focus = Pane::Plugins;
+        insta::assert_snapshot!(format!("plugin_figures_{w}x{h}"), screen(&mut t.app, w, h));
+    }
+}
