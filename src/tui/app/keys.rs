@@ -391,6 +391,18 @@ pub const BINDINGS: &[Binding] = &[
         A::DenyCall,
         "deny the call",
     ),
+    bind(
+        S::Consent,
+        &[k(C::Up), ch('k')],
+        A::SelectPrev,
+        "scroll the arguments up",
+    ),
+    bind(
+        S::Consent,
+        &[k(C::Down), ch('j')],
+        A::SelectNext,
+        "scroll the arguments down",
+    ),
     bind(S::Confirm, &[ch('y')], A::Yes, "yes"),
     bind(S::Confirm, &[ch('n'), k(C::Esc)], A::No, "no"),
     bind(S::Help, &[k(C::Up), ch('k')], A::SelectPrev, "scroll up"),

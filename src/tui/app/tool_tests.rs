@@ -84,6 +84,25 @@ fn a_second_request_shows_after_the_first_is_answered() {
 }
 
 #[test]
+fn long_arguments_scroll_within_their_bounds() {
+    let mut t = asking();
+    screen(&mut t.app, 40, 20);
+    let before = screen(&mut t.app, 40, 20);
+    assert!(before.contains("… lines 1–"), "{before}");
+    for _ in 0..100 {
+        press(&mut t, KeyCode::Down);
+    }
+    let max = t.app.state.consent.scroll;
+    assert!(max > 0);
+    let after = screen(&mut t.app, 40, 20);
+    assert!(after.contains(" of 20 ·") && after.contains("}"), "{after}");
+    press(&mut t, KeyCode::Char('k'));
+    assert_eq!(t.app.state.consent.scroll, max - 1);
+    press(&mut t, KeyCode::Char('y'));
+    assert_eq!(t.app.state.consent.scroll, 0);
+}
+
+#[test]
 fn snapshot_consent_over_the_chat() {
     for (w, h) in SIZES {
         let mut t = asking();

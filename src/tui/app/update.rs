@@ -13,7 +13,7 @@ use crate::tui::composer::commands::{self, Command};
 use crate::tui::layout::Pane;
 use crate::tui::models::Loading;
 use crate::tui::state::Activity;
-use crate::tui::{clipboard, help, markdown, models as model_pane, theme};
+use crate::tui::{clipboard, consent, help, markdown, models as model_pane, theme};
 
 impl App {
     /// The key scopes in force, most specific first.
@@ -167,6 +167,17 @@ impl App {
         }
     }
 
+    fn scroll_consent(&mut self, by: i32) {
+        // The dialog is centred over everything but the status bar.
+        let above = ratatui::layout::Rect {
+            height: self.size.height.saturating_sub(1),
+            ..self.size
+        };
+        let max = consent::max_scroll(&self.state.consent, &self.state.theme, above);
+        let top = i32::from(self.state.consent.scroll) + by;
+        self.state.consent.scroll = top.clamp(0, i32::from(max)) as u16;
+    }
+
     fn scroll_help(&mut self, by: i32) {
         if let Some(top) = self.state.help {
             let max = help::max_scroll(&self.state.theme, self.size);
@@ -175,6 +186,10 @@ impl App {
     }
 
     fn select(&mut self, next: bool) {
+        if self.state.help.is_none() && self.state.consent.is_open() {
+            self.scroll_consent(if next { 1 } else { -1 });
+            return;
+        }
         match (self.state.help.is_some(), self.state.focus, next) {
             (true, _, next) => self.scroll_help(if next { 1 } else { -1 }),
             (false, Pane::Models, true) => self.state.models.select_next(),

@@ -11,12 +11,14 @@ use std::collections::VecDeque;
 
 use libre_assistant::core::CallRequest;
 
-pub use render::render;
+pub use render::{max_scroll, render};
 
 /// Requests waiting for the user.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConsentQueue {
     pending: VecDeque<CallRequest>,
+    /// How far the arguments of the request on screen are scrolled, in lines.
+    pub scroll: u16,
 }
 
 impl ConsentQueue {
@@ -32,6 +34,7 @@ impl ConsentQueue {
 
     /// Takes the request on screen off the queue (it has been answered).
     pub fn take(&mut self) -> Option<CallRequest> {
+        self.scroll = 0;
         self.pending.pop_front()
     }
 
@@ -47,6 +50,7 @@ impl ConsentQueue {
 
     /// Forgets every request (their turn ended).
     pub fn clear(&mut self) {
+        self.scroll = 0;
         self.pending.clear();
     }
 }

@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::ConsentQueue;
+use crate::tui::chat::wrap;
 use crate::tui::fit::{self, cell, truncate, width};
 use crate::tui::theme::Theme;
 
@@ -32,20 +33,34 @@ const CHOICES: [(&str, &str); 4] = [
     ("n", "deny"),
 ];
 
+/// Where the dialog goes in `area`, and the rows its inside may take; None when too small.
+fn frame(area: Rect) -> Option<(u16, u16, usize)> {
+    let margin = if area.width < NARROW { 1 } else { 2 };
+    let w = area.width.saturating_sub(2 * margin).min(MAX_WIDTH);
+    let max_h = area.height.saturating_sub(2);
+    (w >= 8 && max_h >= 3).then(|| (w, max_h, usize::from(w - 2)))
+}
+
+/// How far the arguments can scroll in a dialog centred in `area`.
+pub fn max_scroll(queue: &ConsentQueue, theme: &Theme, area: Rect) -> u16 {
+    match (queue.current(), frame(area)) {
+        (Some(request), Some((_, max_h, cells))) => {
+            body(request, theme, cells, usize::from(max_h - 2), u16::MAX).1
+        }
+        _ => 0,
+    }
+}
+
 /// Draws the first waiting request as a modal centred in `area`; nothing when none waits.
 pub fn render(queue: &ConsentQueue, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let Some(request) = queue.current() else {
         return;
     };
     let area = area.intersection(buf.area);
-    let margin = if area.width < NARROW { 1 } else { 2 };
-    let w = area.width.saturating_sub(2 * margin).min(MAX_WIDTH);
-    let max_h = area.height.saturating_sub(2);
-    if w < 8 || max_h < 3 {
+    let Some((w, max_h, cells)) = frame(area) else {
         return;
-    }
-    let cells = usize::from(w - 2);
-    let lines = body(request, theme, cells, usize::from(max_h - 2));
+    };
+    let (lines, _) = body(request, theme, cells, usize::from(max_h - 2), queue.scroll);
     let h = (fit::rows(lines.len()) + 2).min(max_h);
     let rect = Rect::new(
         area.x + (area.width - w) / 2,
@@ -74,9 +89,15 @@ pub fn render(queue: &ConsentQueue, theme: &Theme, area: Rect, buf: &mut Buffer)
     fit::draw_lines(buf, inner, &lines);
 }
 
-/// The dialog's lines for `cells` columns, fitted into `rows` where it can be: the
-/// arguments give way first, then the description.
-fn body(request: &CallRequest, theme: &Theme, cells: usize, rows: usize) -> Vec<Line<'static>> {
+/// The dialog's lines for `cells` columns, fitted into `rows` where it can be (the
+/// arguments give way first, then the description), and how far the arguments can scroll.
+fn body(
+    request: &CallRequest,
+    theme: &Theme,
+    cells: usize,
+    rows: usize,
+    scroll: u16,
+) -> (Vec<Line<'static>>, u16) {
     let styles = (theme.style("text.dim"), theme.style("text"));
     let mut head = vec![
         field("plugin", &inert(&request.plugin), cells, styles),
@@ -104,7 +125,8 @@ fn body(request: &CallRequest, theme: &Theme, cells: usize, rows: usize) -> Vec<
         DESCRIPTION_LINES.min(room.saturating_sub(2)),
     );
     let room = room.saturating_sub(description.len());
-    let arguments = arguments(request, cells, ARGUMENT_LINES.min(room.saturating_sub(1)));
+    let budget = ARGUMENT_LINES.min(room.saturating_sub(1));
+    let (arguments, max_scroll) = arguments(request, cells, budget, scroll);
     let mut lines = head;
     lines.extend(
         description
@@ -116,34 +138,47 @@ fn body(request: &CallRequest, theme: &Theme, cells: usize, rows: usize) -> Vec<
             truncate("arguments", cells),
             theme.style("title"),
         ));
-        lines.extend(
-            arguments
-                .into_iter()
-                .map(|l| Line::styled(l, theme.style("chat.tool"))),
-        );
+        let (body, hint) = (theme.style("chat.tool"), theme.style("text.dim"));
+        let last = arguments.len() - 1;
+        lines.extend(arguments.into_iter().enumerate().map(|(i, l)| {
+            let style = if max_scroll > 0 && i == last {
+                hint
+            } else {
+                body
+            };
+            Line::styled(l, style)
+        }));
     }
     lines.extend(tail);
-    lines
+    (lines, max_scroll)
 }
 
-/// The arguments as pretty JSON, inert, each line cut to `cells`, at most `max` lines (the
-/// last saying how many more there are).
-fn arguments(request: &CallRequest, cells: usize, max: usize) -> Vec<String> {
-    if max == 0 {
-        return Vec::new();
+/// The arguments as pretty JSON, inert and wrapped to `cells`: at most `max` lines from
+/// `scroll` on, the last saying which lines show when they do not all fit; and how far they
+/// can scroll.
+fn arguments(request: &CallRequest, cells: usize, max: usize, scroll: u16) -> (Vec<String>, u16) {
+    if max == 0 || cells == 0 {
+        return (Vec::new(), 0);
     }
     let json = serde_json::to_string_pretty(&request.arguments).unwrap_or_default();
-    let json = inert(&json);
-    let all: Vec<&str> = json.lines().collect();
+    let all = wrap(&inert(&json), cells as u16);
     if all.len() <= max {
-        return all.iter().map(|l| truncate(l, cells)).collect();
+        return (all, 0);
     }
-    let mut out: Vec<String> = all[..max - 1].iter().map(|l| truncate(l, cells)).collect();
-    out.push(truncate(
-        &format!("… {} more lines", all.len() - (max - 1)),
-        cells,
-    ));
-    out
+    let window = (max - 1).max(1);
+    let max_scroll = all.len().saturating_sub(window);
+    let top = usize::from(scroll).min(max_scroll);
+    let mut out: Vec<String> = all[top..top + window].to_vec();
+    if max > 1 {
+        let hint = format!(
+            "… lines {}–{} of {} · ↑↓ scroll",
+            top + 1,
+            top + window,
+            all.len()
+        );
+        out.push(truncate(&hint, cells));
+    }
+    (out, max_scroll as u16)
 }
 
 /// What the plugin's manifest declares: read and write paths, network; "none declared".
