@@ -426,3 +426,32 @@ async fn the_child_sees_only_the_baseline_and_the_named_variables() {
     assert!(env.text.contains("PATH"), "{}", env.text);
     host.shutdown().await;
 }
+
+/// `tests/servers/list_changed.cjs`: a server whose `add_tool` registers `double`.
+fn list_changed_server(id: &str) -> Plugin {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/list_changed.cjs");
+    // test_servers() is the `bin` directory; the npm packages are beside it.
+    let modules = support::test_servers().join("../node/node_modules");
+    plugin(
+        id,
+        "node",
+        &[&script.to_string_lossy(), &modules.to_string_lossy()],
+        &[],
+        30,
+    )
+}
+
+#[tokio::test]
+async fn tools_list_changed_refreshes_the_tool_list() {
+    let mut host = start(vec![list_changed_server("lc")], 0);
+    assert_eq!(tools_of(&mut host, "lc").await, ["add_tool"]);
+    let added = call(&host, "lc", "add_tool", json!({})).await.unwrap();
+    assert_eq!(added.text, "added");
+    let mut tools = tools_of(&mut host, "lc").await;
+    tools.sort();
+    assert_eq!(tools, ["add_tool", "double"]);
+    let doubled = call(&host, "lc", "double", json!({"n": 21})).await.unwrap();
+    assert_eq!(doubled.text, "42");
+    let group = host.process_group("lc").await.expect("a running child");
+    shutdown_without_orphans(host, &[group]).await;
+}
