@@ -73,7 +73,7 @@ impl Conversation {
     /// message is the user's (nothing answered it yet).
     pub fn pop_answer(&mut self) -> Option<ChatMessage> {
         let at = self.messages.iter().rposition(|m| m.role == Role::User)?;
-        let answer = self.messages.drain(at + 1..).last();
+        let answer = self.messages.drain(at + 1..).next_back();
         self.clamp_window();
         answer
     }
