@@ -178,3 +178,45 @@ fn tilde(path: &std::path::Path) -> String {
         _ => path.display().to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use libre_assistant::core::journal;
+    use libre_assistant::engine::ChatMessage;
+
+    use super::*;
+
+    /// A continued conversation shows tool results as tool output and no call markup.
+    #[test]
+    fn resumed_tool_rounds_show_results_without_markup() {
+        let dir = tempfile::tempdir().unwrap();
+        let messages = vec![
+            ChatMessage::new(Role::User, "time in Tokyo?".to_string()),
+            ChatMessage::new(
+                Role::Assistant,
+                "<tool_call>{\"name\":\"current_time\",\"arguments\":{}}</tool_call>".to_string(),
+            ),
+            ChatMessage::new(Role::Tool, "2026-11-24T02:07".to_string()),
+            ChatMessage::new(Role::Assistant, "It is 2:07.".to_string()),
+        ];
+        let conversation = Conversation::from_parts("", messages);
+        journal::save(&journal::new_file(dir.path()), &conversation, None).unwrap();
+        let mut chat = ChatView::default();
+        assert!(resume_last(dir.path(), &mut chat).is_some());
+        let shown: Vec<(Kind, &str)> = chat
+            .entries()
+            .iter()
+            .map(|e| (e.kind, e.text.as_str()))
+            .collect();
+        assert_eq!(
+            &shown[..3],
+            &[
+                (Kind::User, "time in Tokyo?"),
+                (Kind::Tool, ""),
+                (Kind::Assistant, "It is 2:07."),
+            ]
+        );
+        let result = chat.entries()[1].result.as_ref().map(|r| r.body.as_str());
+        assert_eq!(result, Some("2026-11-24T02:07"));
+    }
+}
