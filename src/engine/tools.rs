@@ -86,6 +86,9 @@ pub fn as_plain(message: &ChatMessage) -> ChatMessage {
 /// context they answer.
 pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<ChatMessage> {
     let mut out: Vec<ChatMessage> = Vec::with_capacity(messages.len());
+    // A call repeated with the same arguments adds nothing but an "already called" note,
+    // which small models parrot: only its first result is kept.
+    let mut seen = std::collections::HashSet::new();
     let mut i = 0;
     while i < messages.len() {
         let message = &messages[i];
@@ -102,16 +105,20 @@ pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<Chat
         let lines: Vec<String> = messages[i + 1..=i + results]
             .iter()
             .enumerate()
-            .map(|(k, result)| match parsed.calls.get(k) {
-                Some((call, _)) => format!(
-                    "- {} {}: {}",
-                    call.name,
-                    python_json(&Value::Object(call.arguments.clone())),
-                    result.content
-                ),
-                None => format!("- {}", result.content),
+            .filter_map(|(k, result)| match parsed.calls.get(k) {
+                Some((call, _)) => {
+                    let arguments = python_json(&Value::Object(call.arguments.clone()));
+                    let line = format!("- {} {arguments}: {}", call.name, result.content);
+                    seen.insert(format!("{} {arguments}", call.name))
+                        .then_some(line)
+                }
+                None => Some(format!("- {}", result.content)),
             })
             .collect();
+        i += 1 + results;
+        if lines.is_empty() {
+            continue;
+        }
         let context = format!(
             "\n\nTool results (use them to answer):\n{}",
             lines.join("\n")
@@ -120,7 +127,6 @@ pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<Chat
             Some(user) => user.content.push_str(&context),
             None => out.push(ChatMessage::new(Role::User, context.trim_start())),
         }
-        i += 1 + results;
     }
     out
 }
@@ -283,6 +289,25 @@ mod tests {
                     "time in Tokyo?\n\nTool results (use them to answer):\n- get_current_time {\"timezone\": \"Asia/Tokyo\"}: 12:00"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_call_is_folded_once() {
+        let call = "<tool_call>{\"name\": \"get_current_time\", \"arguments\": {\"timezone\": \"UTC\"}}</tool_call>";
+        let messages = vec![
+            ChatMessage::new(Role::User, "time?"),
+            ChatMessage::new(Role::Assistant, call),
+            ChatMessage::new(Role::Tool, "12:00"),
+            ChatMessage::new(Role::Assistant, call),
+            ChatMessage::new(Role::Tool, "error: already called"),
+        ];
+        let out = answer_messages(&messages, &[time_tool()]);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].content.ends_with("{\"timezone\": \"UTC\"}: 12:00"),
+            "{}",
+            out[0].content
         );
     }
 

@@ -116,9 +116,12 @@ pub fn parse_servers(json: &Value) -> Option<Vec<Result<Server, Skipped>>> {
         .or_else(|| json.get("servers"))
         .or_else(|| json.get("mcp").and_then(|m| m.get("servers")))?
         .as_object()?;
+    // Sorted by name: the order is the same whatever order the file lists them in.
+    let mut servers: Vec<(&String, &Value)> = servers.iter().collect();
+    servers.sort_by(|a, b| a.0.cmp(b.0));
     Some(
         servers
-            .iter()
+            .into_iter()
             .map(|(name, entry)| {
                 server(name, entry).map_err(|reason| Skipped {
                     name: name.clone(),
