@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 
 pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
 pub use sampling::SamplingParams;
-pub use tools::{CALL_CLOSE, CALL_OPEN, ToolPrompt, generic_instructions};
+pub use tools::{CALL_OPEN, ToolPrompt};
 pub use utf8::Utf8Stream;
 
 /// How to load a model and size its context.

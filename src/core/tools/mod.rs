@@ -291,11 +291,6 @@ impl Toolbox {
         self.registry.find(model_name).map(|o| o.plugin.clone())
     }
 
-    /// The tools as offered, for the parser.
-    pub fn specs(&self) -> Vec<crate::tools::ToolSpec> {
-        self.registry.specs()
-    }
-
     /// The most rounds of calls in one turn.
     pub fn max_rounds(&self) -> u32 {
         self.max_rounds
