@@ -10,6 +10,21 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")
 }
 
+/// Directories under `root` and flags that read the example file.
+fn reading_the_example(root: &Path) -> (Dirs, Overrides) {
+    let dirs = Dirs {
+        config: root.join("config"),
+        data: root.join("data"),
+        state: root.join("state"),
+        cache: root.join("cache"),
+    };
+    let flags = Overrides {
+        config_path: Some(example()),
+        ..Overrides::default()
+    };
+    (dirs, flags)
+}
+
 /// Every key as (section, name); the optional keys are set so that they serialize.
 fn every_key() -> Vec<(Option<String>, String)> {
     let mut full = Settings::default();
@@ -32,16 +47,7 @@ fn every_key() -> Vec<(Option<String>, String)> {
 #[test]
 fn the_example_reads_back_as_the_defaults() {
     let root = tempfile::tempdir().unwrap();
-    let dirs = Dirs {
-        config: root.path().join("config"),
-        data: root.path().join("data"),
-        state: root.path().join("state"),
-        cache: root.path().join("cache"),
-    };
-    let flags = Overrides {
-        config_path: Some(example()),
-        ..Overrides::default()
-    };
+    let (dirs, flags) = reading_the_example(root.path());
     let effective = load(&dirs, &flags, &|_| None).unwrap();
     assert_eq!(effective.settings, Settings::default());
     assert_eq!(effective.file, Some(example()));
@@ -92,16 +98,7 @@ fn the_example_documents_every_key_with_a_comment_above_it() {
 #[test]
 fn the_example_tools_section_shows_in_config_output() {
     let root = tempfile::tempdir().unwrap();
-    let dirs = Dirs {
-        config: root.path().join("config"),
-        data: root.path().join("data"),
-        state: root.path().join("state"),
-        cache: root.path().join("cache"),
-    };
-    let flags = Overrides {
-        config_path: Some(example()),
-        ..Overrides::default()
-    };
+    let (dirs, flags) = reading_the_example(root.path());
     let env = |var: &str| (var == "LIBRE_ASSISTANT_TOOLS_ALLOW").then(|| "time/*".to_owned());
     let shown = load(&dirs, &flags, &env).unwrap().render();
     let line = |key: &str| {

@@ -22,6 +22,17 @@ fn qwen(home: &Home) -> Command {
     cmd
 }
 
+/// Asks Qwen for the time in Tokyo with `flags`; the run must succeed.
+fn ask_tokyo(home: &Home, flags: &[&str]) -> Output {
+    let out = qwen(home)
+        .args(["-p", "What time is it in Tokyo?"])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out
+}
+
 fn events(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -47,16 +58,7 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn an_allowed_call_runs_is_audited_and_the_answer_uses_it() {
     let home = Home::new();
-    let out = qwen(&home)
-        .args([
-            "-p",
-            "What time is it in Tokyo?",
-            "--allow-tool",
-            "time/current_time",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = ask_tokyo(&home, &["--allow-tool", "time/current_time"]);
     let events = events(&out);
     let calls = of_type(&events, "tool_call");
     assert!(!calls.is_empty(), "the model called a tool: {events:?}");
@@ -107,16 +109,7 @@ fn an_allowed_call_runs_is_audited_and_the_answer_uses_it() {
 fn a_call_no_rule_allows_is_denied_and_shown_on_stderr() {
     let home = Home::new();
     // Only convert_time is allowed, so the model's current_time call is refused.
-    let out = qwen(&home)
-        .args([
-            "-p",
-            "What time is it in Tokyo?",
-            "--allow-tool",
-            "time/convert_time",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = ask_tokyo(&home, &["--allow-tool", "time/convert_time"]);
     let events = events(&out);
     let denied: Vec<&Value> = of_type(&events, "tool_result")
         .into_iter()
@@ -136,11 +129,7 @@ fn a_call_no_rule_allows_is_denied_and_shown_on_stderr() {
 #[test]
 fn without_rules_no_plugin_starts_and_no_tool_is_offered() {
     let home = Home::new();
-    let out = qwen(&home)
-        .args(["-p", "What time is it in Tokyo?"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = ask_tokyo(&home, &[]);
     assert!(of_type(&events(&out), "tool_call").is_empty());
     assert!(
         !home
