@@ -119,13 +119,17 @@ pub struct FilesServer {
 
 #[tool_router]
 impl FilesServer {
-    /// A server for these directories, and the problems with any that cannot be used.
+    /// A server for these directories, and the problems with any that cannot be used. With
+    /// no usable directory it offers no tools: they could only refuse, and every tool offered
+    /// costs the model prompt tokens and a chance to call it in vain.
     pub fn new(allow: &[PathBuf]) -> (Self, Vec<String>) {
         let (roots, problems) = Roots::new(allow);
-        let server = Self {
-            roots,
-            tool_router: Self::tool_router(),
+        let tool_router = if roots.0.is_empty() {
+            ToolRouter::new()
+        } else {
+            Self::tool_router()
         };
+        let server = Self { roots, tool_router };
         (server, problems)
     }
 
