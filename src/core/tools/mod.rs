@@ -390,29 +390,29 @@ impl Toolbox {
                 } else {
                     Outcome::Ok
                 },
-                if *is_error {
+                Some(if *is_error {
                     CallKind::Error
                 } else {
                     CallKind::Ok
-                },
+                }),
                 Some(audit::sha256_hex(text.as_bytes())),
             ),
             CallResult::Failed { error } => (
                 Decision::Allowed,
                 Outcome::Failed(error.clone()),
-                CallKind::Error,
+                Some(CallKind::Error),
                 None,
             ),
             CallResult::Denied { reason } => (
                 Decision::Denied,
                 Outcome::Failed(reason.clone()),
-                CallKind::Denied,
+                Some(CallKind::Denied),
                 None,
             ),
             CallResult::Invalid { problem } => (
                 Decision::Denied,
                 Outcome::Failed(problem.clone()),
-                CallKind::Denied,
+                None,
                 None,
             ),
         };
@@ -429,7 +429,9 @@ impl Toolbox {
             result_sha256: digest,
         };
         let mut problem = self.audit_append(&record);
-        if !matches!(result, CallResult::Invalid { .. }) || !plugin.is_empty() {
+        // An invalid call is the model's mistake, not the tool's use: the audit log has it,
+        // the figures (calls that ran, and consent denials) do not.
+        if let Some(kind) = kind {
             self.usage.record(plugin, tool, kind, duration, now);
             if let Some(path) = &self.usage_path
                 && let Err(e) = self.usage.save(path)
