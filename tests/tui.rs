@@ -498,3 +498,66 @@ fn the_plugin_pane_shows_the_shipped_plugins_running_and_quitting_stops_them() {
         assert!(!alive, "plugin process {pid} outlived the app");
     }
 }
+
+/// The "done when", as a person does it: Qwen calls the time plugin, the call waits in
+/// the consent dialog, the person allows it, the answer quotes the result, and the plugin pane
+/// counts the call. Any further call the model asks for is denied.
+#[test]
+fn a_tool_call_is_allowed_in_the_dialog_and_the_answer_uses_its_result() {
+    let home = Home::new();
+    let launch = Launch::new(120, 40).model(support::qwen()).max_tokens(96);
+    let tmux = Tmux::start(&home, &launch);
+    wait_ready(&tmux);
+    tmux.ask("What time is it in Tokyo?");
+    let dialog = tmux.wait_for(
+        "the consent dialog",
+        |s| s.contains("Allow tool call?"),
+        WAIT * 2,
+    );
+    assert!(dialog.contains("current_time"), "{}", framed(&dialog));
+    assert!(dialog.contains("Asia/Tokyo"), "{}", framed(&dialog));
+    tmux.send_keys(&["y"]);
+    let screen = tmux.wait_for(
+        "an answer, denying any further call",
+        |s| {
+            if s.contains("Allow tool call?") {
+                tmux.send_keys(&["n"]);
+                return false;
+            }
+            answered(s)
+        },
+        WAIT * 2,
+    );
+    // "↳ ok N ms: In Asia/Tokyo it is now HH:MM on …": the answer below quotes HH:MM.
+    let result = screen
+        .lines()
+        .find(|l| l.contains("it is now "))
+        .unwrap_or_else(|| panic!("a result line in {}", framed(&screen)));
+    let clock: String = result
+        .split("it is now ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(5)
+        .collect();
+    let after = &screen[screen.find(result).unwrap() + result.len()..];
+    let answer_row = last_row(after, "◆ Assistant").expect("an answer after the call");
+    let answer: String = after.lines().skip(answer_row).collect();
+    assert!(answer.contains(&clock), "{clock} in {}", framed(&screen));
+    // The plugin pane counts the call: `● running Time  2  1` (tools, calls).
+    let time_row = screen
+        .lines()
+        .find(|l| l.contains("running Time"))
+        .unwrap_or_else(|| panic!("the Time row in {}", framed(&screen)));
+    let figures: Vec<&str> = time_row.split_whitespace().rev().skip(1).take(2).collect();
+    assert_eq!(figures, ["1", "2"], "{time_row}");
+    tmux.send_keys(&["C-c"]);
+    let verify = home.command().args(["audit", "verify"]).output().unwrap();
+    assert!(verify.status.success());
+    let tail = home.command().args(["audit", "tail"]).output().unwrap();
+    let tail = String::from_utf8_lossy(&tail.stdout);
+    assert!(
+        tail.contains("time/current_time  allowed (user)  ok"),
+        "{tail}"
+    );
+}

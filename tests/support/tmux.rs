@@ -27,6 +27,8 @@ pub struct Launch {
     pub no_color: bool,
     /// `--max-tokens`.
     pub max_tokens: u32,
+    /// The model file (`--model`); the default test model unless set.
+    pub model: Option<std::path::PathBuf>,
     /// Arguments after the model, temperature and max-tokens ones.
     pub args: Vec<String>,
 }
@@ -40,8 +42,15 @@ impl Launch {
             term: "xterm-256color".into(),
             no_color: false,
             max_tokens: 48,
+            model: None,
             args: Vec::new(),
         }
+    }
+
+    /// With another model file.
+    pub fn model(mut self, path: std::path::PathBuf) -> Launch {
+        self.model = Some(path);
+        self
     }
 
     /// With another `TERM`.
@@ -91,7 +100,11 @@ impl Launch {
         let mut argv = vec![
             env!("CARGO_BIN_EXE_libre-assistant").to_string(),
             "--model".into(),
-            smollm().display().to_string(),
+            self.model
+                .clone()
+                .unwrap_or_else(smollm)
+                .display()
+                .to_string(),
             "--temperature".into(),
             "0".into(),
             "--max-tokens".into(),
