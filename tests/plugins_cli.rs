@@ -289,3 +289,58 @@ fn import_of_a_vs_code_file_and_of_garbage() {
         )
     );
 }
+
+#[test]
+fn grant_gives_an_imported_plugin_permissions_and_refuses_shipped_ones() {
+    let home = Home::new();
+    let file = home.path().join("mcp.json");
+    std::fs::write(
+        &file,
+        r#"{"mcpServers": {"notes": {"command": "notes-server"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        run(&home, &["import", file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = run(
+        &home,
+        &[
+            "grant",
+            "notes",
+            "--read",
+            "~/notes",
+            "--write",
+            "/tmp/out",
+            "--network",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "notes: read: ~/notes; write: /tmp/out; net: yes\n  notes is disabled; `libre-assistant plugins enable notes` starts it\n"
+    );
+    let list = text(&run(&home, &["list"]).stdout);
+    assert_eq!(
+        row(&list, "notes"),
+        [
+            "notes",
+            "notes",
+            "disabled",
+            "user",
+            "read: ~/notes; write: /tmp/out; net: yes"
+        ]
+    );
+    let manifest = std::fs::read_to_string(plugins_dir(&home).join("notes/plugin.toml")).unwrap();
+    assert!(manifest.starts_with("# Imported from"), "{manifest}");
+
+    let shipped = run(&home, &["grant", "time", "--network"]);
+    assert_eq!(shipped.status.code(), Some(2));
+    assert!(
+        text(&shipped.stderr).contains("time is a shipped plugin"),
+        "{}",
+        text(&shipped.stderr)
+    );
+}

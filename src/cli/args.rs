@@ -82,7 +82,7 @@ pub enum Command {
     },
     /// Print the effective configuration and where each value came from.
     Config,
-    /// Manage plugins (MCP servers): list, show, enable, disable, import, stats.
+    /// Manage plugins (MCP servers): list, show, enable, disable, grant, import, stats.
     Plugins {
         #[command(subcommand)]
         action: PluginsAction,
@@ -124,6 +124,21 @@ pub enum PluginsAction {
     Disable {
         /// Plugin id.
         id: String,
+    },
+    /// Grant a user plugin permissions (imported plugins have none): paths it may read or
+    /// write, and the network. They are added to its manifest and shown before every call.
+    Grant {
+        /// Plugin id.
+        id: String,
+        /// A path it may read (repeatable).
+        #[arg(long, value_name = "PATH")]
+        read: Vec<String>,
+        /// A path it may write (repeatable).
+        #[arg(long, value_name = "PATH")]
+        write: Vec<String>,
+        /// It may use the network.
+        #[arg(long)]
+        network: bool,
     },
     /// Turn another client's mcpServers JSON (Claude Desktop, VS Code, Cursor) into plugins,
     /// disabled and with no permissions.

@@ -1,4 +1,4 @@
-//! `libre-assistant plugins list|show|enable|disable|import|stats`: results on stdout; skipped
+//! `libre-assistant plugins list|show|enable|disable|grant|import|stats`: results on stdout; skipped
 //! manifests and servers as `warning:` lines on stderr, one per problem. `stats` reads only
 //! `<state dir>/usage.json`, so a broken `plugins.toml` never hides the figures.
 
@@ -10,7 +10,7 @@ use libre_assistant::paths::Dirs;
 use libre_assistant::plugins::audit;
 use libre_assistant::plugins::usage::{self, Figures, Usage, UsageError};
 use libre_assistant::plugins::{
-    self, Discovery, ImportError, Plugin, PluginsState, StateError, discover,
+    self, Discovery, ImportError, Permissions, Plugin, PluginsState, StateError, discover,
 };
 
 use super::args::PluginsAction;
@@ -51,6 +51,28 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
         PluginsAction::Import { file } => {
             let (_, found) = load()?;
             import(file, &user, &state_path, &found)
+        }
+        PluginsAction::Grant {
+            id,
+            read,
+            write,
+            network,
+        } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            let plugin = find(&found, id)?;
+            let add = Permissions {
+                read: read.clone(),
+                write: write.clone(),
+                network: *network,
+            };
+            let manifest =
+                plugins::grant(plugin, &add).map_err(|e| Failure::new(Exit::Usage, e))?;
+            println!("{id}: {}", manifest.permissions.summary());
+            if !plugin.enabled {
+                println!("  {id} is disabled; `libre-assistant plugins enable {id}` starts it");
+            }
+            Ok(Exit::Ok)
         }
         PluginsAction::Stats { json } => stats(&setup.dirs, *json),
     }

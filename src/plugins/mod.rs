@@ -14,6 +14,7 @@ pub mod builtin;
 mod discovery;
 #[cfg(test)]
 mod discovery_tests;
+mod grant;
 pub mod host;
 mod import;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use std::path::PathBuf;
 use crate::paths::Dirs;
 
 pub use discovery::{Discovery, Plugin, Source, discover};
+pub use grant::grant;
 pub use import::{
     ImportError, ImportReport, Imported, Server, Skipped, id_from_name, import, parse_servers,
 };
