@@ -39,6 +39,18 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         Some(Command::Audit { action }) => cli::audit_cmd::run(action),
         // No Setup: no config, no log file, nothing on stdout but the MCP session.
         Some(Command::McpServe { name, allow }) => mcp_serve(name, allow),
+        // No Setup either: a synthetic transcript, timed; one JSON line on stdout.
+        Some(Command::BenchUi {
+            lines,
+            width,
+            height,
+            frames,
+        }) => bench_ui(tui::bench::Options {
+            lines: *lines,
+            width: *width,
+            height: *height,
+            frames: *frames,
+        }),
         None if interactive(cli) => {
             let setup = Setup::new(cli)?;
             runtime()?.block_on(tui::run(&setup, cli.resume))
@@ -65,6 +77,13 @@ fn mcp_serve(name: &str, allow: &[std::path::PathBuf]) -> Result<Exit, Failure> 
             builtin::ServeError::Unknown(_) | builtin::ServeError::AllowNotFiles => usage(e),
             builtin::ServeError::Session(_) => Failure::new(Exit::Internal, e.to_string()),
         })?;
+    Ok(Exit::Ok)
+}
+
+/// Times frames of the interactive app and prints the figures.
+fn bench_ui(opts: tui::bench::Options) -> Result<Exit, Failure> {
+    let figures = tui::bench::run(opts).map_err(|e| Failure::new(Exit::Internal, e))?;
+    println!("{figures}");
     Ok(Exit::Ok)
 }
 

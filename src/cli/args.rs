@@ -103,6 +103,23 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         allow: Vec<PathBuf>,
     },
+    /// Time frames of the interactive app over a synthetic transcript (no model, config or
+    /// network) and print the figures as one JSON line.
+    #[command(hide = true)]
+    BenchUi {
+        /// Wrapped transcript lines to build, at least.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        lines: usize,
+        /// Terminal columns.
+        #[arg(long, value_name = "W", default_value_t = 200)]
+        width: u16,
+        /// Terminal rows.
+        #[arg(long, value_name = "H", default_value_t = 60)]
+        height: u16,
+        /// Frames timed per scenario.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        frames: usize,
+    },
 }
 
 /// `plugins` subcommands.

@@ -2,6 +2,7 @@
 //! terminal; the core, the engine thread and downloads report to it through channels.
 
 pub mod app;
+pub mod bench;
 pub mod chat;
 pub mod clipboard;
 pub mod composer;

@@ -13,7 +13,8 @@ use crate::tui::plugins::PluginRow;
 use crate::tui::state::Activity;
 
 impl App {
-    pub(super) fn on_core(&mut self, ev: Event) {
+    /// Folds one core event into the UI state.
+    pub fn on_core(&mut self, ev: Event) {
         match ev {
             Event::TurnStarted => {
                 if std::mem::take(&mut self.regenerating) {

@@ -120,7 +120,7 @@ impl App {
     }
 
     /// The transcript's height in the current layout (for paging).
-    fn transcript_height(&self) -> u16 {
+    pub fn transcript_height(&self) -> u16 {
         view::areas(&self.state, self.size)
             .chat
             .map_or(self.size.height, |chat| {
