@@ -36,6 +36,7 @@ fn main() {
         n_gpu_layers: 0,
         batch: 512,
         chat_template: None,
+        prompt_cache: None,
     };
 
     let mut loads = Vec::new();

@@ -1,9 +1,9 @@
 //! What every command needs first: directories, the effective config, the log file, and a model.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use libre_assistant::config::{self, Effective, Settings};
-use libre_assistant::engine::{EngineConfig, SamplingParams};
+use libre_assistant::engine::{self, EngineConfig, PromptCacheConfig, SamplingParams};
 use libre_assistant::exit::Exit;
 use libre_assistant::logging::{self, LogGuard};
 use libre_assistant::models::{self, BarProgress, FetchOptions, ModelError, Resolved, Store};
@@ -82,6 +82,7 @@ pub fn ensure_model(setup: &Setup, name: &str, sink: &mut Sink) -> Result<Resolv
 
 /// The engine settings for `model_path`.
 pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
+    let prompt_cache = prompt_cache(settings, &model_path);
     EngineConfig {
         model_path,
         context: settings.engine.context,
@@ -89,7 +90,29 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         n_gpu_layers: settings.engine.n_gpu_layers,
         batch: settings.engine.batch,
         chat_template: settings.engine.chat_template.clone(),
+        prompt_cache,
     }
+}
+
+/// The prompt cache for `model_path` in `<cache dir>/prompts/`, unless it is turned off, or there
+/// is no cache directory or the model file cannot be identified (both logged).
+fn prompt_cache(settings: &Settings, model_path: &Path) -> Option<PromptCacheConfig> {
+    if !settings.engine.prompt_cache {
+        return None;
+    }
+    // The same lookup as `Setup::new` (environment only), so callers need not pass the dirs.
+    let dirs = Dirs::discover()
+        .inspect_err(|e| tracing::warn!("no prompt cache: {e}"))
+        .ok()?;
+    let Some(model_key) = engine::model_key(model_path) else {
+        tracing::warn!(model = %model_path.display(), "no prompt cache: cannot identify the model file");
+        return None;
+    };
+    Some(PromptCacheConfig {
+        dir: dirs.cache.join("prompts"),
+        model_key,
+        max_bytes: u64::from(settings.engine.prompt_cache_mb) * 1024 * 1024,
+    })
 }
 
 /// The sampling settings.

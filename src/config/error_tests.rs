@@ -238,7 +238,7 @@ fn validate_checks_every_rule() {
     let ok = Settings::default();
     assert_eq!(validate(&ok), Ok(()));
     type Break = fn(&mut Settings);
-    let broken: [(Break, Field); 14] = [
+    let broken: [(Break, Field); 15] = [
         (|s| s.model = " ".into(), Field::Model),
         (|s| s.generation.temperature = -0.1, Field::Temperature),
         (|s| s.generation.top_p = 0.0, Field::TopP),
@@ -247,6 +247,7 @@ fn validate_checks_every_rule() {
         (|s| s.engine.context = 63, Field::Context),
         (|s| s.engine.threads = Some(0), Field::Threads),
         (|s| s.engine.batch = 0, Field::Batch),
+        (|s| s.engine.prompt_cache_mb = 0, Field::PromptCacheMb),
         (|s| s.models.pip.clear(), Field::Pip),
         (|s| s.log.level = "verbose".into(), Field::LogLevel),
         (|s| s.ui.theme = " ".into(), Field::Theme),

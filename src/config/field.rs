@@ -23,6 +23,8 @@ pub(crate) enum Field {
     NGpuLayers,
     ChatTemplate,
     Batch,
+    PromptCache,
+    PromptCacheMb,
     Pip,
     AutoPull,
     LogLevel,
@@ -69,7 +71,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 21] = [
+    pub const ALL: [Field; 23] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -82,6 +84,8 @@ impl Field {
         Field::NGpuLayers,
         Field::ChatTemplate,
         Field::Batch,
+        Field::PromptCache,
+        Field::PromptCacheMb,
         Field::Pip,
         Field::AutoPull,
         Field::LogLevel,
@@ -108,6 +112,8 @@ impl Field {
             Field::NGpuLayers => "engine.n_gpu_layers",
             Field::ChatTemplate => "engine.chat_template",
             Field::Batch => "engine.batch",
+            Field::PromptCache => "engine.prompt_cache",
+            Field::PromptCacheMb => "engine.prompt_cache_mb",
             Field::Pip => "models.pip",
             Field::AutoPull => "models.auto_pull",
             Field::LogLevel => "log.level",
@@ -135,6 +141,8 @@ impl Field {
             Field::NGpuLayers => Some("LIBRE_ASSISTANT_N_GPU_LAYERS"),
             Field::ChatTemplate => Some("LIBRE_ASSISTANT_CHAT_TEMPLATE"),
             Field::Batch => Some("LIBRE_ASSISTANT_BATCH"),
+            Field::PromptCache => Some("LIBRE_ASSISTANT_PROMPT_CACHE"),
+            Field::PromptCacheMb => Some("LIBRE_ASSISTANT_PROMPT_CACHE_MB"),
             Field::Pip => None,
             Field::AutoPull => Some("LIBRE_ASSISTANT_AUTO_PULL"),
             Field::LogLevel => Some("LIBRE_ASSISTANT_LOG_LEVEL"),
@@ -168,6 +176,8 @@ impl Field {
             Field::NGpuLayers => e.n_gpu_layers = raw.count()?,
             Field::ChatTemplate => e.chat_template = Some(raw.text()?),
             Field::Batch => e.batch = raw.count()?,
+            Field::PromptCache => e.prompt_cache = raw.boolean()?,
+            Field::PromptCacheMb => e.prompt_cache_mb = raw.count()?,
             Field::Pip => s.models.pip = raw.list()?,
             Field::AutoPull => s.models.auto_pull = raw.boolean()?,
             Field::LogLevel => s.log.level = raw.text()?,
@@ -197,6 +207,8 @@ impl Field {
             Field::NGpuLayers => Some(e.n_gpu_layers.to_string()),
             Field::ChatTemplate => e.chat_template.as_deref().map(quote),
             Field::Batch => Some(e.batch.to_string()),
+            Field::PromptCache => Some(e.prompt_cache.to_string()),
+            Field::PromptCacheMb => Some(e.prompt_cache_mb.to_string()),
             Field::Pip => Some(array(&s.models.pip)),
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
             Field::LogLevel => Some(quote(&s.log.level)),
@@ -224,6 +236,8 @@ impl Field {
             | Field::Context
             | Field::NGpuLayers
             | Field::Batch
+            | Field::PromptCache
+            | Field::PromptCacheMb
             | Field::Pip
             | Field::AutoPull
             | Field::LogLevel

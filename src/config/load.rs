@@ -292,6 +292,11 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
         ),
         (Field::Batch, e.batch >= 1, "must be at least 1"),
         (
+            Field::PromptCacheMb,
+            e.prompt_cache_mb >= 1,
+            "must be at least 1 (engine.prompt_cache = false turns the cache off)",
+        ),
+        (
             Field::Pip,
             !s.models.pip.is_empty(),
             "must name a command, e.g. [\"pip\"]",

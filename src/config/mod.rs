@@ -79,6 +79,11 @@ pub struct Engine {
     pub chat_template: Option<String>,
     /// Tokens per prompt-processing batch.
     pub batch: u32,
+    /// Save the KV state of a conversation on disk when the model is unloaded, and restore it
+    /// when the same model file reopens it.
+    pub prompt_cache: bool,
+    /// The most megabytes (MiB) of saved states per model.
+    pub prompt_cache_mb: u32,
 }
 
 /// Model store settings.
@@ -182,6 +187,8 @@ impl Default for Engine {
             n_gpu_layers: 0,
             chat_template: None,
             batch: 512,
+            prompt_cache: true,
+            prompt_cache_mb: 1024,
         }
     }
 }

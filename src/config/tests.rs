@@ -179,6 +179,8 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_N_GPU_LAYERS", "99"),
         ("LIBRE_ASSISTANT_CHAT_TEMPLATE", "chatml"),
         ("LIBRE_ASSISTANT_BATCH", "32"),
+        ("LIBRE_ASSISTANT_PROMPT_CACHE", "off"),
+        ("LIBRE_ASSISTANT_PROMPT_CACHE_MB", "64"),
         ("LIBRE_ASSISTANT_AUTO_PULL", "no"),
         ("LIBRE_ASSISTANT_LOG_LEVEL", "TRACE"),
         ("LIBRE_ASSISTANT_THEME", "light"),
@@ -209,6 +211,8 @@ fn every_env_var_sets_its_key() {
             n_gpu_layers: 99,
             chat_template: Some("chatml".into()),
             batch: 32,
+            prompt_cache: false,
+            prompt_cache_mb: 64,
         },
         models: Models {
             pip: Models::default().pip,
@@ -311,6 +315,8 @@ engine.context = 8192                  # from file
 engine.n_gpu_layers = 0                # default
 # engine.chat_template =               # unset: the model's own template
 engine.batch = 512                     # default
+engine.prompt_cache = true             # default
+engine.prompt_cache_mb = 1024          # default
 models.pip = ["python3", "-m", "pip"]  # default
 models.auto_pull = true                # default
 log.level = "info"                     # default
@@ -355,7 +361,8 @@ fn rendered_values_read_back_as_the_same_settings() {
 fn the_loader_agrees_with_serde() {
     let text = "model = \"m\"\nsystem_prompt = \"p\"\n[generation]\ntemperature = 0.5\ntop_p = 0.25\n\
                 top_k = 3\nmax_tokens = 9\nseed = 4\n[engine]\ncontext = 128\nthreads = 2\n\
-                n_gpu_layers = 5\nchat_template = \"llama3\"\nbatch = 64\n[models]\n\
+                n_gpu_layers = 5\nchat_template = \"llama3\"\nbatch = 64\nprompt_cache = false\n\
+                prompt_cache_mb = 8\n[models]\n\
                 pip = [\"uv\", \"pip\"]\nauto_pull = false\n[log]\nlevel = \"warn\"\n[ui]\n\
                 theme = \"gruvbox-dark\"\nmouse = true\nside_panel = false\n[tools]\n\
                 allow = [\"time/*\", \"fs/read_file\"]\nmax_rounds = 3\ngrammar = false\n";

@@ -4,10 +4,13 @@
 //! model and is not `Send`). Requests arrive on a channel; token text streams back through a
 //! bounded tokio channel. The thread checks the job's cancel flag before every decode, and a
 //! failed send (nobody listening) cancels too. Between turns the thread keeps the tokens that
-//! are in the KV cache, so a follow-up turn decodes only what is new.
+//! are in the KV cache, so a follow-up turn decodes only what is new. With a prompt cache
+//! configured, that KV state is saved to disk when the handle is dropped, and a later engine on
+//! the same model file restores it instead of decoding the prefix again (`prompt_cache.rs`).
 
 mod jinja;
 mod prompt;
+mod prompt_cache;
 mod sampling;
 mod tools;
 mod turn;
@@ -20,6 +23,7 @@ use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 
 pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
+pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
 pub use tools::{CALL_OPEN, ToolPrompt};
 pub use utf8::Utf8Stream;
@@ -39,6 +43,19 @@ pub struct EngineConfig {
     pub batch: u32,
     /// A chat template that overrides the model's own.
     pub chat_template: Option<String>,
+    /// Where to save and restore KV states across reloads; `None` turns that off.
+    pub prompt_cache: Option<PromptCacheConfig>,
+}
+
+/// The prompt cache on disk for one model: see `prompt_cache.rs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptCacheConfig {
+    /// The cache root; this model's states live in `dir/<model_key>/`.
+    pub dir: PathBuf,
+    /// Names the model file (see [`model_key`]): a state is only restored into the same model.
+    pub model_key: String,
+    /// The most bytes this model's saved states may take together.
+    pub max_bytes: u64,
 }
 
 /// Facts about the loaded model.
@@ -113,8 +130,10 @@ pub enum Finish {
 pub struct TurnStats {
     /// Tokens in the prompt.
     pub prompt_tokens: u32,
-    /// Prompt tokens already in the KV cache from the previous turn.
+    /// Prompt tokens already in the KV cache: from the previous turn, or restored from disk.
     pub prompt_tokens_reused: u32,
+    /// Of the reused tokens, those restored from the prompt cache on disk this turn.
+    pub prompt_tokens_restored: u32,
     /// Prompt tokens decoded this turn.
     pub prompt_tokens_decoded: u32,
     /// Tokens generated.

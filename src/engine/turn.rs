@@ -11,6 +11,7 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::sampling::LlamaSampler;
 
 use super::prompt::{self, Template};
+use super::prompt_cache::{self, PromptCache};
 use super::tools;
 use super::utf8::Utf8Stream;
 use super::{EngineError, Finish, Job, Output, TurnStats};
@@ -24,6 +25,8 @@ pub(super) struct Session<'m> {
     batch_size: usize,
     /// The tokens whose keys and values are in the cache, in position order.
     cached: Vec<LlamaToken>,
+    /// Saved KV states of this model on disk, when the prompt cache is on.
+    disk: Option<PromptCache>,
 }
 
 /// How reading the prompt ended.
@@ -38,6 +41,7 @@ impl<'m> Session<'m> {
         context: LlamaContext<'m>,
         template: Template,
         batch: u32,
+        disk: Option<PromptCache>,
     ) -> Self {
         let batch_size = batch.max(1) as usize;
         Session {
@@ -47,6 +51,14 @@ impl<'m> Session<'m> {
             batch: LlamaBatch::new(batch_size, 1),
             batch_size,
             cached: Vec::new(),
+            disk,
+        }
+    }
+
+    /// Saves the KV state to the prompt cache on disk (when it is on and the state is worth it).
+    pub(super) fn save_to_disk(&self) {
+        if let Some(disk) = &self.disk {
+            disk.save(&self.context, &self.cached);
         }
     }
 
@@ -79,8 +91,10 @@ impl<'m> Session<'m> {
             ..TurnStats::default()
         };
 
+        let restored = self.restore_from_disk(&tokens);
         let reused = self.reuse_prefix(&tokens)?;
         stats.prompt_tokens_reused = reused as u32;
+        stats.prompt_tokens_restored = restored.min(reused) as u32;
         stats.prompt_tokens_decoded = (tokens.len() - reused) as u32;
         let prompt_start = Instant::now();
         if let PromptRead::Cancelled = self.decode_prompt(&job, &tokens[reused..])? {
@@ -90,15 +104,45 @@ impl<'m> Session<'m> {
         self.generate(&job, stats, arrived)
     }
 
+    /// Replaces the KV cache with the saved state that holds the most of `tokens`, when it holds
+    /// at least `prompt_cache::MIN_TOKENS` more than the cache does now; returns how many prompt
+    /// tokens it restored. A state that fails to load leaves the cache empty.
+    fn restore_from_disk(&mut self, tokens: &[LlamaToken]) -> usize {
+        let Some(disk) = &self.disk else { return 0 };
+        let in_memory = common_prefix(&self.cached, tokens);
+        let n_ctx = self.context.n_ctx() as usize;
+        let Some(hit) = disk.lookup(tokens, n_ctx) else {
+            return 0;
+        };
+        if hit.usable < in_memory + prompt_cache::MIN_TOKENS {
+            return 0;
+        }
+        // Fields, not `forget_cache`: `disk` borrows `self.disk` meanwhile.
+        self.context.clear_kv_cache();
+        self.cached.clear();
+        let started = Instant::now();
+        match disk.restore(&mut self.context, &hit) {
+            Some(loaded) => {
+                self.cached = loaded;
+                let restored = common_prefix(&self.cached, tokens);
+                tracing::info!(
+                    restored,
+                    ms = ms(started),
+                    "restored a prompt from the cache"
+                );
+                restored
+            }
+            None => {
+                self.context.clear_kv_cache();
+                0
+            }
+        }
+    }
+
     /// Keeps the longest cached prefix shared with `tokens` and drops the rest of the cache.
     /// At least one token is always left to decode, since sampling needs fresh logits.
     fn reuse_prefix(&mut self, tokens: &[LlamaToken]) -> Result<usize, EngineError> {
-        let common = self
-            .cached
-            .iter()
-            .zip(tokens)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let common = common_prefix(&self.cached, tokens);
         let keep = common.min(tokens.len().saturating_sub(1));
         if keep < self.cached.len() {
             let removed = self
@@ -240,6 +284,11 @@ impl<'m> Session<'m> {
         self.context.clear_kv_cache();
         self.cached.clear();
     }
+}
+
+/// How many tokens `a` and `b` share from the start.
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn ms(since: Instant) -> f64 {

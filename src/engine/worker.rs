@@ -1,4 +1,5 @@
 //! The engine thread: owns llama.cpp's backend, the model and its context for their lifetime.
+//! When its handle is dropped it saves the context's state to the prompt cache (if on) and ends.
 
 use std::num::NonZeroU32;
 use std::sync::OnceLock;
@@ -12,6 +13,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 
 use super::prompt::Template;
+use super::prompt_cache::PromptCache;
 use super::turn::Session;
 use super::{EngineConfig, EngineError, ModelInfo, Output, Request};
 
@@ -99,7 +101,8 @@ pub(super) fn run(
     if ready.send(Ok(info)).is_err() {
         return;
     }
-    let mut session = Session::new(&model, context, template, config.batch);
+    let disk = config.prompt_cache.as_ref().map(PromptCache::new);
+    let mut session = Session::new(&model, context, template, config.batch, disk);
     while let Ok(request) = inbox.recv() {
         match request {
             Request::Generate(job) => {
@@ -111,4 +114,12 @@ pub(super) fn run(
             }
         }
     }
+    // The handle was dropped (a model switch, quitting, the end of a run): keep the context's
+    // state for the next engine on this model.
+    let saving = Instant::now();
+    session.save_to_disk();
+    tracing::debug!(
+        ms = saving.elapsed().as_secs_f64() * 1000.0,
+        "prompt cache save step"
+    );
 }

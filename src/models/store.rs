@@ -146,6 +146,14 @@ impl Store {
         })
     }
 
+    /// The sha256 that `path`'s `.verified` sidecar records, if the file's size and mtime still
+    /// match it; a cheap identity for a model file that never hashes the file itself.
+    pub fn recorded_sha256(path: &Path) -> Option<String> {
+        let meta = fs::metadata(path).ok()?;
+        let sidecar = read_sidecar(path)?;
+        (sidecar.size == meta.len() && sidecar.mtime == mtime_ns(&meta)).then_some(sidecar.sha256)
+    }
+
     /// The catalog model's path if installed and verified; a file failing its check is deleted.
     pub fn verified(
         &self,
