@@ -98,8 +98,8 @@ pub enum Output {
         /// How many messages after the system prompt were left out.
         dropped_messages: usize,
     },
-    /// More answer text (whole characters).
-    Piece(String),
+    /// More answer text (whole characters); short pieces are stored inline.
+    Piece(compact_str::CompactString),
     /// The answer is complete.
     Done {
         /// Why generation stopped.

@@ -54,9 +54,8 @@ impl SamplingParams {
         let mut chain = Vec::with_capacity(5);
         chain.extend(grammar);
         if self.is_greedy() {
-            if chain.is_empty() {
-                return LlamaSampler::greedy();
-            }
+            // Always a chain, even of one: a chain keeps its candidate buffer (one entry per
+            // vocabulary token) between tokens, where a bare sampler allocates it every time.
             chain.push(LlamaSampler::greedy());
             return LlamaSampler::chain_simple(chain);
         }

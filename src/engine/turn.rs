@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use compact_str::CompactString;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
@@ -110,6 +111,9 @@ impl<'m> Session<'m> {
     fn restore_from_disk(&mut self, tokens: &[LlamaToken]) -> usize {
         let Some(disk) = &self.disk else { return 0 };
         let in_memory = common_prefix(&self.cached, tokens);
+        if in_memory + prompt_cache::MIN_TOKENS > tokens.len() {
+            return 0; // Nothing on disk can offer enough more: skip reading the index.
+        }
         let n_ctx = self.context.n_ctx() as usize;
         let Some(hit) = disk.lookup(tokens, n_ctx) else {
             return 0;
@@ -219,9 +223,11 @@ impl<'m> Session<'m> {
                 vocab.token_to_piece_into(token, &mut bytes, false, None);
                 utf8.push(&bytes, &mut text);
             }
-            if !text.is_empty() && !send(job, Output::Piece(std::mem::take(&mut text))) {
+            // A piece of up to 24 bytes (nearly every token) is sent inline, without allocating.
+            if !text.is_empty() && !send(job, Output::Piece(CompactString::from(text.as_str()))) {
                 break Finish::Cancelled;
             }
+            text.clear();
             if self.cached.len() + 1 >= n_ctx {
                 break Finish::ContextFull;
             }
@@ -241,7 +247,7 @@ impl<'m> Session<'m> {
         };
         utf8.finish(&mut text);
         if !text.is_empty() {
-            send(job, Output::Piece(text));
+            send(job, Output::Piece(CompactString::from(text)));
         }
         if let Some(first) = first_token_at {
             stats.ttft_ms = (first - arrived).as_secs_f64() * 1000.0;
