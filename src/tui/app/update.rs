@@ -364,8 +364,8 @@ impl App {
         for w in &loaded.warnings {
             self.state.chat.push(Kind::Error, w.clone());
         }
+        // The chat view lays everything out again when it sees another theme.
         self.state.theme = loaded.theme;
-        self.state.chat.invalidate();
         self.flash(format!("theme {}", self.state.theme.name()), false);
     }
 

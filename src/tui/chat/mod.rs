@@ -3,9 +3,13 @@
 //!
 //! Layout happens in [`ChatView::layout`] (called by the app before drawing), never in render:
 //! finished messages keep their rendered lines until the width or theme changes, so a frame
-//! only re-renders the message that is streaming.
+//! only re-renders the message that is streaming (and of that, only the text after its last
+//! block boundary). Invariants: every change to an entry goes through a method that marks it
+//! dirty and lowers `stale` to its index; `ends` (the running line counts that let a frame find
+//! its first visible line by binary search) is exact for the entries before `stale`.
 
 mod render;
+mod stream;
 mod wrap;
 
 pub use render::render;
@@ -17,6 +21,7 @@ use ratatui::text::{Line, Span};
 
 use super::markdown;
 use super::theme::Theme;
+use stream::Stream;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +69,14 @@ pub struct Entry {
     pub call: Option<u64>,
     /// For tool blocks: how the call ended, once it has.
     pub result: Option<ToolOutcome>,
+    /// The laid-out lines, for the view's width and theme.
     lines: Vec<Line<'static>>,
+    /// `lines` is out of date.
     dirty: bool,
-    /// While streaming: the rendered lines of the text up to its last block boundary, which
-    /// later tokens cannot change, with the byte length and width they were rendered for.
-    committed: Option<(usize, u16, Vec<Line<'static>>)>,
+    /// `lines` was laid out as the first entry (which has no blank line above it).
+    first: bool,
+    /// While streaming: what later tokens cannot change, kept between frames.
+    stream: Option<Stream>,
 }
 
 impl Entry {
@@ -83,7 +91,8 @@ impl Entry {
             result: None,
             lines: Vec::new(),
             dirty: true,
-            committed: None,
+            first: false,
+            stream: None,
         }
     }
 }
@@ -102,8 +111,12 @@ pub enum Scroll {
 pub struct ChatView {
     entries: Vec<Entry>,
     scroll: Scroll,
-    width: u16,
-    total: usize,
+    /// The width and theme the entries' lines were laid out for.
+    laid_for: Option<(u16, Theme)>,
+    /// `ends[i]`: the lines of entries `0..=i`; exact below `stale`.
+    ends: Vec<usize>,
+    /// The first entry that may have changed since the last layout.
+    stale: usize,
 }
 
 impl Default for ChatView {
@@ -111,8 +124,9 @@ impl Default for ChatView {
         ChatView {
             entries: Vec::new(),
             scroll: Scroll::Follow,
-            width: 0,
-            total: 0,
+            laid_for: None,
+            ends: Vec::new(),
+            stale: 0,
         }
     }
 }
@@ -124,23 +138,36 @@ impl ChatView {
         &self.entries
     }
 
+    /// Adds an entry at the end (new entries are dirty).
+    fn add(&mut self, e: Entry) {
+        self.stale = self.stale.min(self.entries.len());
+        self.entries.push(e);
+    }
+
+    /// Marks entry `i` for layout.
+    fn touch(&mut self, i: usize) {
+        self.entries[i].dirty = true;
+        self.stale = self.stale.min(i);
+    }
+
     /// Adds a message.
     pub fn push(&mut self, kind: Kind, text: impl Into<String>) {
-        self.entries.push(Entry::new(kind, text.into()));
+        self.add(Entry::new(kind, text.into()));
     }
 
     /// Adds a user message that waits for the model.
     pub fn push_queued(&mut self, text: &str) {
         let mut e = Entry::new(Kind::User, text.to_string());
         e.queued = true;
-        self.entries.push(e);
+        self.add(e);
     }
 
     /// The queued message is being sent now.
     pub fn unqueue(&mut self) {
-        for e in self.entries.iter_mut().filter(|e| e.queued) {
-            e.queued = false;
-            e.dirty = true;
+        for i in 0..self.entries.len() {
+            if std::mem::take(&mut self.entries[i].queued) {
+                self.touch(i);
+            }
         }
     }
 
@@ -148,29 +175,29 @@ impl ChatView {
     pub fn begin_answer(&mut self) {
         let mut e = Entry::new(Kind::Assistant, String::new());
         e.streaming = true;
-        self.entries.push(e);
+        self.add(e);
     }
 
     /// Appends streamed text to the answer in progress; after a tool block, the text that
     /// follows is a new answer block under it.
     pub fn append(&mut self, text: &str) {
-        if self.streaming_mut().is_none()
+        if self.streaming_index().is_none()
             && self.entries.last().is_some_and(|e| e.kind == Kind::Tool)
         {
             self.begin_answer();
         }
-        if let Some(e) = self.streaming_mut() {
-            e.text.push_str(text);
-            e.dirty = true;
+        if let Some(i) = self.streaming_index() {
+            self.entries[i].text.push_str(text);
+            self.touch(i);
         }
     }
 
     /// Ends the answer in progress.
     pub fn finish(&mut self, finish: Finish, stats: TurnStats) {
-        if let Some(e) = self.streaming_mut() {
-            e.streaming = false;
-            e.outcome = Some((finish, stats));
-            e.dirty = true;
+        if let Some(i) = self.streaming_index() {
+            self.entries[i].streaming = false;
+            self.entries[i].outcome = Some((finish, stats));
+            self.touch(i);
         }
     }
 
@@ -180,7 +207,7 @@ impl ChatView {
         self.close_streaming();
         let mut e = Entry::new(Kind::Tool, header);
         e.call = Some(id);
-        self.entries.push(e);
+        self.add(e);
     }
 
     /// A tool call ended: its block (started earlier, or new when it never ran) shows how.
@@ -196,12 +223,12 @@ impl ChatView {
                 self.close_streaming();
                 let mut e = Entry::new(Kind::Tool, header);
                 e.call = id;
-                self.entries.push(e);
+                self.add(e);
                 self.entries.len() - 1
             }
         };
         self.entries[i].result = Some(outcome);
-        self.entries[i].dirty = true;
+        self.touch(i);
     }
 
     /// A tool result from a saved conversation, with no call line.
@@ -212,7 +239,7 @@ impl ChatView {
             body: text.to_string(),
             failed: false,
         });
-        self.entries.push(e);
+        self.add(e);
     }
 
     /// Ends the streaming answer without figures (a tool block follows); drops it if empty.
@@ -222,14 +249,16 @@ impl ChatView {
         };
         if self.entries[i].text.trim().is_empty() {
             self.entries.remove(i);
+            self.stale = self.stale.min(i);
         } else {
             self.entries[i].streaming = false;
-            self.entries[i].dirty = true;
+            self.touch(i);
         }
     }
 
-    fn streaming_mut(&mut self) -> Option<&mut Entry> {
-        self.entries.iter_mut().rev().find(|e| e.streaming)
+    /// The answer streaming, if any (the last entry, or close to it).
+    fn streaming_index(&self) -> Option<usize> {
+        self.entries.iter().rposition(|e| e.streaming)
     }
 
     /// Removes the last message of `kind` if it is the last user or assistant message. An
@@ -244,6 +273,7 @@ impl ChatView {
             return None;
         }
         let removed = self.entries.remove(i);
+        self.stale = self.stale.min(i);
         if kind == Kind::Assistant {
             let start = self
                 .entries
@@ -255,9 +285,7 @@ impl ChatView {
                 index += 1;
                 index <= start || !matches!(e.kind, Kind::Tool | Kind::Assistant)
             });
-        }
-        if let Some(first) = self.entries.first_mut() {
-            first.dirty = true;
+            self.stale = self.stale.min(start);
         }
         Some(removed)
     }
@@ -273,42 +301,47 @@ impl ChatView {
 
     /// True while an answer streams.
     pub fn is_streaming(&self) -> bool {
-        self.entries.iter().any(|e| e.streaming)
+        self.streaming_index().is_some()
     }
 
     /// Forgets every message.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.ends.clear();
+        self.stale = 0;
         self.scroll = Scroll::Follow;
-        self.total = 0;
     }
 
-    /// Forces every message to be laid out again (after a theme change).
-    pub fn invalidate(&mut self) {
-        for e in &mut self.entries {
-            e.dirty = true;
-            e.committed = None;
-        }
-    }
-
-    /// Lays out what changed for `width` columns. Cheap when nothing changed.
+    /// Lays out what changed for `width` columns and `theme`: nothing but the entries changed
+    /// since the last layout, unless the width or theme differ, which lays out everything.
     pub fn layout(&mut self, width: u16, theme: &Theme) {
-        let all = width != self.width;
-        self.width = width;
-        let mut total = 0;
-        for (i, e) in self.entries.iter_mut().enumerate() {
-            if all || e.dirty {
-                e.lines = render_entry(e, width, theme, i == 0);
-                e.dirty = false;
+        let same = self
+            .laid_for
+            .as_ref()
+            .is_some_and(|(w, t)| *w == width && t == theme);
+        if !same {
+            self.laid_for = Some((width, theme.clone()));
+            for e in &mut self.entries {
+                e.dirty = true;
+                e.stream = None;
+            }
+            self.stale = 0;
+        }
+        self.ends.truncate(self.stale);
+        let mut total = self.ends.last().copied().unwrap_or(0);
+        for (i, e) in self.entries.iter_mut().enumerate().skip(self.stale) {
+            if e.dirty || e.first != (i == 0) {
+                layout_entry(e, width, theme, i == 0);
             }
             total += e.lines.len();
+            self.ends.push(total);
         }
-        self.total = total;
+        self.stale = self.entries.len();
     }
 
     /// Lines in the laid-out transcript.
     pub fn total_lines(&self) -> usize {
-        self.total
+        self.ends.last().copied().unwrap_or(0)
     }
 
     /// The scroll position.
@@ -318,7 +351,7 @@ impl ChatView {
 
     /// The first visible line for a view `height` rows tall.
     pub fn top(&self, height: u16) -> usize {
-        let max_top = self.total.saturating_sub(usize::from(height));
+        let max_top = self.total_lines().saturating_sub(usize::from(height));
         match self.scroll {
             Scroll::Follow => max_top,
             Scroll::At(top) => top.min(max_top),
@@ -334,7 +367,7 @@ impl ChatView {
     /// Scrolls down a page; reaching the end follows the stream again.
     pub fn page_down(&mut self, height: u16) {
         let step = usize::from(height.saturating_sub(2).max(1));
-        let max_top = self.total.saturating_sub(usize::from(height));
+        let max_top = self.total_lines().saturating_sub(usize::from(height));
         let top = self.top(height) + step;
         self.scroll = if top >= max_top {
             Scroll::Follow
@@ -345,7 +378,7 @@ impl ChatView {
 
     /// Scrolls by `lines` (negative is up), as the mouse wheel does.
     pub fn scroll_by(&mut self, lines: isize, height: u16) {
-        let max_top = self.total.saturating_sub(usize::from(height));
+        let max_top = self.total_lines().saturating_sub(usize::from(height));
         let top = self.top(height).saturating_add_signed(lines);
         self.scroll = if top >= max_top {
             Scroll::Follow
@@ -364,20 +397,44 @@ impl ChatView {
         self.scroll = Scroll::Follow;
     }
 
-    /// The laid-out lines from `top`, at most `count` of them.
+    /// The laid-out lines from `top`, at most `count` of them: found by binary search over
+    /// the running line counts, so a frame costs the lines it shows, not the transcript.
     pub fn lines(&self, top: usize, count: usize) -> impl Iterator<Item = &Line<'static>> {
+        let k = self.ends.partition_point(|&end| end <= top);
+        let start = k.checked_sub(1).map_or(0, |j| self.ends[j]);
         self.entries
             .iter()
+            .skip(k)
             .flat_map(|e| e.lines.iter())
-            .skip(top)
+            .skip(top - start)
             .take(count)
     }
 }
 
-/// One message as lines: a blank separator (but for the first), a label, the body and its
-/// figures.
-fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
-    let text = inert(&e.text).into_owned();
+/// Lays out one entry: a streaming answer keeps what later tokens cannot change.
+fn layout_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) {
+    if e.first != first {
+        e.stream = None;
+    }
+    e.first = first;
+    e.dirty = false;
+    if e.kind == Kind::Assistant && e.streaming {
+        stream::layout(e, width, theme);
+    } else {
+        e.stream = None;
+        e.lines = render_entry(e, width, theme, first);
+    }
+}
+
+/// The label above an answer.
+fn assistant_label(theme: &Theme) -> Line<'static> {
+    Line::styled("◆ Assistant", theme.style("chat.assistant.label"))
+}
+
+/// One finished message as lines: a blank separator (but for the first), a label, the body
+/// and its figures.
+fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
+    let text = inert(&e.text);
     let mut lines = Vec::new();
     if !first {
         lines.push(Line::default());
@@ -398,21 +455,10 @@ fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Li
             );
         }
         Kind::Assistant => {
-            lines.push(Line::styled(
-                "◆ Assistant",
-                theme.style("chat.assistant.label"),
-            ));
-            let body = if e.streaming {
-                streaming_body(&mut e.committed, &text, width, theme)
-            } else {
-                e.committed = None;
-                markdown::render(&text, width, theme)
-            };
+            lines.push(assistant_label(theme));
             let style = theme.style("chat.assistant");
+            let body = markdown::render(&text, width, theme);
             lines.extend(body.into_iter().map(|l| l.patch_style(style)));
-            if e.streaming {
-                lines.push(Line::styled("▍", theme.style("chat.assistant")));
-            }
             if let Some((finish, stats)) = &e.outcome {
                 lines.extend(meta(*finish, stats, width, theme));
             }
@@ -481,62 +527,6 @@ fn tool_block(
     lines
 }
 
-/// The markdown of an answer that is still streaming. Only the text after its last block
-/// boundary is rendered again each frame; the part before it is rendered once and kept, so a
-/// long answer does not cost more per token as it grows.
-fn streaming_body(
-    committed: &mut Option<(usize, u16, Vec<Line<'static>>)>,
-    text: &str,
-    width: u16,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
-    let boundary = last_block_boundary(text);
-    let fresh = match committed {
-        Some((len, w, _)) => *len != boundary || *w != width,
-        None => true,
-    };
-    if fresh {
-        *committed = Some((
-            boundary,
-            width,
-            markdown::render(&text[..boundary], width, theme),
-        ));
-    }
-    let mut lines = committed
-        .as_ref()
-        .map(|(_, _, l)| l.clone())
-        .unwrap_or_default();
-    let tail = markdown::render(&text[boundary..], width, theme);
-    if !lines.is_empty() && !tail.is_empty() {
-        lines.push(Line::default());
-    }
-    lines.extend(tail);
-    lines
-}
-
-/// The byte offset just after the last blank line that is outside a fenced code block: text
-/// before it is a sequence of finished blocks that later text cannot change. 0 if none.
-fn last_block_boundary(text: &str) -> usize {
-    let mut boundary = 0;
-    let mut fence: Option<&str> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let end = offset + line.len();
-        let trimmed = line.trim_start_matches(' ');
-        let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
-        match (fence, marker) {
-            (None, Some(m)) => fence = Some(m),
-            (Some(open), Some(m)) if open == m => fence = None,
-            _ => {}
-        }
-        if fence.is_none() && line.trim().is_empty() && line.ends_with('\n') {
-            boundary = end;
-        }
-        offset = end;
-    }
-    boundary
-}
-
 /// The figures line under an answer, e.g. `42 tokens · 118.3 t/s · stopped`.
 fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut text = format!(
@@ -566,36 +556,4 @@ fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Lin
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn block_boundaries_skip_fenced_code() {
-        assert_eq!(last_block_boundary("no boundary yet"), 0);
-        assert_eq!(last_block_boundary("one\n\ntwo"), 5);
-        assert_eq!(last_block_boundary("one\n\n```\ncode\n\nmore code"), 5);
-        assert_eq!(last_block_boundary("one\n\n```\ncode\n\n```\n\nafter"), 20);
-        assert_eq!(last_block_boundary("~~~\n```\n\n~~~\n\nx"), 14);
-    }
-
-    /// Streaming renders what a finished answer renders, token by token, at any width.
-    #[test]
-    fn streaming_layout_matches_the_finished_layout() {
-        let theme = Theme::from_roles("t", "base16-ocean.dark", Default::default());
-        let answer = "# Title\n\nA paragraph with **bold**.\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\n> a quote\n\nThe end.";
-        for width in [80, 30] {
-            let mut view = ChatView::default();
-            view.begin_answer();
-            for c in answer.chars() {
-                view.append(&c.to_string());
-                view.layout(width, &theme);
-            }
-            let streamed: Vec<Line> = view.lines(0, usize::MAX).cloned().collect();
-            view.finish(Finish::Stop, TurnStats::default());
-            view.layout(width, &theme);
-            let done: Vec<Line> = view.lines(0, usize::MAX).cloned().collect();
-            // The streaming view ends with its cursor; the finished one with its figures.
-            assert_eq!(streamed[..streamed.len() - 1], done[..done.len() - 1]);
-        }
-    }
-}
+mod tests;

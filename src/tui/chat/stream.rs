@@ -1,0 +1,115 @@
+//! Layout of the answer that is streaming, incrementally: tokens only ever append, so the
+//! text is made inert and scanned for block boundaries one complete line at a time, and the
+//! markdown before the last block boundary (which later tokens cannot change) is rendered
+//! once per boundary and kept. A token re-renders only the tail after the boundary.
+//! Invariant: the lines equal what rendering the whole text from scratch would give.
+
+use std::borrow::Cow;
+
+use libre_assistant::text::inert;
+use ratatui::text::Line;
+
+use super::{Entry, assistant_label};
+use crate::tui::markdown;
+use crate::tui::theme::Theme;
+
+/// What a streaming answer keeps between frames (for one width and theme).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Stream {
+    /// The answer's text up to its last newline, made inert.
+    shown: String,
+    /// The bytes of the raw text that `shown` covers.
+    raw: usize,
+    /// Block boundaries in `shown`.
+    blocks: Blocks,
+    /// The boundary the head of the entry's lines was rendered for.
+    committed: Option<usize>,
+    /// How many of the entry's lines are the head: separator, label, committed body.
+    head: usize,
+    /// The committed body has no lines.
+    head_empty: bool,
+}
+
+/// Lays out the streaming answer `e`: head lines kept while its last block boundary stays,
+/// the tail and the cursor rendered again.
+pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
+    let s = e.stream.get_or_insert_with(Stream::default);
+    if let Some(nl) = e.text[s.raw..].rfind('\n') {
+        // Whole lines only: `inert` looks one character ahead (at "\r\n"), never past one.
+        let end = s.raw + nl + 1;
+        let from = s.shown.len();
+        s.shown.push_str(&inert(&e.text[s.raw..end]));
+        s.raw = end;
+        s.blocks.feed(&s.shown, from);
+    }
+    let style = theme.style("chat.assistant");
+    let boundary = s.blocks.boundary;
+    if s.committed == Some(boundary) {
+        e.lines.truncate(s.head);
+    } else {
+        e.lines.clear();
+        if !e.first {
+            e.lines.push(Line::default());
+        }
+        e.lines.push(assistant_label(theme));
+        let body = markdown::render(&s.shown[..boundary], width, theme);
+        s.head_empty = body.is_empty();
+        e.lines
+            .extend(body.into_iter().map(|l| l.patch_style(style)));
+        s.committed = Some(boundary);
+        s.head = e.lines.len();
+    }
+    let partial = inert(&e.text[s.raw..]);
+    let tail: Cow<str> = if partial.is_empty() {
+        Cow::Borrowed(&s.shown[boundary..])
+    } else {
+        Cow::Owned(format!("{}{partial}", &s.shown[boundary..]))
+    };
+    let tail = markdown::render(&tail, width, theme);
+    if !s.head_empty && !tail.is_empty() {
+        e.lines.push(Line::default());
+    }
+    e.lines
+        .extend(tail.into_iter().map(|l| l.patch_style(style)));
+    e.lines.push(Line::styled("▍", style));
+}
+
+/// A scan of text for block boundaries, fed whole lines as they arrive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Blocks {
+    /// The fence marker of the code block open at the end of the text so far.
+    fence: Option<&'static str>,
+    /// The byte offset just after the last blank line outside a fenced code block: text
+    /// before it is a sequence of finished blocks that later text cannot change. 0 if none.
+    pub(super) boundary: usize,
+}
+
+impl Blocks {
+    /// Scans `text[from..]`, whose lines are whole but for perhaps the last (the text before
+    /// `from` was scanned already and ends with a newline).
+    pub(super) fn feed(&mut self, text: &str, from: usize) {
+        let mut offset = from;
+        for line in text[from..].split_inclusive('\n') {
+            let end = offset + line.len();
+            let trimmed = line.trim_start_matches(' ');
+            let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
+            match (self.fence, marker) {
+                (None, Some(m)) => self.fence = Some(m),
+                (Some(open), Some(m)) if open == m => self.fence = None,
+                _ => {}
+            }
+            if self.fence.is_none() && line.trim().is_empty() && line.ends_with('\n') {
+                self.boundary = end;
+            }
+            offset = end;
+        }
+    }
+}
+
+/// The last block boundary of `text` (see [`Blocks::boundary`]).
+#[cfg(test)]
+pub(super) fn last_block_boundary(text: &str) -> usize {
+    let mut blocks = Blocks::default();
+    blocks.feed(text, 0);
+    blocks.boundary
+}
