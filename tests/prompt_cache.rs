@@ -179,7 +179,10 @@ fn a_reloaded_model_restores_the_conversation_from_disk() {
     ask(&warm_engine, &first);
     let (warm_text, warm) = ask(&warm_engine, &second);
     assert_eq!(warm.prompt_tokens_decoded, restored.prompt_tokens_decoded);
-    assert_eq!(restored_text, warm_text, "a restored state answers the same");
+    assert_eq!(
+        restored_text, warm_text,
+        "a restored state answers the same"
+    );
     let cold_engine = engine(None, "m");
     let (cold_text, cold) = ask(&cold_engine, &second);
     assert_eq!(cold.prompt_tokens_reused, 0);
@@ -197,8 +200,16 @@ fn a_reloaded_model_restores_the_conversation_from_disk() {
         restored.prompt_tokens_decoded,
         cold.prompt_tokens_decoded
     );
-    // The longer conversation replaced the one it extends.
+    // Fewer than 256 tokens more than the saved state: not saved again.
+    assert_eq!(states(dir, "m"), saved);
     assert_eq!(index(dir, "m").len(), 1);
+
+    // A conversation that goes on for 300 more words replaces the state it extends.
+    let mut third = follow_up(&first, &answer);
+    third.extend(conversation("rivers in spring", 300).into_iter().skip(1));
+    let (_, longer) = answer_and_drop(dir, "m", &third);
+    assert!(longer.prompt_tokens_restored >= 550, "{longer:?}");
+    assert_eq!(index(dir, "m").len(), 1, "the old state is superseded");
     assert_ne!(states(dir, "m"), saved);
 }
 

@@ -229,23 +229,22 @@ impl PromptCache {
         }
     }
 
-    /// Saves sequence 0, which holds `tokens`, unless it is too short, already saved, or larger
-    /// than the whole cache may be.
+    /// Saves sequence 0, which holds `tokens`, unless it is too short, larger than the whole
+    /// cache may be, or a saved entry already holds all but fewer than [`MIN_TOKENS`] of it (a
+    /// one-shot question after a long shared system prompt is not saved again and again).
     pub(super) fn save(&self, context: &LlamaContext<'_>, tokens: &[LlamaToken]) {
         if tokens.len() < MIN_TOKENS {
             return;
         }
+        let started = std::time::Instant::now();
         let mut index = self.read_index().unwrap_or_default();
-        let d = digests(tokens);
-        if let Some(e) = index
-            .entries
-            .iter_mut()
-            .find(|e| e.n_tokens == tokens.len() && e.sha256 == d.full)
+        if let Some(hit) = best(&index, tokens, usize::MAX)
+            && hit.usable + MIN_TOKENS > tokens.len()
         {
-            e.last_used = now_ms();
-            self.write_index(&index);
+            self.touch(&hit.file);
             return;
         }
+        let d = digests(tokens);
         if let Err(e) = fs::create_dir_all(&self.dir) {
             tracing::warn!(dir = %self.dir.display(), error = %e, "cannot create the prompt cache directory");
             return;
@@ -289,7 +288,8 @@ impl PromptCache {
             let _ = fs::remove_file(self.dir.join(file));
         }
         self.remove_orphans(&index);
-        tracing::info!(tokens = tokens.len(), bytes, dir = %self.dir.display(), "saved the prompt cache");
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(tokens = tokens.len(), bytes, ms, dir = %self.dir.display(), "saved the prompt cache");
     }
 
     /// The index; `None` when there is none yet or it cannot be read (logged).
