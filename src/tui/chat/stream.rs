@@ -1,8 +1,10 @@
 //! Layout of the answer that is streaming, incrementally: tokens only ever append, so the
 //! text is made inert and scanned for block boundaries one complete line at a time, and the
-//! markdown before the last block boundary (which later tokens cannot change) is rendered
-//! once per boundary and kept. A token re-renders only the tail after the boundary.
-//! Invariant: the lines equal what rendering the whole text from scratch would give.
+//! markdown before the last block boundary (which later tokens cannot change) is kept. When
+//! the boundary moves, only the new blocks are rendered and appended, if they start apart
+//! from what is before them (otherwise the whole head is rendered again). A token re-renders
+//! only the tail after the boundary, so its cost does not grow with the answer.
+//! Invariant: the lines equal what laying out the whole text at once would give.
 
 use std::borrow::Cow;
 
@@ -44,20 +46,23 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
     }
     let style = theme.style("chat.assistant");
     let boundary = s.blocks.boundary;
-    if s.committed == Some(boundary) {
-        e.lines.truncate(s.head);
-    } else {
-        e.lines.clear();
-        if !e.first {
-            e.lines.push(Line::default());
+    let apart =
+        |b: usize| b < boundary && !s.blocks.entangled && starts_apart(&s.shown[b..boundary]);
+    match s.committed {
+        Some(b) if b == boundary => e.lines.truncate(s.head),
+        Some(b) if apart(b) => {
+            e.lines.truncate(s.head);
+            let body = markdown::render(&s.shown[b..boundary], width, theme);
+            if !s.head_empty && !body.is_empty() {
+                e.lines.push(Line::default());
+            }
+            s.head_empty &= body.is_empty();
+            e.lines
+                .extend(body.into_iter().map(|l| l.patch_style(style)));
+            s.committed = Some(boundary);
+            s.head = e.lines.len();
         }
-        e.lines.push(assistant_label(theme));
-        let body = markdown::render(&s.shown[..boundary], width, theme);
-        s.head_empty = body.is_empty();
-        e.lines
-            .extend(body.into_iter().map(|l| l.patch_style(style)));
-        s.committed = Some(boundary);
-        s.head = e.lines.len();
+        _ => head(e.first, s, &mut e.lines, width, theme),
     }
     let partial = inert(&e.text[s.raw..]);
     let tail: Cow<str> = if partial.is_empty() {
@@ -74,6 +79,34 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
     e.lines.push(Line::styled("▍", style));
 }
 
+/// Renders the head from scratch: separator, label and every block before the boundary.
+fn head(first: bool, s: &mut Stream, lines: &mut Vec<Line<'static>>, width: u16, theme: &Theme) {
+    let boundary = s.blocks.boundary;
+    lines.clear();
+    if !first {
+        lines.push(Line::default());
+    }
+    lines.push(assistant_label(theme));
+    let body = markdown::render(&s.shown[..boundary], width, theme);
+    s.head_empty = body.is_empty();
+    let style = theme.style("chat.assistant");
+    lines.extend(body.into_iter().map(|l| l.patch_style(style)));
+    s.committed = Some(boundary);
+    s.head = lines.len();
+}
+
+/// Blocks that start with this text render the same alone as after the text before them:
+/// its first line cannot continue a list, an indented block or an HTML block (a blank line
+/// ended everything else).
+fn starts_apart(text: &str) -> bool {
+    let Some(first) = text.lines().find(|l| !l.trim().is_empty()) else {
+        return true;
+    };
+    first.chars().next().is_some_and(|c| {
+        !c.is_whitespace() && !matches!(c, '-' | '*' | '+' | '<' | '[' | '0'..='9')
+    })
+}
+
 /// A scan of text for block boundaries, fed whole lines as they arrive.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Blocks {
@@ -82,6 +115,9 @@ pub(super) struct Blocks {
     /// The byte offset just after the last blank line outside a fenced code block: text
     /// before it is a sequence of finished blocks that later text cannot change. 0 if none.
     pub(super) boundary: usize,
+    /// A line outside code starts like HTML or a link reference definition, which can reach
+    /// across blank lines or back to earlier blocks.
+    entangled: bool,
 }
 
 impl Blocks {
@@ -100,6 +136,9 @@ impl Blocks {
             }
             if self.fence.is_none() && line.trim().is_empty() && line.ends_with('\n') {
                 self.boundary = end;
+            }
+            if self.fence.is_none() && marker.is_none() {
+                self.entangled |= trimmed.starts_with(['<', '[']);
             }
             offset = end;
         }

@@ -188,11 +188,15 @@ fn a_cleared_conversation_shows_nothing_then_only_the_new_messages() {
 #[test]
 fn a_growing_stream_matches_a_layout_from_scratch() {
     let theme = theme();
-    for width in [80, 30] {
+    let tricky = "1. one\n\n2. two\n\n   more for two\n\nAfter [x].\n\n    indented\n\n    code\n\n<!--\n\nhidden\n-->\n\n[x]: http://example.com\n\nEnd.";
+    let texts = [format!("{ANSWER}\n\n{ANSWER}"), tricky.to_string()];
+    for (width, text) in [80, 30]
+        .into_iter()
+        .flat_map(|w| texts.iter().map(move |t| (w, t)))
+    {
         let mut view = conversation();
         view.push(Kind::User, "go on");
         view.begin_answer();
-        let text = format!("{ANSWER}\n\n{ANSWER}");
         let mut rest = text.as_str();
         let mut n = 1;
         while !rest.is_empty() {
