@@ -155,6 +155,40 @@ fn a_follow_up_turn_decodes_only_the_new_tokens() {
 }
 
 #[test]
+fn a_prefilled_conversation_leaves_only_the_new_message_to_decode() {
+    let history = vec![
+        system(),
+        user("What is the capital of France?"),
+        ChatMessage::new(Role::Assistant, "The capital of France is Paris."),
+    ];
+    let mut messages = history.clone();
+    messages.push(user("And of Italy?"));
+
+    let cold = ask(&engine(2048), messages.clone(), greedy(24), None);
+
+    let e = engine(2048);
+    e.prefill(history, None).unwrap();
+    // Jobs run in order, so this one finds the prefilled conversation in the cache.
+    let warm = ask(&e, messages, greedy(24), None);
+    let s = &warm.stats;
+    assert_eq!(s.prompt_tokens, cold.stats.prompt_tokens);
+    assert!(
+        s.prompt_tokens_reused + 12 >= s.prompt_tokens && s.prompt_tokens_decoded <= 12,
+        "only the new message and its template tokens are decoded: {s:?}"
+    );
+    assert_eq!(warm.text, cold.text, "prefilling does not change the answer");
+}
+
+#[test]
+fn prefilling_an_empty_conversation_is_harmless() {
+    let e = engine(1024);
+    e.prefill(Vec::new(), None).unwrap();
+    let a = ask(&e, vec![user("Hello")], greedy(8), None);
+    assert!(a.error.is_none(), "{:?}", a.error);
+    assert!(!a.text.is_empty());
+}
+
+#[test]
 fn the_same_prompt_twice_decodes_one_token() {
     let e = engine(1024);
     let messages = vec![system(), user("Hello")];

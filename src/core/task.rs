@@ -7,6 +7,7 @@
 //! a turn fails with `EngineError::NoModel`. The journal is saved after every change, and at
 //! most once a second while an answer streams.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,9 @@ use tokio::task::JoinHandle;
 use super::journal::Journal;
 use super::tools::Toolbox;
 use super::{Conversation, CoreConfig, Event, Op};
-use crate::engine::{ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams};
+use crate::engine::{
+    ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams, ToolPrompt,
+};
 use crate::plugins::host::HostEvent;
 
 /// Load progress is reported at most this often (the end is always reported).
@@ -57,7 +60,12 @@ pub(super) struct Core {
     pub(super) plugin_events: Option<mpsc::Receiver<HostEvent>>,
     /// Problems found while setting up, sent as notices when the task starts.
     notices: Vec<String>,
+    /// The prompt last sent to the engine to prefill (see [`Core::warm`]).
+    warmed: Option<Warmed>,
 }
+
+/// A conversation and the tools offered with it, as last prefilled.
+type Warmed = (Vec<ChatMessage>, Option<Arc<ToolPrompt>>);
 
 impl Core {
     /// The core before its first op.
@@ -88,6 +96,7 @@ impl Core {
             tools,
             plugin_events,
             notices,
+            warmed: None,
         }
     }
 
@@ -101,6 +110,7 @@ impl Core {
             self.emit(Event::PluginFigures { plugins }).await;
         }
         loop {
+            self.warm();
             // Ops first: they are quick, and queued ops are answered in the order they came.
             let wake = tokio::select! {
                 biased;
@@ -203,6 +213,7 @@ impl Core {
             Ok(engine) => {
                 let info = engine.info().clone();
                 self.engine = Some(engine);
+                self.warmed = None;
                 self.emit(Event::ModelLoaded { info }).await;
             }
             Err(error) => self.emit(Event::ModelLoadFailed { error }).await,
@@ -244,6 +255,26 @@ impl Core {
         self.conversation.set_system_prompt(&text);
         self.save(None).await;
         self.emit(Event::SystemPromptSet { text }).await;
+    }
+
+    /// Between turns, has the engine decode the conversation so far (with the tools now
+    /// offered) when that changed since the last time: after a model loads, a conversation is
+    /// reopened or cleared, the tools arrive, or a turn ends. The next question then decodes
+    /// only itself, and the work happens while the user is typing.
+    fn warm(&mut self) {
+        let Some(engine) = &self.engine else {
+            return;
+        };
+        let messages = self.conversation.prompt();
+        let offer = self.tools.as_ref().and_then(|t| t.offer(false));
+        let now = (messages, offer);
+        if self.warmed.as_ref() == Some(&now) {
+            return;
+        }
+        if let Err(e) = engine.prefill(now.0.clone(), now.1.clone()) {
+            tracing::debug!("no prefill: {e}");
+        }
+        self.warmed = Some(now);
     }
 
     /// Takes in a plugin host event and passes it on; a host that is gone sends no more.

@@ -198,6 +198,13 @@ pub enum EngineError {
 
 enum Request {
     Generate(Job),
+    Prefill(Prefill),
+}
+
+/// A conversation to have in the KV cache before its next question arrives.
+struct Prefill {
+    messages: Vec<ChatMessage>,
+    tools: Option<Arc<ToolPrompt>>,
 }
 
 /// A handle to the engine thread. Dropping it stops the thread and frees the model.
@@ -254,6 +261,22 @@ impl Engine {
         let requests = self.requests.as_ref().ok_or(EngineError::Gone)?;
         requests
             .send(Request::Generate(job))
+            .map_err(|_| EngineError::Gone)
+    }
+
+    /// Queues a warm-up: decodes `messages` (with `tools` offered) up to where the next user
+    /// message would begin, so that the next job decodes only that message. The core sends
+    /// one whenever it goes idle with a changed prompt (a model loaded, a conversation
+    /// cleared or reopened), which is usually while the user is still typing. Nothing is
+    /// reported; a failure is logged and the next job decodes as usual.
+    pub fn prefill(
+        &self,
+        messages: Vec<ChatMessage>,
+        tools: Option<Arc<ToolPrompt>>,
+    ) -> Result<(), EngineError> {
+        let requests = self.requests.as_ref().ok_or(EngineError::Gone)?;
+        requests
+            .send(Request::Prefill(Prefill { messages, tools }))
             .map_err(|_| EngineError::Gone)
     }
 }

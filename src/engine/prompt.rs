@@ -191,12 +191,7 @@ pub fn fit(
     loop {
         let window = kept(messages, first_droppable, dropped);
         let text = template.render(model, &window, tools)?;
-        let mut tokens = model.vocab().tokenize(text.as_bytes(), true, true);
-        // A template that prints the BOS token itself gets a second one from tokenize.
-        let bos = model.vocab().bos();
-        if tokens.len() > 1 && tokens[0] == bos && tokens[1] == bos {
-            tokens.remove(0);
-        }
+        let tokens = tokenize(model, &text);
         let len = tokens.len() as u32;
         if len + reserve <= n_ctx {
             return Ok(FittedPrompt {
@@ -221,6 +216,50 @@ pub fn fit(
             }
         }
     }
+}
+
+/// Tokenizes rendered prompt text (special tokens parsed, BOS added once).
+fn tokenize(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
+    let mut tokens = model.vocab().tokenize(text.as_bytes(), true, true);
+    // A template that prints the BOS token itself gets a second one from tokenize.
+    let bos = model.vocab().bos();
+    if tokens.len() > 1 && tokens[0] == bos && tokens[1] == bos {
+        tokens.remove(0);
+    }
+    tokens
+}
+
+/// Stands for the next user message while rendering a prefix; never shown to a model.
+const NEXT_MESSAGE: &str = "\u{2063}libre-assistant: next message\u{2063}";
+
+/// The tokens every prompt that continues `messages` with a user message starts with: the
+/// conversation rendered (with `offer`'s tools) up to where that message's text begins, less
+/// the last token, which may merge with the text that follows. None when the template does
+/// not show where the message goes, or when the prefix takes more than half the context
+/// (the turn will trim history, so the prefix would not be reused).
+pub fn prefix(
+    model: &LlamaModel,
+    template: &mut Template,
+    messages: &[ChatMessage],
+    offer: Option<&ToolPrompt>,
+    n_ctx: u32,
+) -> Result<Option<Vec<LlamaToken>>, EngineError> {
+    let tools: &[ToolSpec] = match offer {
+        Some(offer) if !offer.answer_only => &offer.tools,
+        _ => &[],
+    };
+    let mut probe = messages.to_vec();
+    probe.push(ChatMessage::new(Role::User, NEXT_MESSAGE));
+    let text = template.render(model, &probe, tools)?;
+    let Some(cut) = text.find(NEXT_MESSAGE) else {
+        return Ok(None);
+    };
+    let mut tokens = tokenize(model, &text[..cut]);
+    tokens.pop();
+    if tokens.is_empty() || tokens.len() as u32 > n_ctx / 2 {
+        return Ok(None);
+    }
+    Ok(Some(tokens))
 }
 
 /// The model's template compiled with minijinja, when it reads `tools`; None otherwise, or

@@ -1,6 +1,6 @@
 //! One answer: reuse the KV cache, decode only the new prompt tokens, then sample.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use compact_str::CompactString;
@@ -15,7 +15,7 @@ use super::prompt::{self, Template};
 use super::prompt_cache::{self, PromptCache};
 use super::tools;
 use super::utf8::Utf8Stream;
-use super::{EngineError, Finish, Job, Output, TurnStats};
+use super::{ChatMessage, EngineError, Finish, Job, Output, ToolPrompt, TurnStats};
 
 /// The model, its context, and what the context's KV cache holds (sequence 0).
 pub(super) struct Session<'m> {
@@ -28,6 +28,9 @@ pub(super) struct Session<'m> {
     cached: Vec<LlamaToken>,
     /// Saved KV states of this model on disk, when the prompt cache is on.
     disk: Option<PromptCache>,
+    /// Tokens restored from disk that no turn's stats have counted yet (a restore can come
+    /// before the turn that uses it).
+    restored: usize,
 }
 
 /// How reading the prompt ended.
@@ -53,6 +56,7 @@ impl<'m> Session<'m> {
             batch_size,
             cached: Vec::new(),
             disk,
+            restored: 0,
         }
     }
 
@@ -92,13 +96,13 @@ impl<'m> Session<'m> {
             ..TurnStats::default()
         };
 
-        let restored = self.restore_from_disk(&tokens);
+        self.restore_from_disk(&tokens);
         let reused = self.reuse_prefix(&tokens)?;
         stats.prompt_tokens_reused = reused as u32;
-        stats.prompt_tokens_restored = restored.min(reused) as u32;
+        stats.prompt_tokens_restored = std::mem::take(&mut self.restored).min(reused) as u32;
         stats.prompt_tokens_decoded = (tokens.len() - reused) as u32;
         let prompt_start = Instant::now();
-        if let PromptRead::Cancelled = self.decode_prompt(&job, &tokens[reused..])? {
+        if let PromptRead::Cancelled = self.decode_prompt(&job.cancel, &tokens[reused..])? {
             return finish(&job, Finish::Cancelled, stats, arrived);
         }
         stats.prompt_ms = ms(prompt_start);
@@ -134,6 +138,7 @@ impl<'m> Session<'m> {
                     ms = ms(started),
                     "restored a prompt from the cache"
                 );
+                self.restored = restored;
                 restored
             }
             None => {
@@ -164,11 +169,35 @@ impl<'m> Session<'m> {
         Ok(keep)
     }
 
+    /// Decodes the conversation in `messages` up to where the next user message begins (see
+    /// [`prompt::prefix`]), reusing and restoring what it can, so that the next job decodes
+    /// only that message. Returns how many tokens it decoded.
+    pub(super) fn prefill(
+        &mut self,
+        messages: &[ChatMessage],
+        tools: Option<&ToolPrompt>,
+    ) -> Result<usize, EngineError> {
+        let n_ctx = self.context.n_ctx();
+        let Some(tokens) = prompt::prefix(self.model, &mut self.template, messages, tools, n_ctx)?
+        else {
+            return Ok(0);
+        };
+        self.restore_from_disk(&tokens);
+        let reused = self.reuse_prefix(&tokens)?;
+        let never = AtomicBool::new(false);
+        self.decode_prompt(&never, &tokens[reused..])?;
+        Ok(tokens.len() - reused)
+    }
+
     /// Decodes `new` after the cached tokens, in batches; logits only for the last token.
-    fn decode_prompt(&mut self, job: &Job, new: &[LlamaToken]) -> Result<PromptRead, EngineError> {
+    fn decode_prompt(
+        &mut self,
+        cancel: &AtomicBool,
+        new: &[LlamaToken],
+    ) -> Result<PromptRead, EngineError> {
         let chunks = new.len().div_ceil(self.batch_size);
         for (i, chunk) in new.chunks(self.batch_size).enumerate() {
-            if job.cancel.load(Ordering::Relaxed) {
+            if cancel.load(Ordering::Relaxed) {
                 return Ok(PromptRead::Cancelled);
             }
             self.batch.clear();

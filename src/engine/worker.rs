@@ -112,6 +112,17 @@ pub(super) fn run(
                     let _ = output.blocking_send(Output::Failed(e));
                 }
             }
+            Request::Prefill(prefill) => {
+                let started = Instant::now();
+                match session.prefill(&prefill.messages, prefill.tools.as_deref()) {
+                    Ok(decoded) => tracing::debug!(
+                        decoded,
+                        ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "prefilled"
+                    ),
+                    Err(e) => tracing::warn!("prefill failed: {e}"),
+                }
+            }
         }
     }
     // The handle was dropped (a model switch, quitting, the end of a run): keep the context's
