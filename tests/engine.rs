@@ -176,7 +176,10 @@ fn a_prefilled_conversation_leaves_only_the_new_message_to_decode() {
         s.prompt_tokens_reused + 12 >= s.prompt_tokens && s.prompt_tokens_decoded <= 12,
         "only the new message and its template tokens are decoded: {s:?}"
     );
-    assert_eq!(warm.text, cold.text, "prefilling does not change the answer");
+    assert_eq!(
+        warm.text, cold.text,
+        "prefilling does not change the answer"
+    );
 }
 
 #[test]
