@@ -11,7 +11,7 @@ mod update;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 use libre_assistant::config::Settings;
 use libre_assistant::core::{Event, Op};
@@ -149,11 +149,13 @@ impl App {
                 dirty = false;
             }
             let next_frame = last_frame + FRAME;
-            tokio::select! {
+            // Not `biased`: when keys and a busy core are both ready, either may go first, and
+            // a batch of core events is at most 256 appends, so keys never wait behind tokens.
+            let changed = tokio::select! {
                 ev = input.next() => match ev {
                     Some(Ok(ev)) => self.on_terminal(ev),
                     // The terminal is gone (e.g. the SSH connection dropped).
-                    Some(Err(_)) | None => self.quit = true,
+                    Some(Err(_)) | None => self.stop_loop(),
                 },
                 n = events.recv_many(&mut batch, 256) => {
                     if n == 0 {
@@ -162,14 +164,19 @@ impl App {
                     for ev in batch.drain(..) {
                         self.on_core(ev);
                     }
+                    true
                 }
-                Some(ev) = tasks.recv() => self.on_task(ev),
-                _ = tokio::time::sleep_until(next_frame), if dirty => continue,
-                _ = term.recv() => self.quit = true,
-                _ = hup.recv() => self.quit = true,
-                _ = int.recv() => self.quit = true,
-            }
-            dirty = true;
+                Some(ev) = tasks.recv() => {
+                    self.on_task(ev);
+                    true
+                }
+                // The frame owed is drawn at the top of the loop.
+                _ = tokio::time::sleep_until(next_frame), if dirty => false,
+                _ = term.recv() => self.stop_loop(),
+                _ = hup.recv() => self.stop_loop(),
+                _ = int.recv() => self.stop_loop(),
+            };
+            dirty |= changed;
         }
         Ok(())
     }
@@ -192,12 +199,28 @@ impl App {
         Ok(())
     }
 
-    fn on_terminal(&mut self, ev: TermEvent) {
+    fn stop_loop(&mut self) -> bool {
+        self.quit = true;
+        true
+    }
+
+    /// Folds a terminal event into the state; false when nothing on screen can have changed
+    /// (mouse motion, which the terminal reports on every cell the pointer crosses, a key
+    /// release, focus), so that no frame is drawn for it.
+    fn on_terminal(&mut self, ev: TermEvent) -> bool {
         match ev {
-            TermEvent::Key(key) => self.on_key(key),
-            TermEvent::Paste(text) => self.on_paste(&text),
+            TermEvent::Key(key) if key.kind == KeyEventKind::Release => false,
+            TermEvent::Key(key) => {
+                self.on_key(key);
+                true
+            }
+            TermEvent::Paste(text) => {
+                self.on_paste(&text);
+                true
+            }
             TermEvent::Mouse(m) => self.on_mouse(m),
-            TermEvent::Resize(..) | TermEvent::FocusGained | TermEvent::FocusLost => {}
+            TermEvent::Resize(..) => true,
+            TermEvent::FocusGained | TermEvent::FocusLost => false,
         }
     }
 }

@@ -414,3 +414,32 @@ fn enter_on_a_partial_command_runs_the_first_match() {
     );
     assert!(screen(&mut t.app, 80, 24).contains("unknown command"));
 }
+
+/// Mouse motion (reported for every cell the pointer crosses), key releases and focus changes
+/// ask for no frame; the wheel and a key do.
+#[test]
+fn only_events_that_change_the_screen_ask_for_a_frame() {
+    use crossterm::event::{
+        Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent,
+        MouseEventKind,
+    };
+    let mut t = harness("dark");
+    let mouse = |kind| {
+        TermEvent::Mouse(MouseEvent {
+            kind,
+            column: 3,
+            row: 4,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let mut release = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    assert!(!t.app.on_terminal(mouse(MouseEventKind::Moved)));
+    assert!(!t.app.on_terminal(TermEvent::FocusLost));
+    assert!(!t.app.on_terminal(TermEvent::Key(release)));
+    assert!(t.app.state.composer.is_empty());
+    assert!(t.app.on_terminal(mouse(MouseEventKind::ScrollUp)));
+    let key = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+    assert!(t.app.on_terminal(TermEvent::Key(key)));
+    assert_eq!(t.app.state.composer.text(), "x");
+}

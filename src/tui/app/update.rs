@@ -63,13 +63,15 @@ impl App {
         }
     }
 
-    pub(super) fn on_mouse(&mut self, m: MouseEvent) {
+    /// Scrolls the transcript with the wheel; true when the event did something.
+    pub(super) fn on_mouse(&mut self, m: MouseEvent) -> bool {
         let height = self.transcript_height();
         match m.kind {
             MouseEventKind::ScrollUp => self.state.chat.scroll_by(-3, height),
             MouseEventKind::ScrollDown => self.state.chat.scroll_by(3, height),
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     /// Carries out one action.
