@@ -61,9 +61,21 @@ pub fn run(opts: Options) -> Result<serde_json::Value, String> {
     let seed_bytes = seed.len();
     app.on_core(Event::TokenDelta { text: seed });
     draw(&mut app, &mut term)?;
-    let tokens = tokens(&answer(exchanges + 4));
-    let mut next = tokens.iter().cycle();
+    let pieces = tokens(&answer(exchanges + 4));
+    let mut next = pieces.iter().cycle();
     let streaming = sample(frames, || {
+        let text = next.next().cloned().unwrap_or_default();
+        app.on_core(Event::TokenDelta { text });
+        draw(&mut app, &mut term)
+    })?;
+    // Then a long code block streams: the worst case, as every token lands in an open block
+    // that has to be highlighted.
+    let (seed, code) = code_block(60);
+    app.on_core(Event::TokenDelta { text: seed });
+    draw(&mut app, &mut term)?;
+    let code = tokens(&code);
+    let mut next = code.iter().cycle();
+    let streaming_code = sample(frames, || {
         let text = next.next().cloned().unwrap_or_default();
         app.on_core(Event::TokenDelta { text });
         draw(&mut app, &mut term)
@@ -98,6 +110,8 @@ pub fn run(opts: Options) -> Result<serde_json::Value, String> {
         "idle_frame_ms_p99": p99(&idle),
         "streaming_frame_ms_median": median(&streaming),
         "streaming_frame_ms_p99": p99(&streaming),
+        "streaming_code_frame_ms_median": median(&streaming_code),
+        "streaming_code_frame_ms_p99": p99(&streaming_code),
         "scrolled_frame_ms_median": median(&scrolled),
         "scrolled_frame_ms_p99": p99(&scrolled),
     }))
@@ -258,6 +272,16 @@ fn answer(i: usize) -> String {
          panic.",
     );
     text
+}
+
+/// The start of a fenced Rust block `lines` lines long, and more lines to stream into it.
+fn code_block(lines: usize) -> (String, String) {
+    let line =
+        |k: usize| format!("    let value_{k} = compute(&input[{k}..], {k} * 3)?; // step {k}\n");
+    let mut seed = String::from("\n\n```rust\nfn run(input: &[u8]) -> Result<u64, Error> {\n");
+    seed.extend((0..lines).map(line));
+    let more = (lines..lines + 200).map(line).collect();
+    (seed, more)
 }
 
 /// `text` cut into token-sized pieces ("word ", "\n\n", "```rust\n"), as a model streams it.

@@ -30,6 +30,8 @@ pub(super) struct Stream {
     head: usize,
     /// The committed body has no lines.
     head_empty: bool,
+    /// The code block highlighted last, to resume as it grows.
+    code: markdown::Memo,
 }
 
 /// Lays out the streaming answer `e`: head lines kept while its last block boundary stays,
@@ -52,7 +54,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
         Some(b) if b == boundary => e.lines.truncate(s.head),
         Some(b) if apart(b) => {
             e.lines.truncate(s.head);
-            let body = markdown::render(&s.shown[b..boundary], width, theme);
+            let body = markdown::render_growing(&s.shown[b..boundary], width, theme, &mut s.code);
             if !s.head_empty && !body.is_empty() {
                 e.lines.push(Line::default());
             }
@@ -70,7 +72,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
     } else {
         Cow::Owned(format!("{}{partial}", &s.shown[boundary..]))
     };
-    let tail = markdown::render(&tail, width, theme);
+    let tail = markdown::render_growing(&tail, width, theme, &mut s.code);
     if !s.head_empty && !tail.is_empty() {
         e.lines.push(Line::default());
     }
@@ -87,7 +89,7 @@ fn head(first: bool, s: &mut Stream, lines: &mut Vec<Line<'static>>, width: u16,
         lines.push(Line::default());
     }
     lines.push(assistant_label(theme));
-    let body = markdown::render(&s.shown[..boundary], width, theme);
+    let body = markdown::render_growing(&s.shown[..boundary], width, theme, &mut s.code);
     s.head_empty = body.is_empty();
     let style = theme.style("chat.assistant");
     lines.extend(body.into_iter().map(|l| l.patch_style(style)));

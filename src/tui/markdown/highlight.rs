@@ -1,18 +1,34 @@
 //! Syntax highlighting of fenced code blocks with syntect. The syntax and theme sets load
 //! once per process; colours go through [`Theme::color`] so they match the terminal's colour
 //! support. Any failure (unknown language, unknown theme, a highlighter error) degrades to
-//! plain text in the block's base style, never to an error.
+//! plain text in the block's base style, never to an error. A [`Memo`] lets the renders of
+//! a growing text (an answer streaming) resume a code block where the last render's whole
+//! lines ended, instead of highlighting it all again for every token.
 
 use std::sync::OnceLock;
 
 use ratatui::style::{Modifier, Style};
 use syntect::easy::HighlightLines;
-use syntect::highlighting::{FontStyle, Style as SynStyle, ThemeSet};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::highlighting::{FontStyle, HighlightState, Style as SynStyle, ThemeSet};
+use syntect::parsing::{ParseState, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 use super::wrap::Frag;
-use crate::tui::theme::Theme;
+use crate::tui::theme::{ColorMode, Theme};
+
+/// What a code block was highlighted for: its language, base style, syntax theme and colours.
+type MemoKey = (Option<String>, Style, String, ColorMode);
+
+/// The highlighted whole lines of the last code block seen and the highlighter's state after
+/// them. Resuming from a saved state gives exactly what highlighting from the start gives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Memo {
+    key: Option<MemoKey>,
+    /// The block's text up to and with its last newline.
+    code: String,
+    lines: Vec<Vec<Frag>>,
+    state: Option<(HighlightState, ParseState)>,
+}
 
 /// The syntect theme used when the app theme names one syntect does not know.
 const FALLBACK_THEME: &str = "base16-ocean.dark";
@@ -41,12 +57,14 @@ pub(super) fn language(info: &str) -> Option<&str> {
 }
 
 /// The styled pieces of each line of `code` (newlines removed), highlighted as `lang`
-/// when syntect knows it, otherwise plain in `base`.
+/// when syntect knows it, otherwise plain in `base`. With a `memo` that holds the start of
+/// this block, only the lines after it are highlighted; the memo then holds this block.
 pub(super) fn highlight(
     code: &str,
     lang: Option<&str>,
     theme: &Theme,
     base: Style,
+    memo: Option<&mut Memo>,
 ) -> Vec<Vec<Frag>> {
     let assets = assets();
     let syntax = lang.and_then(|l| find_syntax(&assets.syntaxes, l));
@@ -58,18 +76,46 @@ pub(super) fn highlight(
     let (Some(syntax), Some(syn_theme)) = (syntax, syn_theme) else {
         return plain(code, base);
     };
-    let mut highlighter = HighlightLines::new(syntax, syn_theme);
-    let mut out = Vec::new();
-    for line in LinesWithEndings::from(code) {
-        match highlighter.highlight_line(line, &assets.syntaxes) {
-            Ok(ranges) => out.push(
-                ranges
-                    .into_iter()
-                    .filter_map(|(style, text)| piece(style, text, theme, base))
-                    .collect(),
-            ),
-            Err(_) => out.push(plain_line(line, base)),
+    let key = (
+        lang.map(str::to_string),
+        base,
+        theme.syntax_theme().to_string(),
+        theme.mode(),
+    );
+    let resumed = memo.as_deref().and_then(|m| match &m.state {
+        Some((hs, ps)) if m.key.as_ref() == Some(&key) && code.starts_with(&m.code) => {
+            Some((m.code.len(), m.lines.clone(), hs.clone(), ps.clone()))
         }
+        _ => None,
+    });
+    let (from, mut out, mut highlighter) = match resumed {
+        Some((from, lines, hs, ps)) => (from, lines, HighlightLines::from_state(syn_theme, hs, ps)),
+        None => (0, Vec::new(), HighlightLines::new(syntax, syn_theme)),
+    };
+    let whole = code.rfind('\n').map_or(0, |nl| nl + 1).max(from);
+    let line_out =
+        |h: &mut HighlightLines, line: &str| match h.highlight_line(line, &assets.syntaxes) {
+            Ok(ranges) => ranges
+                .into_iter()
+                .filter_map(|(style, text)| piece(style, text, theme, base))
+                .collect(),
+            Err(_) => plain_line(line, base),
+        };
+    for line in LinesWithEndings::from(&code[from..whole]) {
+        out.push(line_out(&mut highlighter, line));
+    }
+    if let Some(memo) = memo {
+        let (hs, ps) = highlighter.state();
+        *memo = Memo {
+            key: Some(key),
+            code: code[..whole].to_string(),
+            lines: out.clone(),
+            state: Some((hs.clone(), ps.clone())),
+        };
+        highlighter = HighlightLines::from_state(syn_theme, hs, ps);
+    }
+    for line in LinesWithEndings::from(&code[whole..]) {
+        out.push(line_out(&mut highlighter, line));
     }
     out
 }

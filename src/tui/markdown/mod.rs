@@ -13,6 +13,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use ratatui::text::Line;
 
 use crate::tui::theme::Theme;
+pub use highlight::Memo;
 use writer::Writer;
 
 /// The markdown extensions an answer may use.
@@ -23,10 +24,30 @@ fn options() -> Options {
 /// `text` rendered as lines at most `width` columns wide, styled with `theme`'s
 /// `markdown.*` roles and its syntax theme; no lines for a width of 0.
 pub fn render(text: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    render_with(text, width, theme, None)
+}
+
+/// What [`render`] gives, for a text that grows between calls (an answer streaming): the code
+/// block highlighted last time is resumed from `memo` rather than highlighted again.
+pub fn render_growing(
+    text: &str,
+    width: u16,
+    theme: &Theme,
+    memo: &mut Memo,
+) -> Vec<Line<'static>> {
+    render_with(text, width, theme, Some(memo))
+}
+
+fn render_with(
+    text: &str,
+    width: u16,
+    theme: &Theme,
+    memo: Option<&mut Memo>,
+) -> Vec<Line<'static>> {
     if width == 0 {
         return Vec::new();
     }
-    let mut writer = Writer::new(theme, usize::from(width));
+    let mut writer = Writer::new(theme, usize::from(width), memo);
     for event in Parser::new_ext(text, options()) {
         writer.event(event);
     }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 
-use super::{code_blocks, render};
+use super::{Memo, code_blocks, render, render_growing};
 use crate::tui::theme::Theme;
 
 fn plain_theme() -> Theme {
@@ -400,4 +400,21 @@ fn snapshot_answer_at_80() {
 #[test]
 fn snapshot_answer_at_40() {
     insta::assert_snapshot!(plain(ANSWER, 40).join("\n"));
+}
+
+/// Highlighting resumed from a memo, character by character through two code blocks (one in
+/// a list, so with another base style), gives exactly what highlighting from scratch gives.
+#[test]
+fn a_growing_text_renders_as_from_scratch() {
+    let theme = color_theme();
+    let text = "Some code:\n\n```rust\nfn main() {\n    let s = \"a /* b\";\n    /* open\n    comment */\n}\n```\n\n- item\n\n  ```python\n  def f(x):\n      return x  # done\n  ```\n\nafter";
+    let mut memo = Memo::default();
+    for (i, _) in text.char_indices().skip(1) {
+        let prefix = &text[..i];
+        assert_eq!(
+            render_growing(prefix, 40, &theme, &mut memo),
+            render(prefix, 40, &theme),
+            "{prefix:?}"
+        );
+    }
 }

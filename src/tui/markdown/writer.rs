@@ -9,7 +9,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::highlight::{highlight, language};
+use super::highlight::{Memo, highlight, language};
 use super::table::{Table, TableStyles};
 use super::wrap::{Frag, Row, hard_wrap, truncate, wrap};
 use crate::tui::theme::Theme;
@@ -61,11 +61,13 @@ pub(super) struct Writer<'t> {
     links: Vec<Link>,
     code: Option<Code>,
     table: Option<Table>,
+    memo: Option<&'t mut Memo>,
 }
 
 impl<'t> Writer<'t> {
-    /// A writer for lines at most `width` (at least 1) columns wide.
-    pub(super) fn new(theme: &'t Theme, width: usize) -> Writer<'t> {
+    /// A writer for lines at most `width` (at least 1) columns wide, resuming code blocks
+    /// from `memo` when given one.
+    pub(super) fn new(theme: &'t Theme, width: usize, memo: Option<&'t mut Memo>) -> Writer<'t> {
         Writer {
             theme,
             width: width.max(1),
@@ -79,6 +81,7 @@ impl<'t> Writer<'t> {
             links: Vec::new(),
             code: None,
             table: None,
+            memo,
         }
     }
 
@@ -463,7 +466,13 @@ impl<'t> Writer<'t> {
             .patch(self.theme.style("markdown.code_block"));
         let body = code.text.strip_suffix('\n').unwrap_or(&code.text);
         if !body.is_empty() {
-            for line in highlight(body, code.lang.as_deref(), self.theme, base) {
+            for line in highlight(
+                body,
+                code.lang.as_deref(),
+                self.theme,
+                base,
+                self.memo.as_deref_mut(),
+            ) {
                 self.emit_rows(hard_wrap(line, width));
             }
         }
