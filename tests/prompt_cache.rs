@@ -314,3 +314,22 @@ fn the_size_cap_evicts_the_least_recently_used_state() {
         "C was kept: {c_stats:?}"
     );
 }
+
+#[test]
+fn a_restore_during_prefill_is_reported_by_the_next_turn() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path();
+    let first = conversation("valleys", 420);
+    let (answer, _) = answer_and_drop(dir, "m", &first);
+    let second = follow_up(&first, &answer);
+    let e = engine(Some(dir), "m");
+    // The conversation up to its last message, as the core prefills a reopened one.
+    e.prefill(second[..second.len() - 1].to_vec(), None)
+        .unwrap();
+    let (_, stats) = ask(&e, &second);
+    assert!(stats.prompt_tokens_restored >= 550, "{stats:?}");
+    assert!(stats.prompt_tokens_decoded < 40, "{stats:?}");
+    // Counted once: the turn after reports none.
+    let (_, next) = ask(&e, &second);
+    assert_eq!(next.prompt_tokens_restored, 0, "{next:?}");
+}
