@@ -98,6 +98,16 @@ pub fn run(opts: Options) -> Result<serde_json::Value, String> {
         draw(&mut app, &mut term)
     })?;
 
+    // A terminal being resized: every message is laid out again at each new width.
+    app.state.chat.scroll_bottom();
+    let mut narrow = false;
+    let resized = sample(frames.min(10), || {
+        narrow = !narrow;
+        let width = opts.width - u16::from(narrow);
+        term.backend_mut().resize(width, opts.height);
+        draw(&mut app, &mut term)
+    })?;
+
     Ok(serde_json::json!({
         "width": opts.width,
         "height": opts.height,
@@ -114,6 +124,7 @@ pub fn run(opts: Options) -> Result<serde_json::Value, String> {
         "streaming_code_frame_ms_p99": p99(&streaming_code),
         "scrolled_frame_ms_median": median(&scrolled),
         "scrolled_frame_ms_p99": p99(&scrolled),
+        "resized_frame_ms_median": median(&resized),
     }))
 }
 

@@ -77,6 +77,8 @@ pub struct Entry {
     first: bool,
     /// While streaming: what later tokens cannot change, kept between frames.
     stream: Option<Stream>,
+    /// Its code blocks as highlighted, kept across widths (highlighting is most of the cost).
+    code: markdown::Highlights,
 }
 
 impl Entry {
@@ -93,6 +95,7 @@ impl Entry {
             dirty: true,
             first: false,
             stream: None,
+            code: markdown::Highlights::default(),
         }
     }
 }
@@ -433,7 +436,7 @@ fn assistant_label(theme: &Theme) -> Line<'static> {
 
 /// One finished message as lines: a blank separator (but for the first), a label, the body
 /// and its figures.
-fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
+fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'static>> {
     let text = inert(&e.text);
     let mut lines = Vec::new();
     if !first {
@@ -457,7 +460,7 @@ fn render_entry(e: &Entry, width: u16, theme: &Theme, first: bool) -> Vec<Line<'
         Kind::Assistant => {
             lines.push(assistant_label(theme));
             let style = theme.style("chat.assistant");
-            let body = markdown::render(&text, width, theme);
+            let body = markdown::render_cached(&text, width, theme, &mut e.code);
             lines.extend(body.into_iter().map(|l| l.patch_style(style)));
             if let Some((finish, stats)) = &e.outcome {
                 lines.extend(meta(*finish, stats, width, theme));

@@ -30,8 +30,6 @@ pub(super) struct Stream {
     head: usize,
     /// The committed body has no lines.
     head_empty: bool,
-    /// The code block highlighted last, to resume as it grows.
-    code: markdown::Memo,
 }
 
 /// Lays out the streaming answer `e`: head lines kept while its last block boundary stays,
@@ -54,7 +52,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
         Some(b) if b == boundary => e.lines.truncate(s.head),
         Some(b) if apart(b) => {
             e.lines.truncate(s.head);
-            let body = markdown::render_growing(&s.shown[b..boundary], width, theme, &mut s.code);
+            let body = markdown::render_cached(&s.shown[b..boundary], width, theme, &mut e.code);
             if !s.head_empty && !body.is_empty() {
                 e.lines.push(Line::default());
             }
@@ -64,7 +62,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
             s.committed = Some(boundary);
             s.head = e.lines.len();
         }
-        _ => head(e.first, s, &mut e.lines, width, theme),
+        _ => head(e.first, s, &mut e.lines, &mut e.code, width, theme),
     }
     let partial = inert(&e.text[s.raw..]);
     let tail: Cow<str> = if partial.is_empty() {
@@ -72,7 +70,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
     } else {
         Cow::Owned(format!("{}{partial}", &s.shown[boundary..]))
     };
-    let tail = markdown::render_growing(&tail, width, theme, &mut s.code);
+    let tail = markdown::render_cached(&tail, width, theme, &mut e.code);
     if !s.head_empty && !tail.is_empty() {
         e.lines.push(Line::default());
     }
@@ -82,14 +80,21 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
 }
 
 /// Renders the head from scratch: separator, label and every block before the boundary.
-fn head(first: bool, s: &mut Stream, lines: &mut Vec<Line<'static>>, width: u16, theme: &Theme) {
+fn head(
+    first: bool,
+    s: &mut Stream,
+    lines: &mut Vec<Line<'static>>,
+    code: &mut markdown::Highlights,
+    width: u16,
+    theme: &Theme,
+) {
     let boundary = s.blocks.boundary;
     lines.clear();
     if !first {
         lines.push(Line::default());
     }
     lines.push(assistant_label(theme));
-    let body = markdown::render_growing(&s.shown[..boundary], width, theme, &mut s.code);
+    let body = markdown::render_cached(&s.shown[..boundary], width, theme, code);
     s.head_empty = body.is_empty();
     let style = theme.style("chat.assistant");
     lines.extend(body.into_iter().map(|l| l.patch_style(style)));

@@ -1,9 +1,10 @@
 //! Syntax highlighting of fenced code blocks with syntect. The syntax and theme sets load
 //! once per process; colours go through [`Theme::color`] so they match the terminal's colour
 //! support. Any failure (unknown language, unknown theme, a highlighter error) degrades to
-//! plain text in the block's base style, never to an error. A [`Memo`] lets the renders of
-//! a growing text (an answer streaming) resume a code block where the last render's whole
-//! lines ended, instead of highlighting it all again for every token.
+//! plain text in the block's base style, never to an error. [`Highlights`] keep a text's
+//! highlighted code blocks between renders: a block that did not change (the width did) is
+//! not highlighted again, and a block that grew (an answer streaming) is resumed where the
+//! last render's whole lines ended, instead of highlighted again for every token.
 
 use std::sync::OnceLock;
 
@@ -19,14 +20,34 @@ use crate::tui::theme::{ColorMode, Theme};
 /// What a code block was highlighted for: its language, base style, syntax theme and colours.
 type MemoKey = (Option<String>, Style, String, ColorMode);
 
-/// The highlighted whole lines of the last code block seen and the highlighter's state after
-/// them. Resuming from a saved state gives exactly what highlighting from the start gives.
+/// The highlighted code blocks of one text, in order, kept between its renders.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Memo {
+pub struct Highlights(Vec<Memo>);
+
+impl Highlights {
+    /// The memo of the text's `k`th code block.
+    pub(super) fn block(&mut self, k: usize) -> &mut Memo {
+        if self.0.len() <= k {
+            self.0.resize_with(k + 1, Memo::default);
+        }
+        &mut self.0[k]
+    }
+}
+
+/// One code block as last highlighted, and the highlighter's state after its whole lines.
+/// Resuming from a saved state gives exactly what highlighting from the start gives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Memo {
     key: Option<MemoKey>,
-    /// The block's text up to and with its last newline.
+    /// The block's text.
     code: String,
+    /// The bytes of `code` that are whole lines (up to and with its last newline).
+    whole: usize,
+    /// The styled lines of `code`, the whole lines first.
     lines: Vec<Vec<Frag>>,
+    /// How many of `lines` are whole lines.
+    whole_lines: usize,
+    /// The highlighter's state after the whole lines.
     state: Option<(HighlightState, ParseState)>,
 }
 
@@ -57,8 +78,8 @@ pub(super) fn language(info: &str) -> Option<&str> {
 }
 
 /// The styled pieces of each line of `code` (newlines removed), highlighted as `lang`
-/// when syntect knows it, otherwise plain in `base`. With a `memo` that holds the start of
-/// this block, only the lines after it are highlighted; the memo then holds this block.
+/// when syntect knows it, otherwise plain in `base`. With a `memo` that holds this block, or
+/// its start, only the lines after that are highlighted; the memo then holds this block.
 pub(super) fn highlight(
     code: &str,
     lang: Option<&str>,
@@ -82,10 +103,17 @@ pub(super) fn highlight(
         theme.syntax_theme().to_string(),
         theme.mode(),
     );
-    let resumed = memo.as_deref().and_then(|m| match &m.state {
-        Some((hs, ps)) if m.key.as_ref() == Some(&key) && code.starts_with(&m.code) => {
-            Some((m.code.len(), m.lines.clone(), hs.clone(), ps.clone()))
-        }
+    let known = memo.as_deref().filter(|m| m.key.as_ref() == Some(&key));
+    if let Some(m) = known.filter(|m| m.code == code) {
+        return m.lines.clone();
+    }
+    let resumed = known.and_then(|m| match &m.state {
+        Some((hs, ps)) if code.starts_with(&m.code[..m.whole]) => Some((
+            m.whole,
+            m.lines[..m.whole_lines].to_vec(),
+            hs.clone(),
+            ps.clone(),
+        )),
         _ => None,
     });
     let (from, mut out, mut highlighter) = match resumed {
@@ -104,18 +132,22 @@ pub(super) fn highlight(
     for line in LinesWithEndings::from(&code[from..whole]) {
         out.push(line_out(&mut highlighter, line));
     }
-    if let Some(memo) = memo {
-        let (hs, ps) = highlighter.state();
-        *memo = Memo {
-            key: Some(key),
-            code: code[..whole].to_string(),
-            lines: out.clone(),
-            state: Some((hs.clone(), ps.clone())),
-        };
-        highlighter = HighlightLines::from_state(syn_theme, hs, ps);
-    }
+    let whole_lines = out.len();
+    let (hs, ps) = highlighter.state();
+    let state = memo.is_some().then(|| (hs.clone(), ps.clone()));
+    let mut highlighter = HighlightLines::from_state(syn_theme, hs, ps);
     for line in LinesWithEndings::from(&code[whole..]) {
         out.push(line_out(&mut highlighter, line));
+    }
+    if let Some(memo) = memo {
+        *memo = Memo {
+            key: Some(key),
+            code: code.to_string(),
+            whole,
+            lines: out.clone(),
+            whole_lines,
+            state,
+        };
     }
     out
 }

@@ -13,7 +13,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use ratatui::text::Line;
 
 use crate::tui::theme::Theme;
-pub use highlight::Memo;
+pub use highlight::Highlights;
 use writer::Writer;
 
 /// The markdown extensions an answer may use.
@@ -22,18 +22,20 @@ fn options() -> Options {
 }
 
 /// `text` rendered as lines at most `width` columns wide, styled with `theme`'s
-/// `markdown.*` roles and its syntax theme; no lines for a width of 0.
+/// `markdown.*` roles and its syntax theme; no lines for a width of 0. The app renders
+/// through [`render_cached`]; tests hold it to this.
+#[cfg(test)]
 pub fn render(text: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     render_with(text, width, theme, None)
 }
 
-/// What [`render`] gives, for a text that grows between calls (an answer streaming): the code
-/// block highlighted last time is resumed from `memo` rather than highlighted again.
-pub fn render_growing(
+/// What [`render`] gives, taking code blocks highlighted by earlier renders of this text (at
+/// another width) or of a prefix of it (an answer streaming) from `memo`.
+pub fn render_cached(
     text: &str,
     width: u16,
     theme: &Theme,
-    memo: &mut Memo,
+    memo: &mut Highlights,
 ) -> Vec<Line<'static>> {
     render_with(text, width, theme, Some(memo))
 }
@@ -42,7 +44,7 @@ fn render_with(
     text: &str,
     width: u16,
     theme: &Theme,
-    memo: Option<&mut Memo>,
+    memo: Option<&mut Highlights>,
 ) -> Vec<Line<'static>> {
     if width == 0 {
         return Vec::new();

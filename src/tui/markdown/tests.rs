@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 
-use super::{Memo, code_blocks, render, render_growing};
+use super::{Highlights, code_blocks, render, render_cached};
 use crate::tui::theme::Theme;
 
 fn plain_theme() -> Theme {
@@ -408,13 +408,30 @@ fn snapshot_answer_at_40() {
 fn a_growing_text_renders_as_from_scratch() {
     let theme = color_theme();
     let text = "Some code:\n\n```rust\nfn main() {\n    let s = \"a /* b\";\n    /* open\n    comment */\n}\n```\n\n- item\n\n  ```python\n  def f(x):\n      return x  # done\n  ```\n\nafter";
-    let mut memo = Memo::default();
+    let mut memo = Highlights::default();
     for (i, _) in text.char_indices().skip(1) {
         let prefix = &text[..i];
         assert_eq!(
-            render_growing(prefix, 40, &theme, &mut memo),
+            render_cached(prefix, 40, &theme, &mut memo),
             render(prefix, 40, &theme),
             "{prefix:?}"
         );
     }
+    // Kept blocks serve other widths and a changed block; another theme is not served them.
+    for width in [40, 25, 60] {
+        assert_eq!(
+            render_cached(text, width, &theme, &mut memo),
+            render(text, width, &theme)
+        );
+    }
+    let changed = text.replace("return x", "return y");
+    assert_eq!(
+        render_cached(&changed, 40, &theme, &mut memo),
+        render(&changed, 40, &theme)
+    );
+    let other = Theme::from_roles("other", "InspiredGitHub", HashMap::new());
+    assert_eq!(
+        render_cached(text, 40, &other, &mut memo),
+        render(text, 40, &other)
+    );
 }

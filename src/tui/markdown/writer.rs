@@ -9,7 +9,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::highlight::{Memo, highlight, language};
+use super::highlight::{Highlights, highlight, language};
 use super::table::{Table, TableStyles};
 use super::wrap::{Frag, Row, hard_wrap, truncate, wrap};
 use crate::tui::theme::Theme;
@@ -61,13 +61,19 @@ pub(super) struct Writer<'t> {
     links: Vec<Link>,
     code: Option<Code>,
     table: Option<Table>,
-    memo: Option<&'t mut Memo>,
+    memo: Option<&'t mut Highlights>,
+    /// Code blocks written so far.
+    blocks: usize,
 }
 
 impl<'t> Writer<'t> {
-    /// A writer for lines at most `width` (at least 1) columns wide, resuming code blocks
-    /// from `memo` when given one.
-    pub(super) fn new(theme: &'t Theme, width: usize, memo: Option<&'t mut Memo>) -> Writer<'t> {
+    /// A writer for lines at most `width` (at least 1) columns wide, taking code blocks
+    /// highlighted earlier from `memo` when given one.
+    pub(super) fn new(
+        theme: &'t Theme,
+        width: usize,
+        memo: Option<&'t mut Highlights>,
+    ) -> Writer<'t> {
         Writer {
             theme,
             width: width.max(1),
@@ -82,6 +88,7 @@ impl<'t> Writer<'t> {
             code: None,
             table: None,
             memo,
+            blocks: 0,
         }
     }
 
@@ -471,11 +478,12 @@ impl<'t> Writer<'t> {
                 code.lang.as_deref(),
                 self.theme,
                 base,
-                self.memo.as_deref_mut(),
+                self.memo.as_deref_mut().map(|m| m.block(self.blocks)),
             ) {
                 self.emit_rows(hard_wrap(line, width));
             }
         }
+        self.blocks += 1;
         self.containers.pop();
         self.pending_blank = true;
     }
