@@ -239,7 +239,7 @@ fn answer(i: usize) -> String {
          4. Add up the counts, and report errors with the path and the line number so the \
             user knows where to look.\n\n"
     );
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         text.push_str(
             "```rust\n\
              use std::fs::File;\n\
