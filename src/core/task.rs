@@ -43,7 +43,12 @@ enum Wake {
     Op(Option<Op>),
     Loaded(Result<Engine, EngineError>),
     Plugin(Option<HostEvent>),
+    Warm,
 }
+
+/// How long the prompt must stay unchanged before the engine prefills it: plugins report
+/// their tools one by one as they start, and each report changes the prompt.
+const WARM_DELAY: Duration = Duration::from_millis(250);
 
 /// The state the core task owns.
 pub(super) struct Core {
@@ -109,14 +114,18 @@ impl Core {
             let plugins = tools.figures();
             self.emit(Event::PluginFigures { plugins }).await;
         }
+        let mut warm_at = None;
         loop {
-            self.warm();
+            if self.prompt_changed() {
+                warm_at = Some(tokio::time::Instant::now() + WARM_DELAY);
+            }
             // Ops first: they are quick, and queued ops are answered in the order they came.
             let wake = tokio::select! {
                 biased;
                 op = self.ops.recv() => Wake::Op(op),
                 loaded = finished(&mut self.loading) => Wake::Loaded(loaded),
                 event = next_plugin_event(&mut self.plugin_events) => Wake::Plugin(event),
+                _ = sleep_until(warm_at), if warm_at.is_some() => Wake::Warm,
             };
             let flow = match wake {
                 Wake::Op(Some(op)) => self.idle(op).await,
@@ -128,6 +137,11 @@ impl Core {
                 }
                 Wake::Plugin(event) => {
                     self.plugin(event).await;
+                    Flow::Continue
+                }
+                Wake::Warm => {
+                    warm_at = None;
+                    self.warm();
                     Flow::Continue
                 }
             };
@@ -257,17 +271,28 @@ impl Core {
         self.emit(Event::SystemPromptSet { text }).await;
     }
 
-    /// Between turns, has the engine decode the conversation so far (with the tools now
-    /// offered) when that changed since the last time: after a model loads, a conversation is
-    /// reopened or cleared, the tools arrive, or a turn ends. The next question then decodes
-    /// only itself, and the work happens while the user is typing.
+    /// The conversation and the tools the next turn would send.
+    fn prompt(&self) -> Warmed {
+        let messages = self.conversation.prompt();
+        let offer = self.tools.as_ref().and_then(|t| t.offer(false));
+        (messages, offer)
+    }
+
+    /// An engine is loaded and the prompt differs from the one last prefilled.
+    fn prompt_changed(&self) -> bool {
+        self.engine.is_some() && self.warmed.as_ref() != Some(&self.prompt())
+    }
+
+    /// Between turns, once the prompt has stayed the same for [`WARM_DELAY`], has the engine
+    /// decode the conversation so far (with the tools now offered) if it changed since the
+    /// last time: after a model loads, a conversation is reopened or cleared, the tools
+    /// arrive, or a turn ends. The next question then decodes only itself, and the work
+    /// happens while the user is typing.
     fn warm(&mut self) {
         let Some(engine) = &self.engine else {
             return;
         };
-        let messages = self.conversation.prompt();
-        let offer = self.tools.as_ref().and_then(|t| t.offer(false));
-        let now = (messages, offer);
+        let now = self.prompt();
         if self.warmed.as_ref() == Some(&now) {
             return;
         }
@@ -378,5 +403,13 @@ fn progress_reporter(events: mpsc::Sender<Event>) -> impl FnMut(f32) + Send + 's
             let fraction = fraction.clamp(0.0, 1.0);
             let _ = events.try_send(Event::ModelLoadProgress { fraction });
         }
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
