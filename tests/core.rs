@@ -423,3 +423,25 @@ async fn a_journal_that_cannot_be_written_is_reported_once_and_the_conversation_
     ask(&mut core, "Again").await.stats();
     assert_eq!(shut_down(core).await.messages().len(), 4);
 }
+
+#[tokio::test]
+async fn between_turns_the_conversation_is_prefilled_so_a_question_decodes_only_itself() {
+    let mut core = loaded(core_config(16)).await;
+    // The core prefills once the prompt has been still for a quarter of a second; jobs run in
+    // order, so a question sent after that finds the system prompt in the cache.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let first = ask(&mut core, "What is the capital of France?").await;
+    let s = first.stats();
+    assert!(
+        s.prompt_tokens_reused > 0 && s.prompt_tokens_decoded < s.prompt_tokens,
+        "the system prompt was prefilled on load: {s:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let second = ask(&mut core, "And of Italy?").await;
+    let s = second.stats();
+    assert!(
+        s.prompt_tokens_decoded <= 16,
+        "after the answer, the turn's closing tokens were prefilled too: {s:?}"
+    );
+    shut_down(core).await;
+}
