@@ -30,6 +30,9 @@ pub(super) struct Stream {
     head: usize,
     /// The committed body has no lines.
     head_empty: bool,
+    /// Fenced code blocks in the committed text: the number of the next one in the entry's
+    /// highlights, which number the blocks of the whole answer.
+    head_blocks: usize,
 }
 
 /// Lays out the streaming answer `e`: head lines kept while its last block boundary stays,
@@ -52,7 +55,13 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
         Some(b) if b == boundary => e.lines.truncate(s.head),
         Some(b) if apart(b) => {
             e.lines.truncate(s.head);
-            let body = markdown::render_cached(&s.shown[b..boundary], width, theme, &mut e.code);
+            let body = markdown::render_cached_from(
+                &s.shown[b..boundary],
+                width,
+                theme,
+                &mut e.code,
+                s.head_blocks,
+            );
             if !s.head_empty && !body.is_empty() {
                 e.lines.push(Line::default());
             }
@@ -61,6 +70,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
                 .extend(body.into_iter().map(|l| l.patch_style(style)));
             s.committed = Some(boundary);
             s.head = e.lines.len();
+            s.head_blocks = s.blocks.fences_at_boundary;
         }
         _ => head(e.first, s, &mut e.lines, &mut e.code, width, theme),
     }
@@ -70,7 +80,7 @@ pub(super) fn layout(e: &mut Entry, width: u16, theme: &Theme) {
     } else {
         Cow::Owned(format!("{}{partial}", &s.shown[boundary..]))
     };
-    let tail = markdown::render_cached(&tail, width, theme, &mut e.code);
+    let tail = markdown::render_cached_from(&tail, width, theme, &mut e.code, s.head_blocks);
     if !s.head_empty && !tail.is_empty() {
         e.lines.push(Line::default());
     }
@@ -100,6 +110,7 @@ fn head(
     lines.extend(body.into_iter().map(|l| l.patch_style(style)));
     s.committed = Some(boundary);
     s.head = lines.len();
+    s.head_blocks = s.blocks.fences_at_boundary;
 }
 
 /// Blocks that start with this text render the same alone as after the text before them:
@@ -122,6 +133,9 @@ pub(super) struct Blocks {
     /// The byte offset just after the last blank line outside a fenced code block: text
     /// before it is a sequence of finished blocks that later text cannot change. 0 if none.
     pub(super) boundary: usize,
+    /// Fenced code blocks opened so far, and before the boundary.
+    fences: usize,
+    fences_at_boundary: usize,
     /// A line outside code starts like HTML or a link reference definition, which can reach
     /// across blank lines or back to earlier blocks.
     entangled: bool,
@@ -137,12 +151,16 @@ impl Blocks {
             let trimmed = line.trim_start_matches(' ');
             let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
             match (self.fence, marker) {
-                (None, Some(m)) => self.fence = Some(m),
+                (None, Some(m)) => {
+                    self.fence = Some(m);
+                    self.fences += 1;
+                }
                 (Some(open), Some(m)) if open == m => self.fence = None,
                 _ => {}
             }
             if self.fence.is_none() && line.trim().is_empty() && line.ends_with('\n') {
                 self.boundary = end;
+                self.fences_at_boundary = self.fences;
             }
             if self.fence.is_none() && marker.is_none() {
                 self.entangled |= trimmed.starts_with(['<', '[']);

@@ -26,7 +26,7 @@ fn options() -> Options {
 /// through [`render_cached`]; tests hold it to this.
 #[cfg(test)]
 pub fn render(text: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
-    render_with(text, width, theme, None)
+    render_with(text, width, theme, None, 0)
 }
 
 /// What [`render`] gives, taking code blocks highlighted by earlier renders of this text (at
@@ -37,7 +37,19 @@ pub fn render_cached(
     theme: &Theme,
     memo: &mut Highlights,
 ) -> Vec<Line<'static>> {
-    render_with(text, width, theme, Some(memo))
+    render_with(text, width, theme, Some(memo), 0)
+}
+
+/// [`render_cached`] for a part of a longer text whose earlier parts hold `first_block` code
+/// blocks, so that each block keeps its number in `memo` however the text is cut.
+pub fn render_cached_from(
+    text: &str,
+    width: u16,
+    theme: &Theme,
+    memo: &mut Highlights,
+    first_block: usize,
+) -> Vec<Line<'static>> {
+    render_with(text, width, theme, Some(memo), first_block)
 }
 
 fn render_with(
@@ -45,11 +57,12 @@ fn render_with(
     width: u16,
     theme: &Theme,
     memo: Option<&mut Highlights>,
+    first_block: usize,
 ) -> Vec<Line<'static>> {
     if width == 0 {
         return Vec::new();
     }
-    let mut writer = Writer::new(theme, usize::from(width), memo);
+    let mut writer = Writer::new(theme, usize::from(width), memo, first_block);
     for event in Parser::new_ext(text, options()) {
         writer.event(event);
     }

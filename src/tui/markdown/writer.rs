@@ -62,17 +62,18 @@ pub(super) struct Writer<'t> {
     code: Option<Code>,
     table: Option<Table>,
     memo: Option<&'t mut Highlights>,
-    /// Code blocks written so far.
+    /// The number of the next code block in `memo`.
     blocks: usize,
 }
 
 impl<'t> Writer<'t> {
     /// A writer for lines at most `width` (at least 1) columns wide, taking code blocks
-    /// highlighted earlier from `memo` when given one.
+    /// highlighted earlier from `memo` when given one, numbering them from `first_block`.
     pub(super) fn new(
         theme: &'t Theme,
         width: usize,
         memo: Option<&'t mut Highlights>,
+        first_block: usize,
     ) -> Writer<'t> {
         Writer {
             theme,
@@ -88,7 +89,7 @@ impl<'t> Writer<'t> {
             code: None,
             table: None,
             memo,
-            blocks: 0,
+            blocks: first_block,
         }
     }
 
