@@ -53,7 +53,7 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         }),
         None if interactive(cli) => {
             let setup = Setup::new(cli)?;
-            runtime()?.block_on(tui::run(&setup, cli.resume))
+            runtime()?.block_on(tui::run(&setup, cli.resume, !cli.no_plugins))
         }
         None => {
             let prompt = one_shot_prompt(cli)?;

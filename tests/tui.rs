@@ -508,7 +508,7 @@ fn a_tool_call_is_allowed_in_the_dialog_and_the_answer_uses_its_result() {
     let launch = Launch::new(120, 40).model(support::qwen()).max_tokens(96);
     let tmux = Tmux::start(&home, &launch);
     wait_ready(&tmux);
-    tmux.ask("What time is it in Tokyo?");
+    tmux.ask("What time is it in Tokyo right now?");
     let dialog = tmux.wait_for(
         "the consent dialog",
         |s| s.contains("Allow tool call?"),

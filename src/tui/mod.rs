@@ -38,8 +38,8 @@ use state::State;
 /// How long quitting waits for the engine to stop before giving up on it.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
-/// Runs the interactive app until the user quits.
-pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
+/// Runs the interactive app until the user quits; `plugins` false (`--no-plugins`) starts none.
+pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Failure> {
     let settings = setup.config.settings.clone();
     let themes_dir = setup.dirs.config.join("themes");
     let color_mode = theme::detect(&|key| std::env::var(key).ok());
@@ -54,7 +54,11 @@ pub async fn run(setup: &Setup, resume: bool) -> Result<Exit, Failure> {
     } else {
         None
     };
-    let (plugin_rows, tools) = start_plugins(setup, &mut chat)?;
+    let (plugin_rows, tools) = if plugins {
+        start_plugins(setup, &mut chat)?
+    } else {
+        (Vec::new(), None)
+    };
     let mut handle = core::spawn(
         None,
         CoreConfig {

@@ -1,6 +1,7 @@
 //! The app: owns the UI state, turns keys into actions and actions into core `Op`s, and runs
 //! the loop that selects over terminal events, core events, background tasks, the plugin host
-//! and the frame timer. Frames are coalesced (at most one per [`FRAME`]) and nothing wakes up while idle.
+//! and the frame timer. Frames are coalesced (at most one per [`FRAME`] after input, one per
+//! [`STREAM_FRAME`] while only the core changed the screen) and nothing wakes up while idle.
 
 pub mod action;
 mod events;
@@ -30,6 +31,12 @@ use super::view;
 
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(16);
+
+/// The shortest time between two frames when only core events (a streaming answer) changed
+/// the screen: 30 frames a second is smooth for text, and on a machine whose cores all run
+/// llama.cpp every frame takes time from it (measured: 16 ms frames cost about 8% of
+/// SmolLM2's generation speed on 2 cores, 33 ms frames about 1%; docs/performance.md).
+const STREAM_FRAME: Duration = Duration::from_millis(33);
 
 /// What the app needs from the environment.
 pub struct Context {
@@ -141,23 +148,40 @@ impl App {
         let mut int = signal(SignalKind::interrupt())?;
         let mut batch = Vec::with_capacity(256);
         let mut dirty = true;
-        let mut last_frame = Instant::now() - FRAME;
+        let mut last_frame = Instant::now() - STREAM_FRAME;
+        // FRAME once input changed the screen, so keys show at once; else STREAM_FRAME.
+        let mut interval = STREAM_FRAME;
         while !self.quit {
-            if dirty && Instant::now() >= last_frame + FRAME {
+            if dirty && Instant::now() >= last_frame + interval {
+                // Core events that came while the frame was owed go into this frame.
+                while let Ok(ev) = events.try_recv() {
+                    self.on_core(ev);
+                }
                 self.frame(screen)?;
                 last_frame = Instant::now();
                 dirty = false;
+                interval = STREAM_FRAME;
             }
-            let next_frame = last_frame + FRAME;
+            let next_frame = last_frame + interval;
             // Not `biased`: when keys and a busy core are both ready, either may go first, and
             // a batch of core events is at most 256 appends, so keys never wait behind tokens.
             let changed = tokio::select! {
                 ev = input.next() => match ev {
-                    Some(Ok(ev)) => self.on_terminal(ev),
+                    Some(Ok(ev)) => {
+                        let changed = self.on_terminal(ev);
+                        if changed {
+                            interval = FRAME;
+                        }
+                        changed
+                    }
                     // The terminal is gone (e.g. the SSH connection dropped).
                     Some(Err(_)) | None => self.stop_loop(),
                 },
-                n = events.recv_many(&mut batch, 256) => {
+                // Once a frame is owed, core events wait for it (they are drained just before
+                // it is drawn): a streaming answer then wakes this thread once per frame, not
+                // once per token, and on a machine whose cores all run llama.cpp every wake-up
+                // preempts a thread the others wait for.
+                n = events.recv_many(&mut batch, 256), if !dirty => {
                     if n == 0 {
                         self.quit = true;
                     }
