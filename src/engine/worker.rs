@@ -65,6 +65,7 @@ pub(super) fn run(
             return;
         }
     };
+    let model_ms = started.elapsed().as_secs_f64() * 1000.0;
     let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
     let ctx_params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(config.context))
@@ -82,6 +83,7 @@ pub(super) fn run(
             return;
         }
     };
+    let context_ms = started.elapsed().as_secs_f64() * 1000.0 - model_ms;
     let template = match Template::choose(&model, config.chat_template.as_deref()) {
         Ok(t) => t,
         Err(e) => {
@@ -97,7 +99,7 @@ pub(super) fn run(
         template: template.source.clone(),
         load_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
-    tracing::info!(?info, "model loaded");
+    tracing::info!(?info, model_ms, context_ms, "model loaded");
     if ready.send(Ok(info)).is_err() {
         return;
     }
