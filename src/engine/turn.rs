@@ -110,20 +110,21 @@ impl<'m> Session<'m> {
     }
 
     /// Replaces the KV cache with the saved state that holds the most of `tokens`, when it holds
-    /// at least `prompt_cache::MIN_TOKENS` more than the cache does now; returns how many prompt
-    /// tokens it restored. A state that fails to load leaves the cache empty.
-    fn restore_from_disk(&mut self, tokens: &[LlamaToken]) -> usize {
-        let Some(disk) = &self.disk else { return 0 };
+    /// at least `prompt_cache::MIN_TOKENS` more than the cache does now, and notes how many
+    /// prompt tokens it restored for the next turn's stats. A state that fails to load leaves
+    /// the cache empty.
+    fn restore_from_disk(&mut self, tokens: &[LlamaToken]) {
+        let Some(disk) = &self.disk else { return };
         let in_memory = common_prefix(&self.cached, tokens);
         if in_memory + prompt_cache::MIN_TOKENS > tokens.len() {
-            return 0; // Nothing on disk can offer enough more: skip reading the index.
+            return; // Nothing on disk can offer enough more: skip reading the index.
         }
         let n_ctx = self.context.n_ctx() as usize;
         let Some(hit) = disk.lookup(tokens, n_ctx) else {
-            return 0;
+            return;
         };
         if hit.usable < in_memory + prompt_cache::MIN_TOKENS {
-            return 0;
+            return;
         }
         // Fields, not `forget_cache`: `disk` borrows `self.disk` meanwhile.
         self.context.clear_kv_cache();
@@ -139,12 +140,8 @@ impl<'m> Session<'m> {
                     "restored a prompt from the cache"
                 );
                 self.restored = restored;
-                restored
             }
-            None => {
-                self.context.clear_kv_cache();
-                0
-            }
+            None => self.context.clear_kv_cache(),
         }
     }
 
