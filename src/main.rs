@@ -39,6 +39,8 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         Some(Command::Audit { action }) => cli::audit_cmd::run(action),
         // No Setup: no config, no log file, nothing on stdout but the MCP session.
         Some(Command::McpServe { name, allow }) => mcp_serve(name, allow),
+        // No Setup, no threads: the launcher forks, so it must stay single-threaded.
+        Some(Command::SandboxExec { policy, command }) => Ok(sandbox_exec(policy, command)),
         // No Setup either: a synthetic transcript, timed; one JSON line on stdout.
         Some(Command::BenchUi {
             lines,
@@ -78,6 +80,23 @@ fn mcp_serve(name: &str, allow: &[std::path::PathBuf]) -> Result<Exit, Failure> 
             builtin::ServeError::Session(_) => Failure::new(Exit::Internal, e.to_string()),
         })?;
     Ok(Exit::Ok)
+}
+
+/// Runs a plugin under its policy and leaves with its exit code (never returns).
+#[cfg(target_os = "linux")]
+fn sandbox_exec(policy: &str, command: &[std::ffi::OsString]) -> Exit {
+    use libre_assistant::plugins::sandbox::exec;
+    let code = match command.split_first() {
+        Some((program, args)) => exec::run(policy, program, args),
+        None => exec::SETUP_FAILED,
+    };
+    std::process::exit(code)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sandbox_exec(_policy: &str, _command: &[std::ffi::OsString]) -> Exit {
+    eprintln!("libre-assistant: sandbox-exec runs on Linux only");
+    std::process::exit(125)
 }
 
 /// Times frames of the interactive app and prints the figures.

@@ -31,6 +31,7 @@ fn every_key() -> Vec<(Option<String>, String)> {
     full.generation.seed = Some(1);
     full.engine.threads = Some(1);
     full.engine.chat_template = Some("chatml".into());
+    full.plugins.sandbox = Some("required".into());
     let table = toml::Table::try_from(&full).unwrap();
     let mut keys = Vec::new();
     for (key, value) in table {

@@ -103,6 +103,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         allow: Vec<PathBuf>,
     },
+    /// Run a plugin's program under its sandbox policy (the host starts every plugin this way
+    /// on Linux). Exit code 125: the sandbox could not be set up.
+    #[command(hide = true, name = "sandbox-exec")]
+    SandboxExec {
+        /// The policy, as the host writes it (JSON).
+        #[arg(long, value_name = "JSON")]
+        policy: String,
+        /// The program (an absolute path) and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "PROGRAM")]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Time frames of the interactive app over a synthetic transcript (no model, config or
     /// network) and print the figures as one JSON line.
     #[command(hide = true)]

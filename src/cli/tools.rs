@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use libre_assistant::core::ToolsConfig;
 use libre_assistant::core::tools::{Policy, parse_pattern};
 use libre_assistant::plugins::audit::{self, Grant};
-use libre_assistant::plugins::host::{self, HostConfig};
-use libre_assistant::plugins::{self, Plugin, PluginsState, usage};
+use libre_assistant::plugins::host::{self, HostConfig, SandboxConfig};
+use libre_assistant::plugins::sandbox::{Mode, Protected, Support};
+use libre_assistant::plugins::{self, Plugin, PluginsState, secrets, usage};
 
 use super::setup::Setup;
 
@@ -22,6 +23,8 @@ pub struct Started {
     pub tools: Option<ToolsConfig>,
     /// Problems to show: bad manifests, a broken plugins.toml, a bad rule.
     pub problems: Vec<String>,
+    /// How the plugins are confined.
+    pub sandbox: SandboxConfig,
 }
 
 /// Finds the plugins and starts the enabled ones in the background (nothing waits for them).
@@ -31,6 +34,7 @@ pub struct Started {
 /// prompt tokens and invite calls that fail.
 pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, String> {
     let mut problems = Vec::new();
+    let sandbox = sandbox_config(setup, &mut problems);
     let state_path = plugins::state_file(&setup.dirs);
     let state = PluginsState::load(&state_path).unwrap_or_else(|e| {
         problems.push(format!("{e}; every plugin counts as enabled"));
@@ -81,6 +85,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             host: host::spawn(HostConfig {
                 plugins: enabled,
                 max_restarts: PLUGIN_RESTARTS,
+                sandbox: Some(sandbox.clone()),
             }),
             manifests,
             policy,
@@ -96,5 +101,37 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
         found: found.plugins,
         tools,
         problems,
+        sandbox,
     })
+}
+
+/// The sandbox the config asks for on this kernel; a kernel without Landlock and no explicit
+/// choice adds one line to `problems`.
+pub fn sandbox_config(setup: &Setup, problems: &mut Vec<String>) -> SandboxConfig {
+    let support = Support::probe();
+    let chosen = setup.config.settings.plugins.sandbox.as_deref().and_then(Mode::parse);
+    let mode = chosen.unwrap_or_else(|| support.default_mode());
+    if chosen.is_none() && mode != Mode::Required {
+        problems.push(format!(
+            "plugins are {}: their file access is not confined on this system; see docs/security.md \
+             (set plugins.sandbox to \"best-effort\" or \"off\" to silence this)",
+            support.enforcement(mode).describe()
+        ));
+    }
+    SandboxConfig {
+        mode,
+        support,
+        protected: protected(&setup.dirs),
+        launcher: std::env::current_exe().unwrap_or_else(|_| "libre-assistant".into()),
+    }
+}
+
+/// libre-assistant's own files, which no plugin grant may expose.
+pub fn protected(dirs: &libre_assistant::paths::Dirs) -> Protected {
+    Protected {
+        config: dirs.config.clone(),
+        data: dirs.data.clone(),
+        state: dirs.state.clone(),
+        secrets: secrets::secrets_file(dirs),
+    }
 }

@@ -34,6 +34,7 @@ pub(crate) enum Field {
     ToolsAllow,
     MaxRounds,
     Grammar,
+    Sandbox,
 }
 
 /// A raw value before typing: a TOML value from the file or a string from the environment.
@@ -71,7 +72,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 23] = [
+    pub const ALL: [Field; 24] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -95,6 +96,7 @@ impl Field {
         Field::ToolsAllow,
         Field::MaxRounds,
         Field::Grammar,
+        Field::Sandbox,
     ];
 
     /// The dotted key, e.g. `generation.temperature`.
@@ -123,6 +125,7 @@ impl Field {
             Field::ToolsAllow => "tools.allow",
             Field::MaxRounds => "tools.max_rounds",
             Field::Grammar => "tools.grammar",
+            Field::Sandbox => "plugins.sandbox",
         }
     }
 
@@ -152,6 +155,7 @@ impl Field {
             Field::ToolsAllow => Some("LIBRE_ASSISTANT_TOOLS_ALLOW"),
             Field::MaxRounds => Some("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS"),
             Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
+            Field::Sandbox => Some("LIBRE_ASSISTANT_PLUGINS_SANDBOX"),
         }
     }
 
@@ -187,6 +191,7 @@ impl Field {
             Field::ToolsAllow => s.tools.allow = raw.rules()?,
             Field::MaxRounds => s.tools.max_rounds = raw.rounds()?,
             Field::Grammar => s.tools.grammar = raw.boolean()?,
+            Field::Sandbox => s.plugins.sandbox = Some(raw.text()?),
         }
         Ok(())
     }
@@ -218,6 +223,7 @@ impl Field {
             Field::ToolsAllow => Some(array(&s.tools.allow)),
             Field::MaxRounds => Some(s.tools.max_rounds.to_string()),
             Field::Grammar => Some(s.tools.grammar.to_string()),
+            Field::Sandbox => s.plugins.sandbox.as_deref().map(quote),
         }
     }
 
@@ -227,6 +233,7 @@ impl Field {
             Field::Seed => Some("a new random seed each run"),
             Field::Threads => Some("one thread per physical core"),
             Field::ChatTemplate => Some("the model's own template"),
+            Field::Sandbox => Some("required where the kernel has Landlock, else best-effort"),
             Field::Model
             | Field::SystemPrompt
             | Field::Temperature

@@ -10,7 +10,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::field::{Field, MAX_ROUNDS_LIMIT, Mismatch, Raw, bad_rule, with_article};
-use super::{ConfigError, Effective, LOG_LEVELS, Origin, Overrides, Settings};
+use super::{ConfigError, Effective, LOG_LEVELS, Origin, Overrides, SANDBOX_MODES, Settings};
 use crate::paths::Dirs;
 use crate::text::line_col;
 
@@ -320,6 +320,14 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
             Field::MaxRounds,
             (1..=MAX_ROUNDS_LIMIT).contains(&s.tools.max_rounds),
             "must be from 1 to 16",
+        ),
+        (
+            Field::Sandbox,
+            s.plugins
+                .sandbox
+                .as_deref()
+                .is_none_or(|m| SANDBOX_MODES.contains(&m)),
+            "must be one of required, best-effort, off",
         ),
     ];
     match rules.into_iter().find(|(_, ok, _)| !ok) {

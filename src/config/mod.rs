@@ -44,6 +44,8 @@ pub struct Settings {
     pub ui: Ui,
     /// Tool calls to plugins.
     pub tools: Tools,
+    /// How plugins run.
+    pub plugins: Plugins,
 }
 
 /// Sampling settings.
@@ -130,6 +132,19 @@ pub struct Tools {
     pub grammar: bool,
 }
 
+/// Plugin settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Plugins {
+    /// The sandbox: `required`, `best-effort` or `off`; `None` means `required` where the kernel
+    /// has Landlock, else `best-effort`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
+}
+
+/// The accepted values of `plugins.sandbox`.
+pub const SANDBOX_MODES: [&str; 3] = ["required", "best-effort", "off"];
+
 /// The default number of tool-call rounds in one turn.
 pub const DEFAULT_MAX_ROUNDS: u32 = 2;
 
@@ -163,6 +178,7 @@ impl Default for Settings {
             log: Log::default(),
             ui: Ui::default(),
             tools: Tools::default(),
+            plugins: Plugins::default(),
         }
     }
 }

@@ -22,6 +22,8 @@ mod import_tests;
 mod manifest;
 #[cfg(test)]
 mod manifest_tests;
+pub mod sandbox;
+pub mod secrets;
 mod state;
 pub mod usage;
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! One plugin's child process: the command (cleared environment, own process group), the
-//! group kill, and the stderr pipe into tracing.
+//! One plugin's child process: its environment, the group kill, and the stderr pipe into
+//! tracing (with the last lines kept for the message when it fails).
 //!
 //! Invariants: the child leads its own process group (`process_group(0)`), so its pid is the
 //! group id and one signal reaches everything it started (npx → node). A [`Group`] kills that
@@ -8,13 +8,10 @@
 //! nor grows memory.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{ChildStderr, Command};
-
-use crate::plugins::Plugin;
+use tokio::process::ChildStderr;
 
 /// Variables every child gets from our environment (when set): what any program needs to run,
 /// and nothing secret. Everything else must be named in the manifest's `env`.
@@ -32,21 +29,6 @@ const MAX_LINE: usize = 2048;
 /// Most stderr lines logged per second; more are counted and dropped.
 const MAX_LINES_PER_SEC: u32 = 200;
 
-/// The command for `plugin`: its manifest expanded, the environment cleared down to
-/// [`BASELINE_ENV`] and the manifest's names, and a process group of its own.
-pub fn command(plugin: &Plugin) -> Command {
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let manifest = plugin.manifest.expanded(&plugin.dir, home.as_deref());
-    let mut cmd = Command::new(&manifest.command);
-    cmd.args(&manifest.args)
-        .env_clear()
-        .envs(environment(&manifest.env, |name| std::env::var_os(name)))
-        .current_dir(existing_dir(&plugin.dir))
-        .process_group(0)
-        .kill_on_drop(true);
-    cmd
-}
-
 /// The child's environment: the baseline and `named`, each only if `lookup` has it.
 pub fn environment(
     named: &[String],
@@ -58,11 +40,6 @@ pub fn environment(
         .chain(named.iter().cloned())
         .filter_map(|name| lookup(&name).map(|value| (name, value)))
         .collect()
-}
-
-/// The plugin's directory if it exists (a plugin built in memory may have none), else `/`.
-fn existing_dir(dir: &Path) -> &Path {
-    if dir.is_dir() { dir } else { Path::new("/") }
 }
 
 /// A running child's process group; killed when stopped or dropped.
@@ -140,8 +117,40 @@ pub fn alive(pgid: i32) -> bool {
     unsafe { libc::kill(-pgid, 0) == 0 }
 }
 
-/// Forwards the child's stderr to tracing (target `plugin`), line by line, until it closes.
-pub async fn forward_stderr(plugin: String, stderr: ChildStderr) {
+/// How many of the last stderr lines a [`Tail`] keeps.
+const TAIL_LINES: usize = 8;
+
+/// The last lines a child wrote to stderr, for the message when it fails. Shared between the
+/// task that reads stderr and the supervisor, which reads it once the child is gone.
+#[derive(Clone, Debug, Default)]
+pub struct Tail(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>);
+
+impl Tail {
+    fn push(&self, line: &str) {
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        if let Ok(mut lines) = self.0.lock() {
+            if lines.len() == TAIL_LINES {
+                lines.pop_front();
+            }
+            lines.push_back(line.to_owned());
+        }
+    }
+
+    /// The lines kept, oldest first.
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|lines| lines.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Forwards the child's stderr to tracing (target `plugin`), line by line, until it closes,
+/// keeping the last lines in `tail`.
+pub async fn forward_stderr(plugin: String, stderr: ChildStderr, tail: Tail) {
     let mut reader = BufReader::with_capacity(8192, stderr);
     let mut line: Vec<u8> = Vec::with_capacity(256);
     let mut truncated = false;
@@ -177,6 +186,7 @@ pub async fn forward_stderr(plugin: String, stderr: ChildStderr) {
             logged = 0;
             dropped = 0;
         }
+        tail.push(&String::from_utf8_lossy(&line));
         if logged < MAX_LINES_PER_SEC {
             logged += 1;
             let text = String::from_utf8_lossy(&line);

@@ -8,6 +8,7 @@
 //! signalled away; dropping the handle (or the runtime) kills the groups too.
 
 mod child;
+mod launch;
 mod supervisor;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use tokio::task::JoinHandle;
 use super::Plugin;
 
 pub use child::{BASELINE_ENV, GRACE, environment};
+pub use launch::SandboxConfig;
 
 /// How many events may wait unread before a supervisor waits for the reader.
 const EVENT_BUFFER: usize = 256;
@@ -31,6 +33,8 @@ pub struct HostConfig {
     pub plugins: Vec<Plugin>,
     /// How many times a crashed plugin is restarted before it stays crashed.
     pub max_restarts: u32,
+    /// How plugins are confined; `None` runs them unconfined.
+    pub sandbox: Option<SandboxConfig>,
 }
 
 /// Facts about the plugins, in the order they happened per plugin.
@@ -153,8 +157,13 @@ pub fn spawn(config: HostConfig) -> HostHandle {
     for plugin in config.plugins {
         let (ops_tx, ops_rx) = mpsc::channel(64);
         plugins.insert(plugin.manifest.id.clone(), ops_tx);
-        let supervisor =
-            supervisor::Supervisor::new(plugin, config.max_restarts, events_tx.clone(), ops_rx);
+        let supervisor = supervisor::Supervisor::new(
+            plugin,
+            config.sandbox.clone(),
+            config.max_restarts,
+            events_tx.clone(),
+            ops_rx,
+        );
         tasks.push(tokio::spawn(supervisor.run()));
     }
     HostHandle {

@@ -19,9 +19,10 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::child::{self, Group};
+use super::child::{self, Group, Tail};
+use super::launch::{self, SandboxConfig};
 use super::{CallError, HostEvent, PluginOp, PluginState, ToolInfo, ToolOutcome};
-use crate::plugins::Plugin;
+use crate::plugins::{Plugin, sandbox};
 use crate::text;
 
 /// How long a child may take to start and answer `initialize` (npx may fetch first).
@@ -32,6 +33,13 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// The longest delay between restarts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How long a failed child's stderr may take to close before its message is composed.
+const STDERR_WAIT: Duration = Duration::from_secs(1);
+
+/// How many stderr lines a failure message quotes, and how long each may be.
+const QUOTED_LINES: usize = 3;
+const QUOTED_LINE_CHARS: usize = 200;
 
 /// The delay before restart number `restart` (1-based): 0.5 s, 1 s, 2 s, … capped at 30 s.
 pub fn backoff(restart: u32) -> Duration {
@@ -68,6 +76,9 @@ struct Running {
     closed: JoinHandle<()>,
     changed: mpsc::Receiver<()>,
     group: Group,
+    /// The last lines of its stderr, and the task reading it.
+    tail: Tail,
+    stderr: Option<JoinHandle<()>>,
 }
 
 /// Why the running loop ended.
@@ -82,15 +93,18 @@ enum Exit {
 pub struct Supervisor {
     plugin: Plugin,
     id: String,
+    sandbox: Option<SandboxConfig>,
     max_restarts: u32,
     events: mpsc::Sender<HostEvent>,
     ops: mpsc::Receiver<PluginOp>,
 }
 
 impl Supervisor {
-    /// A supervisor for `plugin`, taking ops from `ops` and telling `events`.
+    /// A supervisor for `plugin` (confined by `sandbox` unless it is `None`), taking ops from
+    /// `ops` and telling `events`.
     pub fn new(
         plugin: Plugin,
+        sandbox: Option<SandboxConfig>,
         max_restarts: u32,
         events: mpsc::Sender<HostEvent>,
         ops: mpsc::Receiver<PluginOp>,
@@ -98,6 +112,7 @@ impl Supervisor {
         Supervisor {
             id: plugin.manifest.id.clone(),
             plugin,
+            sandbox,
             max_restarts,
             events,
             ops,
@@ -138,15 +153,18 @@ impl Supervisor {
     /// Spawns the child and does the handshake, answering ops meanwhile. `Ok(None)`: shut
     /// down while starting.
     async fn start(&mut self) -> Result<Option<Running>, String> {
-        let cmd = child::command(&self.plugin);
+        let cmd = launch::command(&self.plugin, self.sandbox.as_ref(), Vec::new())?;
         let (transport, stderr) = TokioChildProcess::builder(cmd)
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start `{}`: {e}", self.plugin.manifest.command))?;
         let group = Group::new(transport.id().unwrap_or(0));
-        if let Some(stderr) = stderr {
-            tokio::spawn(child::forward_stderr(self.id.clone(), stderr));
+        if let Some(sandbox) = &self.sandbox {
+            tracing::info!(target: "plugin", plugin = %self.id, "sandbox {}", sandbox.enforcement().describe());
         }
+        let tail = Tail::default();
+        let stderr = stderr
+            .map(|stderr| tokio::spawn(child::forward_stderr(self.id.clone(), stderr, tail.clone())));
         let (changed_tx, changed) = mpsc::channel(1);
         let client = Client {
             changed: changed_tx,
@@ -169,14 +187,13 @@ impl Supervisor {
             Ok(Ok(service)) => service,
             Ok(Err(e)) => {
                 group.stop().await;
-                return Err(format!("MCP handshake failed: {e}"));
+                let error = format!("MCP handshake failed: {e}");
+                return Err(self.explain(error, &tail, stderr).await);
             }
             Err(_) => {
                 group.stop().await;
-                return Err(format!(
-                    "no MCP handshake within {}s",
-                    HANDSHAKE_TIMEOUT.as_secs()
-                ));
+                let error = format!("no MCP handshake within {}s", HANDSHAKE_TIMEOUT.as_secs());
+                return Err(self.explain(error, &tail, stderr).await);
             }
         };
         if let Some(info) = service.peer_info() {
@@ -193,7 +210,32 @@ impl Supervisor {
             closed,
             changed,
             group,
+            tail,
+            stderr,
         }))
+    }
+
+    /// `error` with what the sandbox denied, as the child's last stderr lines show it, and
+    /// those lines; one line in all.
+    async fn explain(&self, error: String, tail: &Tail, stderr: Option<JoinHandle<()>>) -> String {
+        if let Some(task) = stderr {
+            let _ = tokio::time::timeout(STDERR_WAIT, task).await;
+        }
+        let lines = tail.lines();
+        let mut message = error;
+        if self.sandbox.is_some()
+            && let Some(denial) = sandbox::explain(&lines)
+        {
+            message.push_str(&format!(" ({})", denial.advice(&self.id)));
+        }
+        if !lines.is_empty() {
+            let quoted: Vec<String> = lines[lines.len().saturating_sub(QUOTED_LINES)..]
+                .iter()
+                .map(|l| text::inert(&l.chars().take(QUOTED_LINE_CHARS).collect::<String>()).into_owned())
+                .collect();
+            message.push_str(&format!("; stderr: {}", quoted.join(" | ")));
+        }
+        message
     }
 
     /// Lists the tools, then takes ops until shutdown or a crash; the child is stopped either way.
@@ -212,7 +254,12 @@ impl Supervisor {
         if !running.closed.is_finished() {
             let _ = tokio::time::timeout(child::GRACE, running.closed).await;
         }
-        exit
+        match exit {
+            Exit::Crashed(error) => {
+                Exit::Crashed(self.explain(error, &running.tail, running.stderr).await)
+            }
+            Exit::Shutdown => Exit::Shutdown,
+        }
     }
 
     /// The running loop: calls, refreshes on `tools/list_changed`, and the child's end.
