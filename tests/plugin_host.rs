@@ -62,14 +62,28 @@ fn time_server(id: &str) -> Plugin {
 
 /// A plugin run through `sh -c SCRIPT`, with `$SERVER` set to the time server's path.
 fn shell(id: &str, script: &str) -> Plugin {
-    let script = script.replace("$SERVER", &server("mcp-server-time"));
-    plugin(id, "/bin/sh", &["-c", &script], &[], 30)
+    let time = server("mcp-server-time");
+    let script = script.replace("$SERVER", &time);
+    let mut shell = plugin(id, "/bin/sh", &["-c", &script], &[], 30);
+    // The sandbox finds what /bin/sh needs; what the script runs is granted here.
+    let path = std::env::var_os("PATH");
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    shell.manifest.permissions.read =
+        libre_assistant::plugins::sandbox::install_roots(Path::new(&time), &[], path.as_deref(), home.as_deref())
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+    shell
 }
 
+/// The host, every plugin sandboxed as the app runs them.
 fn start(plugins: Vec<Plugin>, max_restarts: u32) -> HostHandle {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let root = ROOT.get_or_init(|| support::target_dir("plugin_host"));
     host::spawn(HostConfig {
         plugins,
         max_restarts,
+        sandbox: Some(support::sandbox(root)),
     })
 }
 
@@ -163,7 +177,9 @@ fn real(path: &Path) -> String {
 async fn three_real_servers_start_list_and_answer() {
     let dir = temp_dir_with_file();
     let root = real(dir.path());
-    let filesystem = plugin("files", &server("mcp-server-filesystem"), &[&root], &[], 30);
+    let mut filesystem = plugin("files", &server("mcp-server-filesystem"), &[&root], &[], 30);
+    // The sandbox lets it read only the directory it was given.
+    filesystem.manifest.permissions.read = vec![root.clone()];
     let mut host = start(
         vec![
             everything("everything", &[], 30),
@@ -432,13 +448,16 @@ fn list_changed_server(id: &str) -> Plugin {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/list_changed.cjs");
     // test_servers() is the `bin` directory; the npm packages are beside it.
     let modules = support::test_servers().join("../node/node_modules");
-    plugin(
+    let mut server = plugin(
         id,
         "node",
         &[&script.to_string_lossy(), &modules.to_string_lossy()],
         &[],
         30,
-    )
+    );
+    // The sandbox grants the script's directory; the SDK it loads is granted here.
+    server.manifest.permissions.read = vec![modules.to_string_lossy().into_owned()];
+    server
 }
 
 #[tokio::test]

@@ -48,6 +48,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
         host: host::spawn(HostConfig {
             plugins: vec![plugin],
             max_restarts: 0,
+            sandbox: Some(support::sandbox(state)),
         }),
         manifests,
         policy: Policy::default(),

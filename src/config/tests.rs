@@ -192,6 +192,7 @@ fn every_env_var_sets_its_key() {
         ),
         ("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS", "16"),
         ("LIBRE_ASSISTANT_TOOLS_GRAMMAR", "off"),
+        ("LIBRE_ASSISTANT_PLUGINS_SANDBOX", "best-effort"),
     ]);
     let root = tempfile::tempdir().unwrap();
     let got = load(&dirs(root.path()), &Overrides::default(), &env).unwrap();
@@ -230,6 +231,9 @@ fn every_env_var_sets_its_key() {
             allow: vec!["time/current_time".into(), "fs/*".into(), "web".into()],
             max_rounds: 16,
             grammar: false,
+        },
+        plugins: Plugins {
+            sandbox: Some("best-effort".into()),
         },
     };
     assert_eq!(got.settings, want);
@@ -326,6 +330,7 @@ ui.side_panel = true                   # default
 tools.allow = ["time", "fs/read"]      # from file
 tools.max_rounds = 2                   # default
 tools.grammar = true                   # default
+# plugins.sandbox =                    # unset: required where the kernel has Landlock, else best-effort
 "#;
     assert_eq!(effective.render(), want);
 }
@@ -447,6 +452,7 @@ fn fields_cover_every_key_of_settings() {
     full.generation.seed = Some(1);
     full.engine.threads = Some(1);
     full.engine.chat_template = Some(String::new());
+    full.plugins.sandbox = Some(String::new());
     let table = toml::Table::try_from(&full).unwrap();
     let mut keys = Vec::new();
     for (key, value) in &table {

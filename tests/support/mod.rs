@@ -143,6 +143,33 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
     }
 }
 
+/// The sandbox the tests run plugins in, as the app would: the real launcher, `required` (CI's
+/// kernel has Landlock: nothing may skip), and libre-assistant's own directories under `root`
+/// (each plugin's private directory goes in `root/state`).
+pub fn sandbox(root: &Path) -> libre_assistant::plugins::host::SandboxConfig {
+    use libre_assistant::plugins::sandbox::{Mode, Protected, Support};
+    libre_assistant::plugins::host::SandboxConfig {
+        mode: Mode::Required,
+        support: Support::probe(),
+        protected: Protected {
+            config: root.join("config"),
+            data: root.join("data"),
+            state: root.join("state"),
+            secrets: root.join("data/secrets.toml"),
+        },
+        launcher: PathBuf::from(env!("CARGO_BIN_EXE_libre-assistant")),
+    }
+}
+
+/// A directory for one test binary's plugin state, under cargo's target directory (not the
+/// system temp directory, so nothing is left there), emptied first.
+pub fn target_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test's directory");
+    dir
+}
+
 /// The bin directory of the pinned third-party MCP servers (`scripts/test-servers` installs
 /// them): `$LIBRE_ASSISTANT_TEST_SERVERS/bin`, by default `~/.cache/libre-assistant-tests/mcp/bin`.
 pub fn test_servers() -> PathBuf {

@@ -182,7 +182,7 @@ mod tests {
             roots,
             [
                 root.join("plugin/node_modules"),
-                PathBuf::from("/usr/bin"),
+                PathBuf::from("/usr"),
                 root.join("nodejs"),
             ]
         );
