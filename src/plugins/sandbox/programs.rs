@@ -8,6 +8,7 @@
 //! - a file in `PREFIX/bin` or `PREFIX/sbin`: `PREFIX` (a virtual environment, a pyenv or nvm
 //!   version, `/usr/local`); for prefixes that hold other things too (the home directory,
 //!   `~/.local`, `~/.cargo`, `/`) only `bin` and `lib` below them;
+//! - a file in `ROOT/shims` (pyenv, rbenv, asdf): `ROOT`, where the shim finds the versions;
 //! - any other file: its directory, unless that is the home directory or `/` (then the file).
 //!
 //! Both the path as found and its canonical form count, so a symlinked launcher and its target
@@ -112,6 +113,11 @@ fn root_of(path: &Path, home: Option<&Path>) -> Vec<PathBuf> {
     let Some(dir) = path.parent() else {
         return Vec::new();
     };
+    if dir.file_name() == Some(OsStr::new("shims"))
+        && let Some(manager) = dir.parent()
+    {
+        return vec![manager.to_path_buf()];
+    }
     let in_bin = matches!(dir.file_name().and_then(OsStr::to_str), Some("bin" | "sbin"));
     if let (true, Some(prefix)) = (in_bin, dir.parent()) {
         if !is_shared_prefix(prefix, home) {
@@ -214,6 +220,15 @@ mod tests {
         let loose = home.join("server");
         write_exe(&loose, "\x7fELF");
         assert_eq!(install_roots(&loose, &[], None, Some(&home)), [loose]);
+    }
+
+    #[test]
+    fn a_version_manager_shim_grants_the_manager() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let shim = root.join(".pyenv/shims/python3");
+        write_exe(&shim, "\x7fELF");
+        assert_eq!(install_roots(&shim, &[], None, Some(&root)), [root.join(".pyenv")]);
     }
 
     #[test]
