@@ -59,8 +59,8 @@ fn the_example_reads_back_as_the_defaults() {
         .count();
     assert_eq!(
         from_file,
-        effective.origins.len() - 3,
-        "all but the 3 optional keys are set"
+        effective.origins.len() - 4,
+        "all but the 4 optional keys are set"
     );
 }
 
