@@ -68,11 +68,15 @@ fn shell(id: &str, script: &str) -> Plugin {
     // The sandbox finds what /bin/sh needs; what the script runs is granted here.
     let path = std::env::var_os("PATH");
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    shell.manifest.permissions.read =
-        libre_assistant::plugins::sandbox::install_roots(Path::new(&time), &[], path.as_deref(), home.as_deref())
-            .into_iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
+    shell.manifest.permissions.read = libre_assistant::plugins::sandbox::install_roots(
+        Path::new(&time),
+        &[],
+        path.as_deref(),
+        home.as_deref(),
+    )
+    .into_iter()
+    .map(|p| p.to_string_lossy().into_owned())
+    .collect();
     shell
 }
 

@@ -129,7 +129,8 @@ impl Probe {
 async fn files_outside_the_grants_cannot_be_read_or_written() {
     let p = Probe::start(false).await;
     let secret = p.tree.path("secret/id_ed25519");
-    p.denied("read_file", json!({"path": secret}), "EACCES").await;
+    p.denied("read_file", json!({"path": secret}), "EACCES")
+        .await;
     p.denied("list_dir", json!({"path": p.tree.path("secret")}), "EACCES")
         .await;
     // Landlock does not hide that a file exists.
@@ -162,8 +163,12 @@ async fn links_and_renames_do_not_carry_rights_across_grants() {
     let ro = p.tree.path("granted_ro/ro.txt");
     // A symlink in the writable directory to the read-only file: made, but not writable.
     let link = p.tree.path("granted_rw/link");
-    p.denied("symlink_write", json!({"link": link, "target": ro}), "EACCES")
-        .await;
+    p.denied(
+        "symlink_write",
+        json!({"link": link, "target": ro}),
+        "EACCES",
+    )
+    .await;
     assert_eq!(std::fs::read_to_string(&ro).unwrap(), "read-only\n");
     // A hard link of the read-only file into the writable directory.
     let hard = p.tree.path("granted_rw/hard");
@@ -235,11 +240,16 @@ async fn without_the_network_no_socket_reaches_anything() {
     let udp_port = l.udp.local_addr().unwrap().port();
     p.denied("tcp4", json!({"port": l.port4}), "EPERM").await;
     p.denied("tcp6", json!({"port": l.port6}), "EPERM").await;
-    p.denied("udp", json!({"host": "127.0.0.1", "port": udp_port}), "EPERM")
-        .await;
+    p.denied(
+        "udp",
+        json!({"host": "127.0.0.1", "port": udp_port}),
+        "EPERM",
+    )
+    .await;
     let mut buf = [0u8; 16];
     assert!(l.udp.recv(&mut buf).is_err(), "a datagram got through");
-    p.denied("unix", json!({"path": l.unix_path}), "EPERM").await;
+    p.denied("unix", json!({"path": l.unix_path}), "EPERM")
+        .await;
     p.denied("abstract", json!({"name": l.abstract_name}), "EPERM")
         .await;
     p.denied("io_uring_setup", json!({}), "EPERM").await;
@@ -252,7 +262,8 @@ async fn with_the_network_loopback_tcp_works_and_unix_sockets_stay_closed() {
     let l = listeners(p.tree.dir.path());
     p.allowed("tcp4", json!({"port": l.port4})).await;
     p.allowed("tcp6", json!({"port": l.port6})).await;
-    p.denied("unix", json!({"path": l.unix_path}), "EPERM").await;
+    p.denied("unix", json!({"path": l.unix_path}), "EPERM")
+        .await;
     p.denied("abstract", json!({"name": l.abstract_name}), "EPERM")
         .await;
     p.denied("io_uring_setup", json!({}), "EPERM").await;
@@ -299,5 +310,8 @@ async fn a_grandchild_that_left_the_process_group_is_gone_after_stop() {
         "the grandchild should lead its own process group"
     );
     p.stop().await;
-    assert!(gone(pid).await, "the setsid grandchild {pid} outlived the stop");
+    assert!(
+        gone(pid).await,
+        "the setsid grandchild {pid} outlived the stop"
+    );
 }

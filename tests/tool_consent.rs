@@ -188,6 +188,74 @@ async fn allowed_in_the_dialog_the_call_runs_and_the_answer_uses_it() {
     assert!(report.lines >= 2, "{} lines", report.lines);
 }
 
+fn consent_of(events: &[Event]) -> Option<libre_assistant::core::CallRequest> {
+    events.iter().find_map(|e| match e {
+        Event::ToolConsent { request } => Some(request.clone()),
+        _ => None,
+    })
+}
+
+async fn stop(core: CoreHandle) {
+    let _ = core.ops.send(Op::Shutdown);
+    let _ = core.task.await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn always_allow_survives_a_restart_and_fails_closed() {
+    let state = tempfile::tempdir().unwrap();
+    let remembered = state.path().join("plugins.toml");
+    let mut core = core_with_time(state.path()).await;
+    let (events, _) = ask_tokyo(&mut core, ConsentAnswer::Always).await;
+    let definition = consent_of(&events)
+        .expect("asked the first time")
+        .definition;
+    stop(core).await;
+
+    // A new core (the app restarted): no dialog, the remembered answer allows it.
+    let mut core = core_with_time(state.path()).await;
+    let (events, _) = ask_tokyo(&mut core, ConsentAnswer::Deny).await;
+    assert!(consent_of(&events).is_none(), "asked again after a restart");
+    assert_eq!(finished(&events)[0].granted_by, Grant::Remembered);
+    stop(core).await;
+
+    // The approved definition no longer matches the tool's: asked again, marked as changed.
+    let text = std::fs::read_to_string(&remembered).unwrap();
+    let other = "0".repeat(64);
+    std::fs::write(&remembered, text.replace(&definition, &other)).unwrap();
+    let mut core = core_with_time(state.path()).await;
+    let (events, _) = ask_tokyo(&mut core, ConsentAnswer::Deny).await;
+    let asked = consent_of(&events).expect("a changed tool is asked again");
+    assert!(asked.changed);
+    stop(core).await;
+
+    // An unreadable file grants nothing: asked, with a notice saying why; and an "always"
+    // answer that cannot be saved holds for this session only, and says so.
+    std::fs::write(&remembered, "[plugins.time\nalways_allow = ").unwrap();
+    let mut core = core_with_time(state.path()).await;
+    let (events, _) = ask_tokyo(&mut core, ConsentAnswer::Always).await;
+    assert!(
+        consent_of(&events).is_some(),
+        "a broken file allowed the call"
+    );
+    let notices: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice { message } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        notices.iter().any(|n| n
+            .contains("cannot remember \"always allow\" for time/current_time")
+            && n.contains("this session only")),
+        "{notices:?}"
+    );
+    let (events, _) = ask_tokyo(&mut core, ConsentAnswer::Deny).await;
+    assert!(consent_of(&events).is_none());
+    assert_eq!(finished(&events)[0].granted_by, Grant::Session);
+    stop(core).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_call_is_recorded_and_the_model_is_told() {
     let state = tempfile::tempdir().unwrap();

@@ -36,15 +36,22 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
     let mut problems = Vec::new();
     let sandbox = sandbox_config(setup, &mut problems);
     let state_path = plugins::state_file(&setup.dirs);
-    let state = PluginsState::load(&state_path).unwrap_or_else(|e| {
-        problems.push(format!("{e}; every plugin counts as enabled"));
-        PluginsState::default()
-    });
-    let found = plugins::discover(
+    let loaded = PluginsState::load(&state_path);
+    let mut found = plugins::discover(
         &plugins::shipped_dirs(),
         &plugins::user_dir(&setup.dirs),
-        &state,
+        loaded.as_ref().unwrap_or(&PluginsState::default()),
     );
+    if let Err(e) = &loaded {
+        // Fail closed: what the file would have said is unknown.
+        let text = std::fs::read_to_string(&state_path).ok();
+        for plugin in &mut found.plugins {
+            plugin.enabled &= state_unknown_allows(plugin, text.as_deref());
+        }
+        problems.push(format!(
+            "{e}; until it is fixed no user plugin starts, nor a shipped one it names"
+        ));
+    }
     problems.extend(found.problems.iter().cloned());
     let settings = &setup.config.settings.tools;
     let mut policy = Policy::default();
@@ -105,11 +112,24 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
     })
 }
 
+/// Whether `plugin` may start when `plugins.toml` cannot be parsed (`text`: what it holds) or
+/// read (`None`): only a shipped plugin the text never names, whose default is enabled.
+fn state_unknown_allows(plugin: &Plugin, text: Option<&str>) -> bool {
+    plugin.source == plugins::Source::Shipped
+        && text.is_some_and(|t| !t.contains(plugin.manifest.id.as_str()))
+}
+
 /// The sandbox the config asks for on this kernel; a kernel without Landlock and no explicit
 /// choice adds one line to `problems`.
 pub fn sandbox_config(setup: &Setup, problems: &mut Vec<String>) -> SandboxConfig {
     let support = Support::probe();
-    let chosen = setup.config.settings.plugins.sandbox.as_deref().and_then(Mode::parse);
+    let chosen = setup
+        .config
+        .settings
+        .plugins
+        .sandbox
+        .as_deref()
+        .and_then(Mode::parse);
     let mode = chosen.unwrap_or_else(|| support.default_mode());
     if chosen.is_none() && mode != Mode::Required {
         problems.push(format!(

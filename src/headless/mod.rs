@@ -1,7 +1,9 @@
 //! One-shot mode: answer one prompt, stream the answer to stdout, everything else to stderr.
 //!
 //! `--json` replaces the plain answer with the versioned event stream of `json.rs`. Ctrl-C
-//! stops generation cleanly (exit 130); a second Ctrl-C exits at once.
+//! stops generation cleanly (exit 130); a second Ctrl-C exits at once. When stdout is a
+//! terminal the answer goes through `text::inert`, as in the TUI (the model's escape sequences
+//! must not reach a terminal); piped, it is written byte for byte.
 
 pub mod input;
 pub mod json;
@@ -30,6 +32,8 @@ pub struct Sink {
     stdout: std::io::Stdout,
     /// Whether the answer so far ends in a newline (plain mode adds one at the end).
     ends_with_newline: bool,
+    /// stdout is a terminal: the answer is made inert first.
+    terminal: bool,
     /// Set when stdout is gone (a closed pipe): the answer stops quietly.
     closed: bool,
 }
@@ -42,6 +46,7 @@ impl Sink {
             stats,
             stdout: std::io::stdout(),
             ends_with_newline: true,
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             closed: false,
         }
     }
@@ -83,7 +88,11 @@ impl Sink {
             self.write(&json::line(&JsonEvent::Delta { text }));
         } else {
             self.ends_with_newline = text.ends_with('\n');
-            self.write(text);
+            if self.terminal {
+                self.write(&inert(text));
+            } else {
+                self.write(text);
+            }
         }
     }
 

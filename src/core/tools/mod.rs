@@ -234,7 +234,9 @@ impl Toolbox {
                         }
                     }
                 }
-                Err(e) => notices.push(e.to_string()),
+                Err(e) => notices.push(format!(
+                    "{e}; no \"always allow\" answer applies until it is fixed: every call is asked"
+                )),
             }
         }
         let usage = match &config.usage {
@@ -339,7 +341,8 @@ impl Toolbox {
     }
 
     /// Applies the user's answer; returns the grant, or None for a denial. "Always" is
-    /// remembered in plugins.toml; a failure to write it comes back as a notice.
+    /// remembered in plugins.toml; when that file cannot be read or written the tool is allowed
+    /// for this session only, and the notice says so (nothing is remembered that was not saved).
     pub fn answer(
         &mut self,
         request: &CallRequest,
@@ -355,14 +358,26 @@ impl Toolbox {
                 (Some(Grant::User), None)
             }
             ConsentAnswer::Always => {
-                self.policy
-                    .allow_definition(plugin, tool, def, Grant::Remembered);
-                let problem = self.remembered.as_ref().and_then(|path| {
-                    let mut state = PluginsState::load(path).ok()?;
+                let saved = self.remembered.as_ref().map(|path| {
+                    let mut state = PluginsState::load(path).map_err(|e| e.to_string())?;
                     state.set_always_allow(plugin, tool, def);
-                    state.save(path).err().map(|e| e.to_string())
+                    state.save(path).map_err(|e| e.to_string())
                 });
-                (Some(Grant::User), problem)
+                match saved {
+                    Some(Err(e)) => {
+                        self.policy
+                            .allow_definition(plugin, tool, def, Grant::Session);
+                        let problem = format!(
+                            "cannot remember \"always allow\" for {plugin}/{tool}: {e}; it is allowed for this session only"
+                        );
+                        (Some(Grant::User), Some(problem))
+                    }
+                    Some(Ok(())) | None => {
+                        self.policy
+                            .allow_definition(plugin, tool, def, Grant::Remembered);
+                        (Some(Grant::User), None)
+                    }
+                }
             }
         }
     }

@@ -58,8 +58,8 @@ pub fn command(
         None => Command::new(&manifest.command),
         Some(sandbox) => {
             sandbox.enforcement().allows_start(sandbox.mode)?;
-            let program = sandbox::resolve(&manifest.command, path_var.as_deref())
-                .ok_or_else(|| {
+            let program =
+                sandbox::resolve(&manifest.command, path_var.as_deref()).ok_or_else(|| {
                     format!(
                         "cannot start `{}`: no such program (looked on the plugin's PATH)",
                         manifest.command
@@ -109,7 +109,8 @@ fn launcher(
     program: &Path,
     args: &[String],
 ) -> Result<Command, String> {
-    let json = serde_json::to_string(policy).map_err(|e| format!("cannot encode the policy: {e}"))?;
+    let json =
+        serde_json::to_string(policy).map_err(|e| format!("cannot encode the policy: {e}"))?;
     let mut cmd = Command::new(&sandbox.launcher);
     cmd.arg(sandbox::EXEC_SUBCOMMAND)
         .arg("--policy")

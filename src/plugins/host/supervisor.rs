@@ -163,8 +163,9 @@ impl Supervisor {
             tracing::info!(target: "plugin", plugin = %self.id, "sandbox {}", sandbox.enforcement().describe());
         }
         let tail = Tail::default();
-        let stderr = stderr
-            .map(|stderr| tokio::spawn(child::forward_stderr(self.id.clone(), stderr, tail.clone())));
+        let stderr = stderr.map(|stderr| {
+            tokio::spawn(child::forward_stderr(self.id.clone(), stderr, tail.clone()))
+        });
         let (changed_tx, changed) = mpsc::channel(1);
         let client = Client {
             changed: changed_tx,
@@ -231,7 +232,9 @@ impl Supervisor {
         if !lines.is_empty() {
             let quoted: Vec<String> = lines[lines.len().saturating_sub(QUOTED_LINES)..]
                 .iter()
-                .map(|l| text::inert(&l.chars().take(QUOTED_LINE_CHARS).collect::<String>()).into_owned())
+                .map(|l| {
+                    text::inert(&l.chars().take(QUOTED_LINE_CHARS).collect::<String>()).into_owned()
+                })
                 .collect();
             message.push_str(&format!("; stderr: {}", quoted.join(" | ")));
         }

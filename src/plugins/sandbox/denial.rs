@@ -23,8 +23,8 @@ pub enum Denial {
 
 /// Node's operations that write.
 const WRITES: [&str; 11] = [
-    "mkdir", "rmdir", "unlink", "rename", "symlink", "link", "copyfile", "write", "utime",
-    "chmod", "mkdtemp",
+    "mkdir", "rmdir", "unlink", "rename", "symlink", "link", "copyfile", "write", "utime", "chmod",
+    "mkdtemp",
 ];
 
 /// The first denial the stderr `lines` show, if any.
@@ -34,9 +34,14 @@ pub fn explain(lines: &[String]) -> Option<Denial> {
 
 fn denial_in(line: &str) -> Option<Denial> {
     let lower = line.to_ascii_lowercase();
-    let denied = ["eacces", "eperm", "permission denied", "operation not permitted"]
-        .iter()
-        .any(|w| lower.contains(w));
+    let denied = [
+        "eacces",
+        "eperm",
+        "permission denied",
+        "operation not permitted",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
     if !denied {
         return None;
     }
@@ -65,7 +70,14 @@ fn denial_in(line: &str) -> Option<Denial> {
             write: false,
         });
     }
-    let sockets = ["socket", "connect", "bind", "sendto", "getaddrinfo", "fetch failed"];
+    let sockets = [
+        "socket",
+        "connect",
+        "bind",
+        "sendto",
+        "getaddrinfo",
+        "fetch failed",
+    ];
     sockets
         .iter()
         .any(|w| lower.contains(w))

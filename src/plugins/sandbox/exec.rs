@@ -57,9 +57,8 @@ struct Prepared {
 fn prepare(policy_json: &str, program: &OsStr, args: &[OsString]) -> Result<Prepared, String> {
     let policy: Policy =
         serde_json::from_str(policy_json).map_err(|e| format!("bad --policy: {e}"))?;
-    let c = |s: &OsStr| {
-        CString::new(s.as_bytes()).map_err(|_| format!("{s:?} contains a NUL byte"))
-    };
+    let c =
+        |s: &OsStr| CString::new(s.as_bytes()).map_err(|_| format!("{s:?} contains a NUL byte"));
     let program = c(program)?;
     let mut argv = vec![program.clone()];
     for a in args {

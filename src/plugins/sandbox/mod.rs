@@ -170,7 +170,8 @@ impl Enforcement {
     /// Whether a plugin may start under `mode` with this much enforced.
     pub fn allows_start(&self, mode: Mode) -> Result<(), String> {
         match (mode, self) {
-            (Mode::Required, Enforcement::Off(why)) | (Mode::Required, Enforcement::Partial(why))
+            (Mode::Required, Enforcement::Off(why))
+            | (Mode::Required, Enforcement::Partial(why))
                 if why.contains("files") =>
             {
                 Err(format!(
@@ -227,20 +228,28 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn enforcement_follows_the_kernel() {
-        assert_eq!(linux(7, true).enforcement(Mode::Required), Enforcement::Full);
-        assert_eq!(linux(6, true).enforcement(Mode::BestEffort), Enforcement::Full);
+        assert_eq!(
+            linux(7, true).enforcement(Mode::Required),
+            Enforcement::Full
+        );
+        assert_eq!(
+            linux(6, true).enforcement(Mode::BestEffort),
+            Enforcement::Full
+        );
         assert_eq!(
             linux(5, true).enforcement(Mode::Required),
-            Enforcement::Partial(
-                "signal and abstract-socket scopes (Landlock ABI < 6)".to_owned()
-            )
+            Enforcement::Partial("signal and abstract-socket scopes (Landlock ABI < 6)".to_owned())
         );
         let none = linux(0, true).enforcement(Mode::BestEffort);
         assert_eq!(
             none,
             Enforcement::Partial("files (no Landlock in this kernel)".to_owned())
         );
-        assert!(none.allows_start(Mode::Required).unwrap_err().contains("best-effort"));
+        assert!(
+            none.allows_start(Mode::Required)
+                .unwrap_err()
+                .contains("best-effort")
+        );
         assert!(none.allows_start(Mode::BestEffort).is_ok());
         assert!(matches!(
             linux(0, false).enforcement(Mode::BestEffort),

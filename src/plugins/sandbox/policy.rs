@@ -240,7 +240,10 @@ impl Policy {
     pub fn environment(&self, dirs: &PluginDirs, home: Option<&Path>) -> Vec<(String, OsString)> {
         let mut env = vec![
             ("TMPDIR".to_owned(), dirs.tmp.clone().into_os_string()),
-            ("XDG_CACHE_HOME".to_owned(), dirs.cache.clone().into_os_string()),
+            (
+                "XDG_CACHE_HOME".to_owned(),
+                dirs.cache.clone().into_os_string(),
+            ),
             (
                 "npm_config_cache".to_owned(),
                 dirs.cache.join("npm").into_os_string(),
@@ -314,7 +317,10 @@ mod tests {
             Mode::Required,
         )
         .unwrap();
-        assert!(p.read.starts_with(&[PathBuf::from("/usr"), PathBuf::from("/lib")]));
+        assert!(
+            p.read
+                .starts_with(&[PathBuf::from("/usr"), PathBuf::from("/lib")])
+        );
         assert!(p.read.ends_with(&[
             PathBuf::from("/opt/notes"),
             PathBuf::from("/plugins/notes"),
@@ -330,8 +336,18 @@ mod tests {
             ]
         );
         assert!(!p.network);
-        let networked = build(request(&[], &[], true), &dirs, &protected(root), Mode::Required);
-        assert!(networked.unwrap().read.contains(&PathBuf::from("/etc/resolv.conf")));
+        let networked = build(
+            request(&[], &[], true),
+            &dirs,
+            &protected(root),
+            Mode::Required,
+        );
+        assert!(
+            networked
+                .unwrap()
+                .read
+                .contains(&PathBuf::from("/etc/resolv.conf"))
+        );
     }
 
     #[test]
@@ -339,7 +355,12 @@ mod tests {
         let root = Path::new("/home/me");
         let dirs = plugin_dirs(&root.join("state/libre-assistant"), "notes");
         let home = ["/home/me".to_owned()];
-        let e = build(request(&[], &home, false), &dirs, &protected(root), Mode::Required);
+        let e = build(
+            request(&[], &home, false),
+            &dirs,
+            &protected(root),
+            Mode::Required,
+        );
         assert_eq!(
             e.unwrap_err().to_string(),
             "permissions.write /home/me covers libre-assistant's config directory \
@@ -347,23 +368,54 @@ mod tests {
              `libre-assistant plugins grant`, or edit the manifest"
         );
         let inside = ["/home/me/config/libre-assistant/plugins/notes".to_owned()];
-        let e = build(request(&[], &inside, false), &dirs, &protected(root), Mode::Required);
+        let e = build(
+            request(&[], &inside, false),
+            &dirs,
+            &protected(root),
+            Mode::Required,
+        );
         assert!(matches!(e, Err(PolicyError::Exposes { key: "write", .. })));
-        let e = build(request(&home, &[], false), &dirs, &protected(root), Mode::Required);
+        let e = build(
+            request(&home, &[], false),
+            &dirs,
+            &protected(root),
+            Mode::Required,
+        );
         assert!(
-            matches!(&e, Err(PolicyError::Exposes { key: "read", what: "secret store", .. })),
+            matches!(
+                &e,
+                Err(PolicyError::Exposes {
+                    key: "read",
+                    what: "secret store",
+                    ..
+                })
+            ),
             "{e:?}"
         );
         // Reading the config (manifests) is fine.
         let config = ["/home/me/config".to_owned()];
-        assert!(build(request(&config, &[], false), &dirs, &protected(root), Mode::Required).is_ok());
+        assert!(
+            build(
+                request(&config, &[], false),
+                &dirs,
+                &protected(root),
+                Mode::Required
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn git_reads_its_global_config_from_dev_null_unless_granted() {
         let dirs = plugin_dirs(Path::new("/s"), "g");
         let home = Path::new("/home/me");
-        let mut p = build(request(&[], &[], false), &dirs, &protected(home), Mode::Required).unwrap();
+        let mut p = build(
+            request(&[], &[], false),
+            &dirs,
+            &protected(home),
+            Mode::Required,
+        )
+        .unwrap();
         let env = p.environment(&dirs, Some(home));
         assert!(env.contains(&("GIT_CONFIG_GLOBAL".to_owned(), OsString::from("/dev/null"))));
         assert!(env.contains(&("TMPDIR".to_owned(), OsString::from("/s/plugins/g/tmp"))));

@@ -118,7 +118,10 @@ fn root_of(path: &Path, home: Option<&Path>) -> Vec<PathBuf> {
     {
         return vec![manager.to_path_buf()];
     }
-    let in_bin = matches!(dir.file_name().and_then(OsStr::to_str), Some("bin" | "sbin"));
+    let in_bin = matches!(
+        dir.file_name().and_then(OsStr::to_str),
+        Some("bin" | "sbin")
+    );
     if let (true, Some(prefix)) = (in_bin, dir.parent()) {
         if !is_shared_prefix(prefix, home) {
             return vec![prefix.to_path_buf()];
@@ -143,7 +146,10 @@ fn is_shared_prefix(prefix: &Path, home: Option<&Path>) -> bool {
     let Some(home) = home else {
         return false;
     };
-    prefix == home || [".local", ".cargo", ".config"].iter().any(|d| prefix == home.join(d))
+    prefix == home
+        || [".local", ".cargo", ".config"]
+            .iter()
+            .any(|d| prefix == home.join(d))
 }
 
 /// The interpreter and its one optional argument from the `#!` line of `path`, if it has one.
@@ -228,7 +234,10 @@ mod tests {
         let root = t.path().canonicalize().unwrap();
         let shim = root.join(".pyenv/shims/python3");
         write_exe(&shim, "\x7fELF");
-        assert_eq!(install_roots(&shim, &[], None, Some(&root)), [root.join(".pyenv")]);
+        assert_eq!(
+            install_roots(&shim, &[], None, Some(&root)),
+            [root.join(".pyenv")]
+        );
     }
 
     #[test]

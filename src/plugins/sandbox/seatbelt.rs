@@ -85,7 +85,10 @@ mod tests {
     fn policy(network: bool) -> Policy {
         Policy {
             plugin: "notes".to_owned(),
-            read: vec![PathBuf::from("/usr/lib"), PathBuf::from("/Users/me/My \"Notes\")")],
+            read: vec![
+                PathBuf::from("/usr/lib"),
+                PathBuf::from("/Users/me/My \"Notes\")"),
+            ],
             write: vec![PathBuf::from("/dev/null")],
             network,
             file_size_mb: 1024,
@@ -108,7 +111,10 @@ mod tests {
             params,
             [
                 ("READ_0".to_owned(), OsString::from("/usr/lib")),
-                ("READ_1".to_owned(), OsString::from("/Users/me/My \"Notes\")")),
+                (
+                    "READ_1".to_owned(),
+                    OsString::from("/Users/me/My \"Notes\")")
+                ),
                 ("WRITE_0".to_owned(), OsString::from("/dev/null")),
             ]
         );

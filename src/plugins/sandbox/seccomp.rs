@@ -128,9 +128,9 @@ const DATA_NR: u32 = 0;
 /// load of the call number (instructions 0–3). Later jumps are relative and stay in their own
 /// chains, so inserting before them moves nothing they point at.
 fn with_x32_guard(mut program: BpfProgram) -> Result<BpfProgram, String> {
-    let loads_nr = program.get(3).is_some_and(|i| {
-        i.code == BPF_LD_W_ABS && i.k == DATA_NR && i.jt == 0 && i.jf == 0
-    });
+    let loads_nr = program
+        .get(3)
+        .is_some_and(|i| i.code == BPF_LD_W_ABS && i.k == DATA_NR && i.jt == 0 && i.jf == 0);
     if !loads_nr {
         return Err("cannot add the x32 guard: unexpected seccomp program layout".to_owned());
     }
