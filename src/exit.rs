@@ -19,6 +19,8 @@ pub enum Exit {
     Download = 6,
     /// A directory we must write to is not writable.
     Storage = 7,
+    /// A plugin failed to start (under its sandbox policy, or at all), or its tool call failed.
+    Plugin = 8,
     /// Ctrl-C stopped the work (128 + SIGINT).
     Interrupted = 130,
 }

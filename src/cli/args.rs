@@ -82,7 +82,8 @@ pub enum Command {
     },
     /// Print the effective configuration and where each value came from.
     Config,
-    /// Manage plugins (MCP servers): list, show, enable, disable, grant, import, stats.
+    /// Manage plugins (MCP servers): list, show, enable, disable, grant, import, tools, call,
+    /// stats.
     Plugins {
         #[command(subcommand)]
         action: PluginsAction,
@@ -173,6 +174,30 @@ pub enum PluginsAction {
     Import {
         /// The JSON file.
         file: PathBuf,
+    },
+    /// Start a plugin (sandboxed, as the app would) and list its tools: descriptions, input
+    /// schemas and what each costs in prompt tokens. Works on disabled plugins, to review one
+    /// before enabling it.
+    Tools {
+        /// Plugin id.
+        id: String,
+        /// Print one JSON array of objects instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one tool call without a model and print the result; the command is the consent.
+    /// Audited and counted like any call.
+    Call {
+        /// Plugin id.
+        id: String,
+        /// The tool's name.
+        tool: String,
+        /// The arguments, a JSON object (default `{}`).
+        #[arg(value_name = "JSON-ARGUMENTS")]
+        arguments: Option<String>,
+        /// Print the result as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Show tool-call figures per plugin and tool: calls, errors, denials, p50/p95 latency, last use.
     Stats {

@@ -53,6 +53,7 @@ fn line(r: &AuditRecord) -> String {
         Grant::Remembered => "remembered",
         Grant::Config => "config",
         Grant::HeadlessFlag => "headless flag",
+        Grant::Command => "plugins call",
         Grant::None => "nothing",
     };
     let outcome = match &r.outcome {

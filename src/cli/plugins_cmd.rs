@@ -1,4 +1,5 @@
-//! `libre-assistant plugins list|show|enable|disable|grant|import|stats`: results on stdout; skipped
+//! `libre-assistant plugins list|show|enable|disable|grant|import|stats` (`tools` and `call`
+//! are in `plugin_review.rs`): results on stdout; skipped
 //! manifests and servers as `warning:` lines on stderr, one per problem. `stats` reads only
 //! `<state dir>/usage.json`, so a broken `plugins.toml` never hides the figures.
 
@@ -75,6 +76,22 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
             Ok(Exit::Ok)
         }
         PluginsAction::Stats { json } => stats(&setup.dirs, *json),
+        PluginsAction::Tools { id, json } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            super::plugin_review::tools(setup, find(&found, id)?, *json)
+        }
+        PluginsAction::Call {
+            id,
+            tool,
+            arguments,
+            json,
+        } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            let plugin = find(&found, id)?;
+            super::plugin_review::call(setup, plugin, tool, arguments.as_deref(), *json)
+        }
     }
 }
 

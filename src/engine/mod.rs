@@ -15,6 +15,7 @@ mod sampling;
 mod tools;
 mod turn;
 mod utf8;
+mod vocab;
 mod worker;
 
 use std::path::PathBuf;
@@ -25,8 +26,9 @@ use std::thread::JoinHandle;
 pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
 pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
-pub use tools::{CALL_OPEN, ToolPrompt};
+pub use tools::{CALL_OPEN, ToolPrompt, definition as tool_definition};
 pub use utf8::Utf8Stream;
+pub use vocab::tool_costs;
 
 /// How to load a model and size its context.
 #[derive(Debug, Clone, PartialEq)]

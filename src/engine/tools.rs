@@ -46,10 +46,15 @@ pub fn generic_instructions(tools: &[ToolSpec]) -> String {
     );
     for tool in tools {
         text.push('\n');
-        text.push_str(&python_json(&function(tool)));
+        text.push_str(&definition(tool));
     }
     text.push_str("\n</tools>");
     text
+}
+
+/// One tool's definition as the generic format lists it.
+pub fn definition(tool: &ToolSpec) -> String {
+    python_json(&function(tool))
 }
 
 /// The messages for a template without tool support: the tool section joins the system

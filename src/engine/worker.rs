@@ -18,7 +18,7 @@ use super::turn::Session;
 use super::{EngineConfig, EngineError, ModelInfo, Output, Request};
 
 /// llama.cpp's backend is process-wide and may be initialised only once.
-fn backend() -> Result<&'static LlamaBackend, EngineError> {
+pub(super) fn backend() -> Result<&'static LlamaBackend, EngineError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {

@@ -77,6 +77,8 @@ pub enum Grant {
     Config,
     /// A headless flag.
     HeadlessFlag,
+    /// `plugins call`: the command itself is the consent.
+    Command,
     /// Nothing granted it.
     None,
 }

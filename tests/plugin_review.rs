@@ -1,0 +1,198 @@
+//! Reviewing a plugin before trusting it, on the real binary: `plugins tools` starts it
+//! sandboxed and lists its tools with their token cost; `plugins call` runs one call (audited
+//! and counted); a plugin that fails under its policy says what was denied and which grant
+//! allows it; and killing the host with SIGKILL ends the plugin.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::Home;
+
+fn probe_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/probe.py")
+}
+
+/// Installs a user plugin `id` (disabled, as `plugins import` leaves one) from manifest lines.
+fn install(home: &Home, id: &str, body: &str) {
+    let dir = home.path().join("config/libre-assistant/plugins").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!("id = \"{id}\"\nname = \"{id}\"\n{body}");
+    std::fs::write(dir.join("plugin.toml"), text).unwrap();
+    let state = home.path().join("config/libre-assistant/plugins.toml");
+    let mut old = std::fs::read_to_string(&state).unwrap_or_default();
+    old.push_str(&format!("[plugins.{id}]\nenabled = false\n"));
+    std::fs::write(state, old).unwrap();
+}
+
+fn install_probe(home: &Home) {
+    let body = format!(
+        "command = \"python3\"\nargs = [\"{}\"]\ntimeout_secs = 600\n",
+        probe_script().display()
+    );
+    install(home, "probe", &body);
+}
+
+fn plugins(home: &Home, args: &[&str]) -> Output {
+    home.command().arg("plugins").args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn tools_lists_a_disabled_plugin_with_token_costs() {
+    let home = Home::new();
+    install_probe(&home);
+    let model = support::smollm();
+    let out = home
+        .command()
+        .arg("--model")
+        .arg(&model)
+        .args(["plugins", "tools", "probe", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let tools: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tools = tools.as_array().unwrap();
+    assert_eq!(tools.len(), 1);
+    assert_eq!(tools[0]["name"], "probe");
+    assert_eq!(tools[0]["input_schema"]["required"][0], "case");
+    let tokens = tools[0]["tokens"].as_u64().unwrap();
+    assert!((30..2000).contains(&tokens), "{tokens}");
+    assert_eq!(
+        tools[0]["tokens_counted_with"],
+        model.to_string_lossy().as_ref()
+    );
+
+    // Without a model to count with, an estimate, said to be one.
+    let out = plugins(&home, &["tools", "probe"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("probe: 1 tool, ") && text.contains("estimated"),
+        "{text}"
+    );
+}
+
+#[test]
+fn call_runs_one_tool_audited_and_counted() {
+    let home = Home::new();
+    install_probe(&home);
+    let out = plugins(
+        &home,
+        &["call", "probe", "probe", r#"{"case": "status"}"#, "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["outcome"], "ok");
+    let probe: Value = serde_json::from_str(result["text"].as_str().unwrap()).unwrap();
+    // It ran sandboxed.
+    assert_eq!(probe["value"][1], "Seccomp:\t2");
+
+    let bad = plugins(&home, &["call", "probe", "probe", "[1]"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("is not an object"),
+        "{}",
+        stderr(&bad)
+    );
+    let invalid = plugins(&home, &["call", "probe", "probe", r#"{"case": 5}"#]);
+    assert_eq!(invalid.status.code(), Some(2), "{}", stderr(&invalid));
+
+    let tail = home.command().args(["audit", "tail"]).output().unwrap();
+    let tail = String::from_utf8_lossy(&tail.stdout);
+    assert!(
+        tail.contains("probe/probe  allowed (plugins call)  ok"),
+        "{tail}"
+    );
+    assert!(tail.contains("probe/probe  denied (nothing)"), "{tail}");
+    let stats = plugins(&home, &["stats", "--json"]);
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats[0]["plugin"], "probe");
+    assert_eq!(stats[0]["calls"], 1);
+}
+
+#[test]
+fn a_plugin_failing_under_its_policy_names_the_denial_and_the_grant() {
+    let home = Home::new();
+    let secret = home.path().join("secret");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(secret.join("token"), "s3cret").unwrap();
+    let body = format!(
+        "command = \"python3\"\nargs = [\"-c\", \"open('{}').read()\"]\n",
+        secret.join("token").display()
+    );
+    install(&home, "reader", &body);
+    let out = plugins(&home, &["tools", "reader"]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = err.lines().last().unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let path = secret.join("token").display().to_string();
+    assert!(
+        line.starts_with("libre-assistant: plugin reader failed to start:"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("it was denied access to {path}")),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!(
+            "`libre-assistant plugins grant reader --read {path}`"
+        )),
+        "{line}"
+    );
+    assert!(
+        line.contains("stderr: ") && line.contains("PermissionError"),
+        "{line}"
+    );
+    assert!(!line.contains("s3cret"));
+}
+
+/// Waits for `cond`, polling; false after a minute.
+fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+#[test]
+fn killing_the_host_ends_the_plugin() {
+    let home = Home::new();
+    install_probe(&home);
+    let mut host = home
+        .command()
+        .args(["plugins", "call", "probe", "probe", r#"{"case": "hang"}"#])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = home
+        .path()
+        .join("state/libre-assistant/plugins/probe/tmp/pid");
+    assert!(wait_until(
+        || std::fs::read_to_string(&pid_file).is_ok_and(|p| !p.is_empty())
+    ));
+    let plugin: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(Path::new(&format!("/proc/{plugin}")).exists());
+    host.kill().unwrap();
+    host.wait().unwrap();
+    assert!(
+        wait_until(|| !Path::new(&format!("/proc/{plugin}")).exists()),
+        "plugin {plugin} outlived its host"
+    );
+}
