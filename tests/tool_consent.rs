@@ -58,6 +58,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
         audit: Some(state.join("audit.jsonl")),
         usage: Some(state.join("usage.json")),
         remembered: Some(state.join("plugins.toml")),
+        sandbox: Some(support::sandbox(state).enforcement()),
     };
     let mut core = core::spawn(
         Some(engine),

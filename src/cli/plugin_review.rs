@@ -128,12 +128,14 @@ async fn start(setup: &Setup, plugin: &Plugin) -> Result<(Toolbox, Vec<ToolInfo>
         eprintln!("libre-assistant: warning: {problem}");
     }
     let id = plugin.manifest.id.clone();
+    let enforcement = sandbox.enforcement();
     let config = ToolsConfig {
         host: host::spawn(HostConfig {
             plugins: vec![plugin.clone()],
             max_restarts: 0,
             sandbox: Some(sandbox),
         }),
+        sandbox: Some(enforcement),
         manifests: BTreeMap::from([(id.clone(), plugin.manifest.clone())]),
         policy: Policy::default(),
         ask: false,

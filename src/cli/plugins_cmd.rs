@@ -9,6 +9,8 @@ use std::time::SystemTime;
 use libre_assistant::exit::Exit;
 use libre_assistant::paths::Dirs;
 use libre_assistant::plugins::audit;
+use libre_assistant::plugins::host::SandboxConfig;
+use libre_assistant::plugins::sandbox::plugin_dirs;
 use libre_assistant::plugins::usage::{self, Figures, Usage, UsageError};
 use libre_assistant::plugins::{
     self, Discovery, ImportError, Permissions, Plugin, PluginsState, StateError, discover,
@@ -38,7 +40,10 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
         PluginsAction::Show { id } => {
             let (_, found) = load()?;
             warn(&found.problems);
-            show(find(&found, id)?);
+            let mut problems = Vec::new();
+            let sandbox = super::tools::sandbox_config(setup, &mut problems);
+            warn(&problems);
+            show(find(&found, id)?, &sandbox);
             Ok(Exit::Ok)
         }
         PluginsAction::Enable { id } => {
@@ -160,7 +165,7 @@ fn status(enabled: bool) -> &'static str {
     if enabled { "enabled" } else { "disabled" }
 }
 
-fn show(plugin: &Plugin) {
+fn show(plugin: &Plugin, sandbox: &SandboxConfig) {
     let m = &plugin.manifest;
     let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
     let runs = m.expanded(&plugin.dir, home.as_deref());
@@ -191,6 +196,9 @@ fn show(plugin: &Plugin) {
         "network:      {}",
         if m.permissions.network { "yes" } else { "no" }
     );
+    println!("sandbox:      {}", sandbox.enforcement().describe());
+    let private = plugin_dirs(&sandbox.protected.state, &m.id).root;
+    println!("private dir:  {} (its TMPDIR and cache)", private.display());
 }
 
 /// Words joined by spaces, quoted where a shell would need it.

@@ -102,6 +102,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             audit: Some(audit::audit_file(&setup.dirs)),
             usage: Some(usage::usage_file(&setup.dirs)),
             remembered: Some(state_path),
+            sandbox: Some(sandbox.enforcement()),
         }
     });
     Ok(Started {

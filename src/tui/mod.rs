@@ -110,10 +110,11 @@ fn start_plugins(
     for problem in &started.problems {
         chat.push(Kind::Error, problem.clone());
     }
+    let sandbox = started.sandbox.enforcement().describe();
     let rows = started
         .found
         .iter()
-        .map(plugins::PluginRow::discovered)
+        .map(|p| plugins::PluginRow::discovered(p, &sandbox))
         .collect();
     Ok((rows, started.tools))
 }

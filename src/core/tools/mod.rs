@@ -27,6 +27,7 @@ pub use registry::{Offered, Registry, definition};
 use crate::engine::ToolPrompt;
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
 use crate::plugins::host::{CallError, HostCaller, HostEvent, HostHandle, ToolOutcome};
+use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
 use crate::plugins::{Manifest, Permissions, PluginsState};
 use crate::tools::{ToolCall, validate};
@@ -55,6 +56,8 @@ pub struct ToolsConfig {
     pub usage: Option<PathBuf>,
     /// `plugins.toml`, where "always allow" answers are remembered; None remembers nothing.
     pub remembered: Option<PathBuf>,
+    /// How much of each plugin's declared permissions the kernel enforces; None: no sandbox.
+    pub sandbox: Option<Enforcement>,
 }
 
 /// A call the model made, checked and ready to run once allowed.
@@ -72,6 +75,9 @@ pub struct CallRequest {
     pub description: String,
     /// What the plugin's manifest declares it may do.
     pub permissions: Permissions,
+    /// Whether the kernel holds it to that: `fully enforced`, `partly enforced (…)`, `not
+    /// enforced (…)`.
+    pub sandbox: String,
     /// The user approved this tool before, but its definition has changed since.
     pub changed: bool,
     /// SHA-256 of the tool's definition, for "always allow".
@@ -214,6 +220,7 @@ pub struct Toolbox {
     usage_path: Option<PathBuf>,
     usage: Usage,
     remembered: Option<PathBuf>,
+    sandbox: String,
     next_id: u64,
 }
 
@@ -260,6 +267,9 @@ impl Toolbox {
             usage_path: config.usage,
             usage,
             remembered: config.remembered,
+            sandbox: config
+                .sandbox
+                .map_or_else(|| "not enforced (no sandbox)".to_owned(), |e| e.describe()),
             next_id: 1,
         };
         (toolbox, events, notices)
@@ -331,6 +341,7 @@ impl Toolbox {
                 .get(&offered.plugin)
                 .map(|m| m.permissions.clone())
                 .unwrap_or_default(),
+            sandbox: self.sandbox.clone(),
             plugin: offered.plugin,
             tool: offered.info.name,
             arguments: Value::Object(call.arguments.clone()),

@@ -2,7 +2,7 @@
 
 use libre_assistant::core::{CallResult, Event, FinishedCall, Op};
 use libre_assistant::engine::EngineError;
-use libre_assistant::plugins::host::HostEvent;
+use libre_assistant::plugins::host::{HostEvent, PluginState};
 use libre_assistant::plugins::usage::Figures;
 
 use super::App;
@@ -270,6 +270,13 @@ impl App {
             HostEvent::Status { plugin, status } => {
                 if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
                     row.status = (&status).into();
+                    match &status {
+                        PluginState::Crashed { error, .. } => {
+                            row.error = Some(libre_assistant::text::inert(error).into_owned());
+                        }
+                        PluginState::Running => row.error = None,
+                        PluginState::Starting | PluginState::Stopped => {}
+                    }
                 }
             }
             HostEvent::Tools { plugin, tools } => {

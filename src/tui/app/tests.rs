@@ -227,6 +227,8 @@ fn model_and_plugin_panes() {
             denials: 0,
             p50_ms: Some(4),
             last_call: Some("read_file 2s ago".into()),
+            sandbox: "fully enforced".into(),
+            error: None,
         }]);
         let one = screen(&mut t.app, w, h);
         insta::assert_snapshot!(format!("panes_{w}x{h}"), [models, empty, one].join("\n"));

@@ -224,6 +224,8 @@ fn plugin_figures_fill_the_pane() {
             denials: 0,
             p50_ms: None,
             last_call: None,
+            sandbox: "fully enforced".into(),
+            error: None,
         }];
         t.app.on_core(Event::PluginFigures {
             plugins: vec![(

@@ -185,7 +185,10 @@ fn arguments(request: &CallRequest, cells: usize, max: usize, scroll: u16) -> (V
 fn permissions(request: &CallRequest, cells: usize, styles: (Style, Style)) -> Vec<Line<'static>> {
     let p = &request.permissions;
     if p.read.is_empty() && p.write.is_empty() && !p.network {
-        return vec![Line::styled(truncate("none declared", cells), styles.1)];
+        return vec![
+            Line::styled(truncate("none declared", cells), styles.1),
+            field("sandbox", &request.sandbox, cells, styles),
+        ];
     }
     let mut out = Vec::new();
     if !p.read.is_empty() {
@@ -200,6 +203,7 @@ fn permissions(request: &CallRequest, cells: usize, styles: (Style, Style)) -> V
         cells,
         styles,
     ));
+    out.push(field("sandbox", &request.sandbox, cells, styles));
     out
 }
 

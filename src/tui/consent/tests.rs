@@ -24,6 +24,7 @@ pub(crate) fn request(id: u64, tool: &str, changed: bool) -> CallRequest {
             write: vec![],
             network: true,
         },
+        sandbox: "fully enforced".into(),
         changed,
         definition: "ab12".into(),
     }

@@ -48,11 +48,16 @@ pub struct PluginRow {
     pub p50_ms: Option<u64>,
     /// The last call, e.g. "fs.read 2s ago" (precomputed by the app).
     pub last_call: Option<String>,
+    /// How much of its permissions the kernel enforces, e.g. "fully enforced".
+    pub sandbox: String,
+    /// Why it last crashed (what its sandbox denied, its stderr tail), made inert.
+    pub error: Option<String>,
 }
 
 impl PluginRow {
-    /// A plugin as discovery found it: starting if enabled, else disabled; no calls yet.
-    pub fn discovered(plugin: &libre_assistant::plugins::Plugin) -> PluginRow {
+    /// A plugin as discovery found it: starting if enabled, else disabled; no calls yet;
+    /// `sandbox` says how much of its permissions the kernel enforces.
+    pub fn discovered(plugin: &libre_assistant::plugins::Plugin, sandbox: &str) -> PluginRow {
         PluginRow {
             id: plugin.manifest.id.clone(),
             name: plugin.manifest.name.clone(),
@@ -67,6 +72,8 @@ impl PluginRow {
             denials: 0,
             p50_ms: None,
             last_call: None,
+            sandbox: sandbox.to_owned(),
+            error: None,
         }
     }
 

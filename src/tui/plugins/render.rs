@@ -20,6 +20,8 @@ const ROW_PREFIX: usize = 2;
 const NAME_MIN: usize = 8;
 /// Header and cell width of the optional columns, dropped from the right.
 const COLUMNS: [(&str, usize); 4] = [("TOOLS", 5), ("CALLS", 5), ("P50", 8), ("ERR/DENY", 8)];
+/// The most lines a crashed plugin's error takes in the details.
+const ERROR_LINES: usize = 4;
 
 /// Draws the plugin pane into `area` of `buf`.
 pub fn render(pane: &PluginPane, theme: &Theme, area: Rect, buf: &mut Buffer, focused: bool) {
@@ -167,6 +169,7 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
             "last call",
             row.last_call.clone().unwrap_or_else(|| "-".into()),
         ),
+        ("sandbox", row.sandbox.clone()),
     ];
     let mut lines = vec![fit::rule(&row.name, cells, theme.style("title"))];
     lines.extend(
@@ -174,5 +177,12 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
             .iter()
             .map(|(label, value)| fit::field(label, value, cells, styles)),
     );
+    if let Some(error) = &row.error {
+        lines.extend(
+            fit::wrap(error, cells, ERROR_LINES)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.style("error"))),
+        );
+    }
     lines
 }

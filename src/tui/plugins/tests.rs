@@ -16,6 +16,8 @@ fn three_rows() -> Vec<PluginRow> {
             denials: 2,
             p50_ms: Some(12),
             last_call: Some("fs.read_text_file 2s ago".into()),
+            sandbox: "fully enforced".into(),
+            error: None,
         },
         PluginRow {
             id: "web-search".into(),
@@ -27,6 +29,8 @@ fn three_rows() -> Vec<PluginRow> {
             denials: 0,
             p50_ms: Some(1340),
             last_call: Some("search 1m ago".into()),
+            sandbox: "fully enforced".into(),
+            error: Some("MCP handshake failed (it was denied the network; `libre-assistant plugins grant web-search --network` (permissions.network) allows it)".into()),
         },
         PluginRow {
             id: "time".into(),
@@ -38,6 +42,8 @@ fn three_rows() -> Vec<PluginRow> {
             denials: 0,
             p50_ms: None,
             last_call: None,
+            sandbox: "fully enforced".into(),
+            error: None,
         },
     ]
 }
