@@ -88,6 +88,7 @@ fn start(plugins: Vec<Plugin>, max_restarts: u32) -> HostHandle {
         plugins,
         max_restarts,
         sandbox: Some(support::sandbox(root)),
+        secrets: None,
     })
 }
 

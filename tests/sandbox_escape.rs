@@ -73,6 +73,7 @@ impl Probe {
             plugins: vec![probe_plugin(&tree, network)],
             max_restarts: 0,
             sandbox: Some(support::sandbox(&root)),
+            secrets: None,
         });
         let listed = tokio::time::timeout(WAIT, async {
             loop {

@@ -49,6 +49,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
             plugins: vec![plugin],
             max_restarts: 0,
             sandbox: Some(support::sandbox(state)),
+            secrets: None,
         }),
         manifests,
         policy: Policy::default(),

@@ -170,10 +170,19 @@ pub enum PluginsAction {
         network: bool,
     },
     /// Turn another client's mcpServers JSON (Claude Desktop, VS Code, Cursor) into plugins,
-    /// disabled and with no permissions.
+    /// disabled, allowed to read only the paths their arguments name; `env` values go into the
+    /// secret store; `npx -y PACKAGE` servers are installed into their plugin directories.
     Import {
         /// The JSON file.
         file: PathBuf,
+        /// Do not install npx packages with npm (they then run through npx).
+        #[arg(long)]
+        no_install: bool,
+    },
+    /// Keep a plugin's secrets (API tokens) out of files: set, rm, list.
+    Secret {
+        #[command(subcommand)]
+        action: SecretAction,
     },
     /// Start a plugin (sandboxed, as the app would) and list its tools: descriptions, input
     /// schemas and what each costs in prompt tokens. Works on disabled plugins, to review one
@@ -204,6 +213,31 @@ pub enum PluginsAction {
         /// Print one JSON array of objects instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `plugins secret` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretAction {
+    /// Store a secret (the value is read from a prompt that does not echo, or from stdin) and
+    /// name it in the plugin's manifest; the plugin receives it in its environment only.
+    Set {
+        /// Plugin id.
+        id: String,
+        /// The environment variable the plugin reads, e.g. GITHUB_TOKEN.
+        name: String,
+    },
+    /// Delete a secret.
+    Rm {
+        /// Plugin id.
+        id: String,
+        /// The variable's name.
+        name: String,
+    },
+    /// List secrets by plugin and name, and where each is kept (never their values).
+    List {
+        /// Only this plugin's.
+        id: Option<String>,
     },
 }
 

@@ -7,5 +7,6 @@ pub mod failure;
 pub mod models_cmd;
 pub mod plugin_review;
 pub mod plugins_cmd;
+pub mod secret_cmd;
 pub mod setup;
 pub mod tools;

@@ -134,6 +134,9 @@ async fn start(setup: &Setup, plugin: &Plugin) -> Result<(Toolbox, Vec<ToolInfo>
             plugins: vec![plugin.clone()],
             max_restarts: 0,
             sandbox: Some(sandbox),
+            secrets: Some(libre_assistant::plugins::secrets::SecretStore::new(
+                &setup.dirs,
+            )),
         }),
         sandbox: Some(enforcement),
         manifests: BTreeMap::from([(id.clone(), plugin.manifest.clone())]),

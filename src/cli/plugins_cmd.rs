@@ -11,9 +11,11 @@ use libre_assistant::paths::Dirs;
 use libre_assistant::plugins::audit;
 use libre_assistant::plugins::host::SandboxConfig;
 use libre_assistant::plugins::sandbox::plugin_dirs;
+use libre_assistant::plugins::secrets::SecretStore;
 use libre_assistant::plugins::usage::{self, Figures, Usage, UsageError};
 use libre_assistant::plugins::{
-    self, Discovery, ImportError, Permissions, Plugin, PluginsState, StateError, discover,
+    self, Discovery, ImportError, ImportOptions, Imported, Permissions, Plugin, PluginsState,
+    StateError, discover,
 };
 
 use super::args::PluginsAction;
@@ -54,9 +56,13 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
             let (state, found) = load()?;
             set_enabled(&found, state, &state_path, id, false)
         }
-        PluginsAction::Import { file } => {
+        PluginsAction::Import { file, no_install } => {
             let (_, found) = load()?;
-            import(file, &user, &state_path, &found)
+            import(setup, file, &found, !no_install)
+        }
+        PluginsAction::Secret { action } => {
+            let (_, found) = load()?;
+            super::secret_cmd::run(setup, &found, action)
         }
         PluginsAction::Grant {
             id,
@@ -72,9 +78,9 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
                 write: write.clone(),
                 network: *network,
             };
-            let manifest =
-                plugins::grant(plugin, &add).map_err(|e| Failure::new(Exit::Usage, e))?;
-            println!("{id}: {}", manifest.permissions.summary());
+            let permissions = plugins::grant(plugin, &add, &state_path)
+                .map_err(|e| Failure::new(Exit::Usage, e))?;
+            println!("{id}: {}", permissions.summary());
             if !plugin.enabled {
                 println!("  {id} is disabled; `libre-assistant plugins enable {id}` starts it");
             }
@@ -101,13 +107,13 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
 }
 
 /// One `warning:` line per problem.
-fn warn(problems: &[String]) {
+pub(super) fn warn(problems: &[String]) {
     for problem in problems {
         eprintln!("libre-assistant: warning: {problem}");
     }
 }
 
-fn find<'a>(found: &'a Discovery, id: &str) -> Result<&'a Plugin, Failure> {
+pub(super) fn find<'a>(found: &'a Discovery, id: &str) -> Result<&'a Plugin, Failure> {
     found.find(id).ok_or_else(|| {
         Failure::new(
             Exit::Usage,
@@ -189,6 +195,10 @@ fn show(plugin: &Plugin, sandbox: &SandboxConfig) {
         words(&[&[runs.command][..], &runs.args].concat())
     );
     println!("env:          {}", or_none(&m.env));
+    println!(
+        "secrets:      {} (values in the secret store)",
+        or_none(&m.secrets)
+    );
     println!("timeout:      {} s", m.timeout_secs);
     println!("read:         {}", or_none(&m.permissions.read));
     println!("write:        {}", or_none(&m.permissions.write));
@@ -230,8 +240,14 @@ fn set_enabled(
     Ok(Exit::Ok)
 }
 
-fn import(file: &Path, user: &Path, state_path: &Path, found: &Discovery) -> Result<Exit, Failure> {
-    let report = plugins::import(file, user, state_path, found).map_err(|e| {
+fn import(setup: &Setup, file: &Path, found: &Discovery, install: bool) -> Result<Exit, Failure> {
+    let options = ImportOptions {
+        secrets: Some(SecretStore::new(&setup.dirs)),
+        install,
+    };
+    let user = plugins::user_dir(&setup.dirs);
+    let state_path = plugins::state_file(&setup.dirs);
+    let report = plugins::import(file, &user, &state_path, found, &options).map_err(|e| {
         let exit = match &e {
             ImportError::Read { .. } | ImportError::Json { .. } | ImportError::NoServers { .. } => {
                 Exit::Usage
@@ -242,19 +258,7 @@ fn import(file: &Path, user: &Path, state_path: &Path, found: &Discovery) -> Res
         Failure::new(exit, e.to_string())
     })?;
     for imported in &report.imported {
-        println!(
-            "imported {:?} as {} (disabled): {}",
-            imported.name,
-            imported.id,
-            imported.path.display()
-        );
-        if !imported.env.is_empty() {
-            println!(
-                "  note: export {} before starting libre-assistant; values in {} were not copied",
-                imported.env.join(", "),
-                file.display()
-            );
-        }
+        print_imported(imported);
     }
     for skipped in &report.skipped {
         eprintln!(
@@ -262,13 +266,55 @@ fn import(file: &Path, user: &Path, state_path: &Path, found: &Discovery) -> Res
             skipped.name, skipped.reason
         );
     }
+    warn(&report.notes);
     if !report.imported.is_empty() {
         println!(
-            "imported plugins start disabled with no permissions; review one with \
-             `libre-assistant plugins show ID`, then `libre-assistant plugins enable ID`"
+            "imported plugins start disabled; review one with `libre-assistant plugins show ID` \
+             and `plugins tools ID`, then `libre-assistant plugins enable ID`"
         );
     }
     Ok(Exit::Ok)
+}
+
+fn print_imported(imported: &Imported) {
+    let id = &imported.id;
+    println!(
+        "imported {:?} as {id} (disabled): {}",
+        imported.name,
+        imported.path.display()
+    );
+    match &imported.installed {
+        Some(Ok(package)) => {
+            println!(
+                "  installed {package} into its directory; it runs with node from there, offline"
+            )
+        }
+        Some(Err(e)) => println!(
+            "  note: {e}; it runs through npx, which under the sandbox needs the network \
+             (`libre-assistant plugins grant {id} --network`)"
+        ),
+        None => {}
+    }
+    if imported.read.is_empty() {
+        println!("  it may read no files of yours");
+    } else {
+        println!(
+            "  it may read {} (named in its arguments); `libre-assistant plugins grant {id} --write PATH` lets it write",
+            imported.read.join(", ")
+        );
+    }
+    if !imported.secrets.is_empty() {
+        println!(
+            "  secrets {} are in the secret store, not in the manifest",
+            imported.secrets.join(", ")
+        );
+    }
+    if !imported.env.is_empty() {
+        println!(
+            "  note: it reads {} from your environment; export them before starting libre-assistant",
+            imported.env.join(", ")
+        );
+    }
 }
 
 fn state_exit(e: &StateError) -> Exit {

@@ -93,6 +93,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
                 plugins: enabled,
                 max_restarts: PLUGIN_RESTARTS,
                 sandbox: Some(sandbox.clone()),
+                secrets: Some(secrets::SecretStore::new(&setup.dirs)),
             }),
             manifests,
             policy,
@@ -153,6 +154,6 @@ pub fn protected(dirs: &libre_assistant::paths::Dirs) -> Protected {
         config: dirs.config.clone(),
         data: dirs.data.clone(),
         state: dirs.state.clone(),
-        secrets: secrets::secrets_file(dirs),
+        secrets: secrets::secrets_dir(dirs),
     }
 }

@@ -22,7 +22,8 @@ pub enum Source {
     User,
 }
 
-/// One discovered plugin with a valid manifest.
+/// One discovered plugin with a valid manifest, its permissions including what `plugins.toml`
+/// grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plugin {
     /// Its manifest, as written (not expanded).
@@ -99,6 +100,8 @@ pub fn discover(shipped: &[PathBuf], user: &Path, state: &PluginsState) -> Disco
             }
             here.insert(manifest.id.clone(), path);
             let enabled = state.is_enabled(&manifest.id);
+            let mut manifest = manifest;
+            super::grant::add(&mut manifest.permissions, &state.granted(&manifest.id));
             found.insert(
                 manifest.id.clone(),
                 Plugin {

@@ -1,39 +1,72 @@
-//! `plugins grant`: adding permissions to a user plugin's manifest (imported plugins start
-//! with none).
+//! `plugins grant` and `plugins secret set`: adding permissions or a secret's name to a
+//! plugin.
 //!
-//! Invariants: only a manifest in the user's plugins directory is changed (a shipped one is
-//! replaced on upgrade); the new text must pass the schema before it replaces the old file,
-//! which happens atomically; the comment lines at the top of the file are kept.
+//! Invariants: a user plugin's manifest is changed in place (it must pass the schema before it
+//! replaces the old file, atomically; the comment lines at the top are kept); a shipped
+//! plugin's manifest is never changed (it is replaced on upgrade): its grants go into
+//! `plugins.toml`, and discovery adds them to what its manifest declares.
+
+use std::path::Path;
 
 use super::manifest::{self, Manifest, Permissions};
+use super::state::PluginsState;
 use super::{Plugin, Source};
 
 /// Adds `grant`'s paths (those not already there) and, if it says so, the network to
-/// `plugin`'s manifest file. Returns the manifest as written; errors are one line.
-pub fn grant(plugin: &Plugin, grant: &Permissions) -> Result<Manifest, String> {
-    let id = &plugin.manifest.id;
-    if plugin.source != Source::User {
-        return Err(format!(
-            "{id} is a shipped plugin; copy {} into your plugins directory and grant there (see docs/plugins.md)",
-            plugin.dir.display()
-        ));
+/// `plugin`: to its manifest if it is the user's, else to its entry in `state_path`. Returns
+/// the plugin's permissions after the grant; errors are one line.
+pub fn grant(
+    plugin: &Plugin,
+    grant: &Permissions,
+    state_path: &Path,
+) -> Result<Permissions, String> {
+    match plugin.source {
+        Source::User => rewrite(plugin, |m| add(&mut m.permissions, grant)).map(|m| m.permissions),
+        Source::Shipped => {
+            let mut state = PluginsState::load(state_path).map_err(|e| e.to_string())?;
+            let granted = state.grant(&plugin.manifest.id, grant);
+            state.save(state_path).map_err(|e| e.to_string())?;
+            let mut all = plugin.manifest.permissions.clone();
+            add(&mut all, &granted);
+            Ok(all)
+        }
     }
-    let path = plugin.manifest_path();
-    let old = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let mut updated = manifest::parse(&path, &old).map_err(|e| e.to_string())?;
-    let permissions = &mut updated.permissions;
-    for (have, add) in [
-        (&mut permissions.read, &grant.read),
-        (&mut permissions.write, &grant.write),
-    ] {
-        for p in add {
+}
+
+/// Adds `add`'s paths that `to` lacks, and the network if `add` has it.
+pub fn add(to: &mut Permissions, add: &Permissions) {
+    for (have, more) in [(&mut to.read, &add.read), (&mut to.write, &add.write)] {
+        for p in more {
             if !have.contains(p) {
                 have.push(p.clone());
             }
         }
     }
-    permissions.network |= grant.network;
+    to.network |= add.network;
+}
+
+/// Names `secret` in a user plugin's `secrets`, so the plugin receives it.
+pub fn name_secret(plugin: &Plugin, secret: &str) -> Result<Manifest, String> {
+    if plugin.manifest.secrets.iter().any(|s| s == secret) {
+        return Ok(plugin.manifest.clone());
+    }
+    if plugin.source != Source::User {
+        return Err(format!(
+            "{} is a shipped plugin and takes no secrets",
+            plugin.manifest.id
+        ));
+    }
+    rewrite(plugin, |m| m.secrets.push(secret.to_owned()))
+}
+
+/// Applies `change` to a user plugin's manifest file, checked against the schema and written
+/// atomically, keeping its leading comment lines.
+fn rewrite(plugin: &Plugin, change: impl FnOnce(&mut Manifest)) -> Result<Manifest, String> {
+    let path = plugin.manifest_path();
+    let old = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut updated = manifest::parse(&path, &old).map_err(|e| e.to_string())?;
+    change(&mut updated);
     let header: String = old
         .lines()
         .take_while(|l| l.starts_with('#'))
@@ -80,14 +113,19 @@ mod tests {
             write: vec![],
             network: true,
         };
-        grant(&plugin, &add).unwrap();
+        let state = dir.path().join("plugins.toml");
+        grant(&plugin, &add, &state).unwrap();
         let plugin = user_plugin(
             dir.path(),
             &std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap(),
         );
-        let m = grant(&plugin, &add).unwrap();
-        assert_eq!(m.permissions.read, ["~/notes"]);
-        assert!(m.permissions.network);
+        let p = grant(&plugin, &add, &state).unwrap();
+        assert_eq!(p.read, ["~/notes"]);
+        assert!(p.network);
+        assert!(
+            !state.exists(),
+            "a user plugin's grant goes into its manifest"
+        );
         let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();
         assert!(
             text.starts_with("# Imported from x.json\n# No permissions.\n"),
@@ -96,11 +134,24 @@ mod tests {
     }
 
     #[test]
-    fn shipped_plugins_are_not_changed() {
+    fn a_shipped_plugin_is_granted_in_plugins_toml_not_in_its_manifest() {
         let dir = tempfile::tempdir().unwrap();
         let mut plugin = user_plugin(dir.path(), IMPORTED);
         plugin.source = Source::Shipped;
-        let e = grant(&plugin, &Permissions::default()).unwrap_err();
+        let state = dir.path().join("plugins.toml");
+        let add = Permissions {
+            read: vec!["~/Documents".into()],
+            ..Permissions::default()
+        };
+        let p = grant(&plugin, &add, &state).unwrap();
+        assert_eq!(p.read, ["~/Documents"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap(),
+            IMPORTED
+        );
+        let saved = PluginsState::load(&state).unwrap();
+        assert_eq!(saved.plugins["notes"].read, ["~/Documents"]);
+        let e = name_secret(&plugin, "TOKEN").unwrap_err();
         assert!(e.contains("shipped plugin"), "{e}");
     }
 }

@@ -1,17 +1,23 @@
 //! `plugins import`: the `mcpServers` JSON of Claude Desktop, Cursor and others (and VS Code's
 //! `servers`) turned into manifests in the user's plugins directory.
 //!
-//! Invariants: secrets stay out of manifests (only the NAMES of `env` variables are kept, never
-//! their values); imported plugins get no permissions and are recorded as disabled; an existing
-//! id or directory is never overwritten; every manifest written parses back through
-//! [`super::parse`]. Remote servers (`url`) are skipped: only local stdio servers run.
+//! Invariants: secrets stay out of manifests: an `env` value goes into the secret store and the
+//! manifest names it under `secrets` (a variable with an empty value is passed through from the
+//! user's environment, named under `env`); imported plugins are recorded as disabled and get
+//! no permissions but read access to the paths their own arguments name (the directories the
+//! other client gave them); an `npx -y PACKAGE` server is installed into its plugin directory
+//! and run with `node` from there (`npm.rs`); an existing id or directory is never overwritten;
+//! every manifest written parses back through [`super::parse`]. Remote servers (`url`) are
+//! skipped: only local stdio servers run.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::discovery::Discovery;
-use super::manifest::{self, MANIFEST_FILE, Manifest};
+use super::manifest::{self, MANIFEST_FILE, Manifest, Permissions};
+use super::npm;
+use super::secrets::SecretStore;
 use super::state::{PluginsState, StateError};
 
 /// The longest id an import makes (the schema's limit).
@@ -28,8 +34,8 @@ pub struct Server {
     pub command: String,
     /// Its arguments.
     pub args: Vec<String>,
-    /// The names of the variables its `env` set (values are dropped).
-    pub env: Vec<String>,
+    /// Its `env`: each variable's name and value.
+    pub env: Vec<(String, String)>,
 }
 
 /// A server that was written as a plugin.
@@ -41,8 +47,24 @@ pub struct Imported {
     pub id: String,
     /// The manifest written.
     pub path: PathBuf,
-    /// Variables the user must export for it (their values were not copied).
+    /// Variables passed through from the user's environment (their value was empty).
     pub env: Vec<String>,
+    /// Variables whose values went into the secret store.
+    pub secrets: Vec<String>,
+    /// Paths its arguments name, which it may read.
+    pub read: Vec<String>,
+    /// The npm package installed into its directory, or why it could not be (then it runs
+    /// through npx).
+    pub installed: Option<Result<String, String>>,
+}
+
+/// How an import goes about its side effects.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Where `env` values go; None keeps only their names (pass-through).
+    pub secrets: Option<SecretStore>,
+    /// Install `npx -y PACKAGE` servers into their plugin directories with npm.
+    pub install: bool,
 }
 
 /// A server that was not imported, and why.
@@ -61,6 +83,8 @@ pub struct ImportReport {
     pub imported: Vec<Imported>,
     /// Servers left out.
     pub skipped: Vec<Skipped>,
+    /// Things to tell the user once (where secrets went), one line each.
+    pub notes: Vec<String>,
 }
 
 /// Why an import could not run at all.
@@ -161,7 +185,16 @@ fn server(name: &str, entry: &Value) -> Result<Server, String> {
     };
     let env = match entry.get("env") {
         None => Vec::new(),
-        Some(Value::Object(vars)) => vars.keys().cloned().collect(),
+        Some(Value::Object(vars)) => vars
+            .iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), value)
+            })
+            .collect(),
         Some(_) => return Err("\"env\" is not an object".into()),
     };
     Ok(Server {
@@ -187,17 +220,33 @@ pub fn id_from_name(name: &str) -> String {
     id.trim_end_matches('-').to_owned()
 }
 
-/// The manifest an imported server gets: no permissions, variable names only.
-fn manifest_for(server: &Server, id: &str, file: &Path) -> Manifest {
+/// The manifest an imported server gets: variable names only (empty values pass through,
+/// others are secrets), read access to the paths its arguments name, nothing else.
+fn manifest_for(server: &Server, id: &str, file: &Path, home: Option<&Path>) -> Manifest {
+    let (passed, secret): (Vec<_>, Vec<_>) = server.env.iter().partition(|(_, v)| v.is_empty());
     Manifest {
         id: id.to_owned(),
         name: server.name.chars().take(MAX_NAME).collect(),
         description: format!("Imported from {}", file.display()),
         command: server.command.clone(),
         args: server.args.clone(),
-        env: server.env.clone(),
+        env: passed.into_iter().map(|(k, _)| k.clone()).collect(),
+        secrets: secret.into_iter().map(|(k, _)| k.clone()).collect(),
+        permissions: Permissions {
+            read: path_arguments(&server.args, home),
+            ..Permissions::default()
+        },
         ..Manifest::default()
     }
+}
+
+/// The arguments that name an existing file or directory (absolute, or `~/…`), as written.
+fn path_arguments(args: &[String], home: Option<&Path>) -> Vec<String> {
+    args.iter()
+        .filter(|a| a.starts_with('/') || a.starts_with("~/"))
+        .filter(|a| Path::new(&manifest::expand(a, Path::new("/"), home)).exists())
+        .cloned()
+        .collect()
 }
 
 /// Imports the servers of `file` into `user_dir`, skipping ids that `existing` or `user_dir`
@@ -207,6 +256,7 @@ pub fn import(
     user_dir: &Path,
     state_path: &Path,
     existing: &Discovery,
+    options: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let text = std::fs::read_to_string(file).map_err(|e| ImportError::Read {
         path: file.to_owned(),
@@ -234,9 +284,10 @@ pub fn import(
                 continue;
             }
         };
-        match write_one(&server, file, user_dir, existing)? {
+        match write_one(&server, file, user_dir, existing, options.install)? {
             Ok(imported) => {
                 state.set_enabled(&imported.id, false);
+                store_secrets(&server, &imported, options, &mut report.notes);
                 report.imported.push(imported);
             }
             Err(reason) => report.skipped.push(Skipped {
@@ -251,12 +302,40 @@ pub fn import(
     Ok(report)
 }
 
-/// Writes one server's manifest; the inner `Err` is why it was skipped.
+/// Puts the values of `imported`'s secrets into the store; a failure is a note telling the
+/// user how to set the secret by hand.
+fn store_secrets(
+    server: &Server,
+    imported: &Imported,
+    options: &ImportOptions,
+    notes: &mut Vec<String>,
+) {
+    let Some(store) = &options.secrets else {
+        return;
+    };
+    for (name, value) in server
+        .env
+        .iter()
+        .filter(|(n, _)| imported.secrets.contains(n))
+    {
+        match store.set(&imported.id, name, value) {
+            Ok(stored) => notes.extend(stored.first_in_file),
+            Err(e) => notes.push(format!(
+                "{e}; set it later with `libre-assistant plugins secret set {} {name}`",
+                imported.id
+            )),
+        }
+    }
+}
+
+/// Writes one server's manifest (installing an npx package first when `install`); the inner
+/// `Err` is why it was skipped.
 fn write_one(
     server: &Server,
     file: &Path,
     user_dir: &Path,
     existing: &Discovery,
+    install: bool,
 ) -> Result<Result<Imported, String>, ImportError> {
     let id = id_from_name(&server.name);
     if id.is_empty() {
@@ -275,29 +354,48 @@ fn write_one(
     if dir.exists() {
         return Ok(Err(format!("{} already exists", dir.display())));
     }
-    let manifest = manifest_for(server, &id, file);
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut manifest = manifest_for(server, &id, file, home.as_deref());
     let path = dir.join(MANIFEST_FILE);
     let write_error = |e: &dyn std::fmt::Display| ImportError::Write {
         path: path.clone(),
         cause: e.to_string(),
     };
     let body = manifest.to_toml().map_err(|e| write_error(&e))?;
-    let text = format!(
-        "# Imported from {} by `libre-assistant plugins import`; see docs/plugins.md.\n\
-         # No permissions are granted until you add them; secrets stay in your environment.\n{body}",
-        file.display()
-    );
     // What we write must load back; a server the schema refuses (say, an odd variable name)
     // is skipped with the schema's reason instead of leaving a broken plugin behind.
-    if let Err(e) = manifest::parse(&path, &text) {
+    if let Err(e) = manifest::parse(&path, &body) {
         return Ok(Err(e.to_string()));
     }
     std::fs::create_dir_all(&dir).map_err(|e| write_error(&e))?;
+    let npx = npm::npx_package(&server.command, &server.args);
+    let installed = match npx.filter(|_| install) {
+        None => None,
+        Some((package, rest)) => Some(match npm::install(&package, &dir) {
+            Ok(entry) => {
+                manifest.command = "node".to_owned();
+                manifest.args = std::iter::once(format!("${{PLUGIN_DIR}}/{}", entry.display()))
+                    .chain(rest)
+                    .collect();
+                Ok(package)
+            }
+            Err(e) => Err(e),
+        }),
+    };
+    let body = manifest.to_toml().map_err(|e| write_error(&e))?;
+    let text = format!(
+        "# Imported from {} by `libre-assistant plugins import`; see docs/plugins.md.\n\
+         # It may read only the paths its arguments name; secrets are in the secret store.\n{body}",
+        file.display()
+    );
     std::fs::write(&path, text).map_err(|e| write_error(&e))?;
     Ok(Ok(Imported {
         name: server.name.clone(),
         id,
         path,
-        env: server.env.clone(),
+        env: manifest.env.clone(),
+        secrets: manifest.secrets.clone(),
+        read: manifest.permissions.read.clone(),
+        installed,
     }))
 }

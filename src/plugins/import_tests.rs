@@ -5,8 +5,11 @@ use std::path::Path;
 use serde_json::json;
 
 use super::discovery::{Discovery, Source, discover};
-use super::import::{Imported, Server, Skipped, id_from_name, import, parse_servers};
+use super::import::{
+    ImportOptions, Imported, Server, Skipped, id_from_name, import, parse_servers,
+};
 use super::manifest::{Manifest, load};
+use super::secrets::{Backend, SecretStore};
 use super::state::PluginsState;
 
 const CLAUDE: &str = r#"{
@@ -39,7 +42,7 @@ fn claude_desktop_servers_parse_and_remote_ones_are_skipped() {
                     "--rm".into(),
                     "ghcr.io/github/github-mcp-server".into()
                 ],
-                env: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+                env: vec![("GITHUB_PERSONAL_ACCESS_TOKEN".into(), "ghp_secret".into())],
             }),
             Ok(Server {
                 name: "filesystem".into(),
@@ -105,8 +108,16 @@ fn ids_are_made_from_names() {
     assert_eq!(id_from_name("日本"), "");
 }
 
+/// Imports into the temporary directory's secret store, installing nothing.
+fn options(tmp: &Path) -> ImportOptions {
+    ImportOptions {
+        secrets: Some(SecretStore::file_only(&tmp.join("secrets"))),
+        install: false,
+    }
+}
+
 #[test]
-fn import_writes_disabled_manifests_without_secrets_or_permissions() {
+fn import_writes_disabled_manifests_with_secrets_in_the_store() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("claude_desktop_config.json");
     std::fs::write(&file, CLAUDE).unwrap();
@@ -121,7 +132,7 @@ fn import_writes_disabled_manifests_without_secrets_or_permissions() {
     .unwrap();
     let existing = discover(&[], &user, &PluginsState::default());
 
-    let report = import(&file, &user, &state_path, &existing).unwrap();
+    let report = import(&file, &user, &state_path, &existing, &options(tmp.path())).unwrap();
     let written = user.join("github-api/plugin.toml");
     assert_eq!(
         report.imported,
@@ -129,9 +140,26 @@ fn import_writes_disabled_manifests_without_secrets_or_permissions() {
             name: "GitHub API".into(),
             id: "github-api".into(),
             path: written.clone(),
-            env: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+            env: vec![],
+            secrets: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+            read: vec![],
+            installed: None,
         }]
     );
+    let store = SecretStore::file_only(&tmp.path().join("secrets"));
+    assert_eq!(
+        store.get("github-api", "GITHUB_PERSONAL_ACCESS_TOKEN"),
+        Ok(Some("ghp_secret".into()))
+    );
+    assert_eq!(
+        store.list().unwrap(),
+        [(
+            "github-api".into(),
+            "GITHUB_PERSONAL_ACCESS_TOKEN".into(),
+            Backend::File
+        )]
+    );
+    assert!(report.notes[0].contains("mode 0600"), "{:?}", report.notes);
     assert_eq!(
         report.skipped,
         vec![
@@ -162,7 +190,7 @@ fn import_writes_disabled_manifests_without_secrets_or_permissions() {
                 "--rm".into(),
                 "ghcr.io/github/github-mcp-server".into()
             ],
-            env: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
+            secrets: vec!["GITHUB_PERSONAL_ACCESS_TOKEN".into()],
             ..Manifest::default()
         }
     );
@@ -176,7 +204,7 @@ fn import_writes_disabled_manifests_without_secrets_or_permissions() {
     assert!(found.find("filesystem").unwrap().enabled);
 
     // A second import skips what the first wrote.
-    let again = import(&file, &user, &state_path, &found).unwrap();
+    let again = import(&file, &user, &state_path, &found, &options(tmp.path())).unwrap();
     assert_eq!(again.imported, vec![]);
     assert_eq!(again.skipped.len(), 3);
 }
@@ -192,6 +220,7 @@ fn an_unusable_file_is_one_error() {
             &tmp.path().join("plugins"),
             &tmp.path().join("plugins.toml"),
             &Discovery::default(),
+            &options(tmp.path()),
         )
         .unwrap_err()
         .to_string()
@@ -216,6 +245,39 @@ fn an_unusable_file_is_one_error() {
         tmp.path(),
         &tmp.path().join("p.toml"),
         &Discovery::default(),
+        &options(tmp.path()),
     );
     assert!(matches!(e, Err(super::ImportError::Read { .. })), "{e:?}");
+}
+
+#[test]
+fn arguments_naming_existing_paths_are_granted_for_reading_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("projects");
+    std::fs::create_dir(&data).unwrap();
+    let servers = json!({"mcpServers": {"fs": {
+        "command": "npx",
+        "args": ["-y", "@modelcontextprotocol/server-filesystem", data, "/nonexistent/dir"],
+        "env": {"DEBUG": ""}
+    }}});
+    let file = tmp.path().join("mcp.json");
+    std::fs::write(&file, servers.to_string()).unwrap();
+    let user = tmp.path().join("plugins");
+    let report = import(
+        &file,
+        &user,
+        &tmp.path().join("plugins.toml"),
+        &Discovery::default(),
+        &options(tmp.path()),
+    )
+    .unwrap();
+    let imported = &report.imported[0];
+    assert_eq!(imported.read, [data.to_string_lossy().into_owned()]);
+    assert_eq!(imported.env, ["DEBUG"], "an empty value passes through");
+    assert!(imported.secrets.is_empty());
+    let manifest = load(&imported.path).unwrap();
+    assert_eq!(manifest.permissions.read, imported.read);
+    assert!(manifest.permissions.write.is_empty() && !manifest.permissions.network);
+    // Not installed when asked not to: it still runs through npx.
+    assert_eq!(manifest.command, "npx");
 }

@@ -48,6 +48,8 @@ pub struct Manifest {
     pub args: Vec<String>,
     /// Names of the user's environment variables passed through; all others are cleared.
     pub env: Vec<String>,
+    /// Names of variables whose values come from the secret store (`plugins secret set`).
+    pub secrets: Vec<String>,
     /// How long one tool call may take, in seconds (1–600).
     pub timeout_secs: u64,
     /// What the plugin declares it needs.
@@ -75,6 +77,7 @@ impl Default for Manifest {
             command: String::new(),
             args: Vec::new(),
             env: Vec::new(),
+            secrets: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             permissions: Permissions::default(),
         }

@@ -23,6 +23,7 @@ description = "Search my notes"
 command = "${PLUGIN_DIR}/bin/server"
 args = ["--root", "~/notes"]
 env = ["NOTES_TOKEN"]
+secrets = ["NOTES_API_KEY"]
 timeout_secs = 90
 
 [permissions]
@@ -40,6 +41,7 @@ network = true
             command: "${PLUGIN_DIR}/bin/server".into(),
             args: vec!["--root".into(), "~/notes".into()],
             env: vec!["NOTES_TOKEN".into()],
+            secrets: vec!["NOTES_API_KEY".into()],
             timeout_secs: 90,
             permissions: Permissions {
                 read: vec!["~/notes".into()],

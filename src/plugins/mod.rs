@@ -22,6 +22,7 @@ mod import_tests;
 mod manifest;
 #[cfg(test)]
 mod manifest_tests;
+mod npm;
 pub mod sandbox;
 pub mod secrets;
 mod state;
@@ -34,9 +35,10 @@ use std::path::PathBuf;
 use crate::paths::Dirs;
 
 pub use discovery::{Discovery, Plugin, Source, discover};
-pub use grant::grant;
+pub use grant::{grant, name_secret};
 pub use import::{
-    ImportError, ImportReport, Imported, Server, Skipped, id_from_name, import, parse_servers,
+    ImportError, ImportOptions, ImportReport, Imported, Server, Skipped, id_from_name, import,
+    parse_servers,
 };
 pub use manifest::{
     DEFAULT_TIMEOUT_SECS, MANIFEST_FILE, Manifest, ManifestError, Permissions, SCHEMA, expand,

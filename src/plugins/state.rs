@@ -1,5 +1,6 @@
-//! `<config dir>/plugins.toml`: which plugins the user enabled or disabled, and which tools
-//! the user chose to always allow.
+//! `<config dir>/plugins.toml`: which plugins the user enabled or disabled, which tools the
+//! user chose to always allow, and what `plugins grant` gave shipped plugins (whose manifests
+//! are never edited).
 //!
 //! Invariants: a plugin with no entry is enabled (shipped and user plugins); `plugins import`
 //! records its plugins as disabled. The file is written whole, to a temporary file renamed over
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::manifest::Permissions;
 use crate::text::line_col;
 
 /// The user's choices about plugins, keyed by plugin id.
@@ -32,6 +34,15 @@ pub struct PluginChoice {
     /// approved: a changed tool asks again.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub always_allow: BTreeMap<String, String>,
+    /// Paths granted for reading on top of the manifest's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<String>,
+    /// Paths granted for writing on top of the manifest's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub write: Vec<String>,
+    /// The network, granted on top of the manifest.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub network: bool,
 }
 
 /// Why `plugins.toml` cannot be read or written.
@@ -127,8 +138,37 @@ impl PluginsState {
             .insert(tool.to_owned(), definition.to_owned());
     }
 
+    /// Adds `grant` to plugin `id`'s grants; returns all of them.
+    pub fn grant(&mut self, id: &str, grant: &Permissions) -> Permissions {
+        let choice = self.plugins.entry(id.to_owned()).or_default();
+        let mut all = choice.granted();
+        super::grant::add(&mut all, grant);
+        (choice.read, choice.write, choice.network) =
+            (all.read.clone(), all.write.clone(), all.network);
+        all
+    }
+
+    /// What plugin `id` was granted here (nothing when it has no entry).
+    pub fn granted(&self, id: &str) -> Permissions {
+        self.plugins
+            .get(id)
+            .map(PluginChoice::granted)
+            .unwrap_or_default()
+    }
+
     /// Records that plugin `id` is enabled or disabled.
     pub fn set_enabled(&mut self, id: &str, enabled: bool) {
         self.plugins.entry(id.to_owned()).or_default().enabled = Some(enabled);
+    }
+}
+
+impl PluginChoice {
+    /// The grants of this entry as permissions.
+    pub fn granted(&self) -> Permissions {
+        Permissions {
+            read: self.read.clone(),
+            write: self.write.clone(),
+            network: self.network,
+        }
     }
 }

@@ -155,7 +155,7 @@ pub fn sandbox(root: &Path) -> libre_assistant::plugins::host::SandboxConfig {
             config: root.join("config"),
             data: root.join("data"),
             state: root.join("state"),
-            secrets: root.join("data/secrets.toml"),
+            secrets: root.join("data/secrets"),
         },
         launcher: PathBuf::from(env!("CARGO_BIN_EXE_libre-assistant")),
     }

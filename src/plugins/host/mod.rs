@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::Plugin;
+use super::secrets::SecretStore;
 
 pub use child::{BASELINE_ENV, GRACE, environment};
 pub use launch::SandboxConfig;
@@ -35,6 +36,9 @@ pub struct HostConfig {
     pub max_restarts: u32,
     /// How plugins are confined; `None` runs them unconfined.
     pub sandbox: Option<SandboxConfig>,
+    /// Where the values of the manifests' `secrets` are; `None`: a plugin naming one does not
+    /// start.
+    pub secrets: Option<SecretStore>,
 }
 
 /// Facts about the plugins, in the order they happened per plugin.
@@ -159,8 +163,11 @@ pub fn spawn(config: HostConfig) -> HostHandle {
         plugins.insert(plugin.manifest.id.clone(), ops_tx);
         let supervisor = supervisor::Supervisor::new(
             plugin,
-            config.sandbox.clone(),
-            config.max_restarts,
+            supervisor::Setup {
+                sandbox: config.sandbox.clone(),
+                secrets: config.secrets.clone(),
+                max_restarts: config.max_restarts,
+            },
             events_tx.clone(),
             ops_rx,
         );

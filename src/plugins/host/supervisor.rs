@@ -7,6 +7,7 @@
 //! `notifications/cancelled`. When the op channel closes, the child is stopped and the task
 //! ends with a `Stopped` event.
 
+use std::ffi::OsString;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use tokio::task::JoinHandle;
 use super::child::{self, Group, Tail};
 use super::launch::{self, SandboxConfig};
 use super::{CallError, HostEvent, PluginOp, PluginState, ToolInfo, ToolOutcome};
+use crate::plugins::secrets::{SecretError, SecretStore};
 use crate::plugins::{Plugin, sandbox};
 use crate::text;
 
@@ -89,31 +91,42 @@ enum Exit {
     Crashed(String),
 }
 
+/// How every supervisor of a host runs its plugin.
+pub struct Setup {
+    /// The sandbox; `None` runs the plugin unconfined.
+    pub sandbox: Option<SandboxConfig>,
+    /// Where its secrets' values are.
+    pub secrets: Option<SecretStore>,
+    /// Restarts after a crash before it stays crashed.
+    pub max_restarts: u32,
+}
+
 /// The task owning one plugin.
 pub struct Supervisor {
     plugin: Plugin,
     id: String,
     sandbox: Option<SandboxConfig>,
+    secrets: Option<SecretStore>,
     max_restarts: u32,
     events: mpsc::Sender<HostEvent>,
     ops: mpsc::Receiver<PluginOp>,
 }
 
 impl Supervisor {
-    /// A supervisor for `plugin` (confined by `sandbox` unless it is `None`), taking ops from
-    /// `ops` and telling `events`.
+    /// A supervisor for `plugin`, set up by `setup`, taking ops from `ops` and telling
+    /// `events`.
     pub fn new(
         plugin: Plugin,
-        sandbox: Option<SandboxConfig>,
-        max_restarts: u32,
+        setup: Setup,
         events: mpsc::Sender<HostEvent>,
         ops: mpsc::Receiver<PluginOp>,
     ) -> Supervisor {
         Supervisor {
             id: plugin.manifest.id.clone(),
             plugin,
-            sandbox,
-            max_restarts,
+            sandbox: setup.sandbox,
+            secrets: setup.secrets,
+            max_restarts: setup.max_restarts,
             events,
             ops,
         }
@@ -153,7 +166,8 @@ impl Supervisor {
     /// Spawns the child and does the handshake, answering ops meanwhile. `Ok(None)`: shut
     /// down while starting.
     async fn start(&mut self) -> Result<Option<Running>, String> {
-        let cmd = launch::command(&self.plugin, self.sandbox.as_ref(), Vec::new())?;
+        let secrets = self.secret_env().await?;
+        let cmd = launch::command(&self.plugin, self.sandbox.as_ref(), secrets)?;
         let (transport, stderr) = TokioChildProcess::builder(cmd)
             .stderr(Stdio::piped())
             .spawn()
@@ -214,6 +228,38 @@ impl Supervisor {
             tail,
             stderr,
         }))
+    }
+
+    /// The manifest's secrets as variables, read from the store off the async threads (a
+    /// keyring may block); one that is not set fails the start with how to set it.
+    async fn secret_env(&self) -> Result<Vec<(String, OsString)>, String> {
+        let names = self.plugin.manifest.secrets.clone();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let id = self.id.clone();
+        let store = self.secrets.clone().ok_or_else(|| {
+            format!(
+                "{id} needs secrets ({}) but no secret store is open",
+                names.join(", ")
+            )
+        })?;
+        let looked_up = tokio::task::spawn_blocking(move || {
+            names
+                .into_iter()
+                .map(|name| match store.get(&id, &name) {
+                    Ok(Some(value)) => Ok((name, OsString::from(value))),
+                    Ok(None) => Err(SecretError::Missing {
+                        plugin: id.clone(),
+                        name,
+                    }
+                    .to_string()),
+                    Err(e) => Err(e.to_string()),
+                })
+                .collect::<Result<Vec<_>, String>>()
+        })
+        .await;
+        looked_up.map_err(|e| format!("reading its secrets failed: {e}"))?
     }
 
     /// `error` with what the sandbox denied, as the child's last stderr lines show it, and

@@ -112,7 +112,7 @@ pub struct Protected {
     pub data: PathBuf,
     /// The state directory (audit log, usage, logs, plugin directories).
     pub state: PathBuf,
-    /// The fallback secret store file.
+    /// The secret store's directory (its fallback file).
     pub secrets: PathBuf,
 }
 
@@ -198,7 +198,7 @@ pub fn build(
         }
     }
     for grant in request.read.iter().chain(request.write) {
-        if protected.secrets.starts_with(normal(Path::new(grant))) {
+        if overlaps(Path::new(grant), &protected.secrets) {
             let key = if request.read.contains(grant) {
                 "read"
             } else {
