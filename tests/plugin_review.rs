@@ -196,3 +196,32 @@ fn killing_the_host_ends_the_plugin() {
         "plugin {plugin} outlived its host"
     );
 }
+
+#[test]
+fn grant_gives_the_shipped_files_plugin_a_directory() {
+    let home = Home::new();
+    let docs = home.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("plan.md"), "# the plan\n").unwrap();
+    let list = serde_json::json!({"path": docs}).to_string();
+    // With no directory it offers no tools at all.
+    let before = plugins(&home, &["tools", "files"]);
+    assert!(String::from_utf8_lossy(&before.stdout).starts_with("files: 0 tools"));
+
+    let granted = plugins(&home, &["grant", "files", "--read", docs.to_str().unwrap()]);
+    assert_eq!(granted.status.code(), Some(0), "{}", stderr(&granted));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/files/plugin.toml");
+    assert!(
+        !std::fs::read_to_string(shipped)
+            .unwrap()
+            .contains(docs.to_str().unwrap())
+    );
+    let after = plugins(&home, &["call", "files", "list_directory", &list]);
+    assert_eq!(after.status.code(), Some(0), "{}", stderr(&after));
+    assert!(String::from_utf8_lossy(&after.stdout).contains("plan.md"));
+    let show = plugins(&home, &["show", "files"]);
+    assert!(
+        String::from_utf8_lossy(&show.stdout)
+            .contains(&format!("read:         {}", docs.display()))
+    );
+}

@@ -80,7 +80,7 @@ impl Roots {
     /// The canonical form of `path` if it lies under an allowed root.
     pub fn resolve(&self, path: &str) -> Result<PathBuf, String> {
         let Some(first) = self.0.first() else {
-            return Err("no directory is allowed; add one to the files plugin's manifest (args \"--allow\", \"DIR\"), see docs/plugins.md".to_owned());
+            return Err("no directory is allowed; `libre-assistant plugins grant files --read DIR` allows one, see docs/plugins.md".to_owned());
         };
         let given = Path::new(path.trim());
         let joined = if given.is_absolute() {

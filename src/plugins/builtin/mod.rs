@@ -59,8 +59,9 @@ impl Builtin {
 }
 
 /// Serves `builtin` on stdin/stdout until the client closes the connection. `allow` lists the
-/// directories `files` may read; problems with them (a missing directory) come back in
-/// `warn`, one line each, for the caller to put on stderr.
+/// directories `files` may read, to which it adds those its manifest's `permissions.read`
+/// grants (the host passes them in `LIBRE_ASSISTANT_GRANTED_READ`); problems with them (a
+/// missing directory) come back in `warn`, one line each, for the caller to put on stderr.
 pub async fn serve(
     builtin: Builtin,
     allow: &[PathBuf],
@@ -74,7 +75,13 @@ pub async fn serve(
         Builtin::Calc => run(calc::CalcServer::new()).await,
         Builtin::Password => run(password::PasswordServer::new()).await,
         Builtin::Files => {
-            let (server, problems) = files::FilesServer::new(allow);
+            let granted = std::env::var_os(crate::plugins::host::GRANTED_READ_ENV);
+            let allow: Vec<PathBuf> = allow
+                .iter()
+                .cloned()
+                .chain(granted.iter().flat_map(std::env::split_paths))
+                .collect();
+            let (server, problems) = files::FilesServer::new(&allow);
             for problem in &problems {
                 warn(problem);
             }

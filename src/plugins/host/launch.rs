@@ -18,6 +18,9 @@ use crate::plugins::sandbox::{
     self, Enforcement, Mode, PluginDirs, Protected, Request, Support, plugin_dirs,
 };
 
+/// The variable that tells a plugin the paths it was granted for reading, `:`-separated.
+pub const GRANTED_READ_ENV: &str = "LIBRE_ASSISTANT_GRANTED_READ";
+
 /// How the host confines its plugins.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SandboxConfig {
@@ -50,6 +53,10 @@ pub fn command(
     let manifest = plugin.manifest.expanded(&plugin.dir, home.as_deref());
     let mut env = environment(&manifest.env, |name| std::env::var_os(name));
     env.extend(extra);
+    // Every plugin is told what it may read (the built-in files plugin serves exactly that).
+    if let Ok(granted) = std::env::join_paths(&manifest.permissions.read) {
+        env.push((GRANTED_READ_ENV.to_owned(), granted));
+    }
     let path_var = env
         .iter()
         .find(|(k, _)| k == "PATH")

@@ -22,7 +22,7 @@ use super::Plugin;
 use super::secrets::SecretStore;
 
 pub use child::{BASELINE_ENV, GRACE, environment};
-pub use launch::SandboxConfig;
+pub use launch::{GRANTED_READ_ENV, SandboxConfig};
 
 /// How many events may wait unread before a supervisor waits for the reader.
 const EVENT_BUFFER: usize = 256;
