@@ -35,6 +35,7 @@ fn record(i: u64) -> AuditRecord {
             Outcome::Ok
         },
         result_sha256: Some(sha256_hex(b"result")),
+        event: None,
     }
 }
 

@@ -115,7 +115,7 @@ async fn tools_of(host: &mut HostHandle, id: &str) -> Vec<String> {
     .await
     {
         HostEvent::Tools { tools, .. } => tools.into_iter().map(|t| t.name).collect(),
-        HostEvent::Status { .. } => unreachable!(),
+        HostEvent::Status { .. } | HostEvent::Resources { .. } => unreachable!(),
     }
 }
 

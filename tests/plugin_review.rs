@@ -112,8 +112,8 @@ fn call_runs_one_tool_audited_and_counted() {
     assert!(tail.contains("probe/probe  denied (nothing)"), "{tail}");
     let stats = plugins(&home, &["stats", "--json"]);
     let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
-    assert_eq!(stats[0]["plugin"], "probe");
-    assert_eq!(stats[0]["calls"], 1);
+    assert_eq!(stats["tools"][0]["plugin"], "probe");
+    assert_eq!(stats["tools"][0]["calls"], 1);
 }
 
 #[test]
@@ -224,4 +224,56 @@ fn grant_gives_the_shipped_files_plugin_a_directory() {
         String::from_utf8_lossy(&show.stdout)
             .contains(&format!("read:         {}", docs.display()))
     );
+}
+
+#[test]
+fn a_plugin_past_its_memory_limit_is_stopped_recorded_and_counted() {
+    let home = Home::new();
+    let body = format!(
+        "command = \"python3\"\nargs = [\"{}\"]\ntimeout_secs = 600\n[limits]\nmemory_mb = 64\n",
+        probe_script().display()
+    );
+    install(&home, "probe", &body);
+    let out = plugins(
+        &home,
+        &[
+            "call",
+            "probe",
+            "probe",
+            r#"{"case": "allocate", "mb": 160, "hold": 120}"#,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("plugin probe was stopped: it used")
+            && err.contains("over its limit of 64 MB (limits.memory_mb)"),
+        "{err}"
+    );
+
+    let stats = plugins(&home, &["stats", "--json"]);
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let probe = &stats["plugins"][0];
+    assert_eq!(probe["plugin"], "probe");
+    assert_eq!(probe["halts"], 1);
+    assert!(
+        probe["peak_rss_bytes"].as_u64().unwrap() > 64 * 1024 * 1024,
+        "{probe}"
+    );
+    assert!(
+        probe["last_halt"]
+            .as_str()
+            .unwrap()
+            .contains("limits.memory_mb")
+    );
+    assert!(probe["processes"].as_u64().unwrap() >= 1);
+
+    let tail = home.command().args(["audit", "tail"]).output().unwrap();
+    let tail = String::from_utf8_lossy(&tail.stdout);
+    assert!(
+        tail.contains("probe  stopped over limit: stopped: it used"),
+        "{tail}"
+    );
+    let verify = home.command().args(["audit", "verify"]).output().unwrap();
+    assert_eq!(verify.status.code(), Some(0));
 }

@@ -123,7 +123,7 @@ fn stats_shows_seconds_for_slow_tools() {
 }
 
 #[test]
-fn stats_json_is_one_array_of_objects() {
+fn stats_json_is_one_object_of_tools_and_plugins() {
     let home = Home::new();
     write_usage(&home);
     let out = run(&home, &["--json"]);
@@ -133,7 +133,7 @@ fn stats_json_is_one_array_of_objects() {
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
         value,
-        serde_json::json!([
+        serde_json::json!({"tools": [
             {
                 "plugin": "calc", "tool": "eval", "calls": 101, "errors": 1, "denials": 2,
                 "p50_ms": 51, "p95_ms": 96, "last_used": "2026-11-23T16:40:12.000Z"
@@ -142,7 +142,7 @@ fn stats_json_is_one_array_of_objects() {
                 "plugin": "files", "tool": "read", "calls": 0, "errors": 0, "denials": 1,
                 "p50_ms": null, "p95_ms": null, "last_used": "2026-11-23T16:41:12.000Z"
             }
-        ])
+        ], "plugins": []})
     );
 }
 
@@ -160,7 +160,7 @@ fn stats_without_usage_says_where_it_is_kept() {
     );
     let json = run(&home, &["--json"]);
     assert!(json.status.success());
-    assert_eq!(text(&json.stdout), "[]\n");
+    assert_eq!(text(&json.stdout), "{\"tools\":[],\"plugins\":[]}\n");
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn an_allowed_call_runs_is_audited_and_the_answer_uses_it() {
         .output()
         .unwrap();
     let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
-    let row = stats
+    let row = stats["tools"]
         .as_array()
         .unwrap()
         .iter()

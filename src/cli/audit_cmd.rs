@@ -41,8 +41,21 @@ fn failure(e: AuditError) -> Failure {
     Failure::new(Exit::Config, e.to_string())
 }
 
-/// One call: time, plugin/tool, decision (granted by), outcome, duration.
+/// One call: time, plugin/tool, decision (granted by), outcome, duration; or an event about a
+/// plugin (the monitor stopped it).
 fn line(r: &AuditRecord) -> String {
+    if let Some(event) = &r.event {
+        let what = match &r.outcome {
+            Outcome::Failed(why) => why.as_str(),
+            Outcome::Ok | Outcome::ToolError => "",
+        };
+        return format!(
+            "{}  {}  {}: {what}",
+            r.time,
+            r.plugin,
+            event.replace('_', " ")
+        );
+    }
     let decision = match r.decision {
         Decision::Allowed => "allowed",
         Decision::Denied => "denied",

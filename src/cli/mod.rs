@@ -9,4 +9,5 @@ pub mod plugin_review;
 pub mod plugins_cmd;
 pub mod secret_cmd;
 pub mod setup;
+pub mod stats_cmd;
 pub mod tools;

@@ -20,6 +20,7 @@ use libre_assistant::plugins::{Plugin, usage};
 use libre_assistant::text::inert;
 use libre_assistant::tools::{ToolCall, ToolSpec};
 use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
 
 use super::failure::Failure;
 use super::setup::Setup;
@@ -27,7 +28,7 @@ use super::setup::Setup;
 /// `plugins tools ID [--json]`.
 pub fn tools(setup: &Setup, plugin: &Plugin, json: bool) -> Result<Exit, Failure> {
     crate::runtime()?.block_on(async {
-        let (toolbox, tools) = start(setup, plugin).await?;
+        let (toolbox, tools, _) = start(setup, plugin).await?;
         toolbox.shutdown().await;
         let specs: Vec<ToolSpec> = tools
             .iter()
@@ -55,7 +56,7 @@ pub fn call(
 ) -> Result<Exit, Failure> {
     let arguments = parse_arguments(arguments)?;
     crate::runtime()?.block_on(async {
-        let (mut toolbox, _) = start(setup, plugin).await?;
+        let (mut toolbox, _, mut events) = start(setup, plugin).await?;
         let id = plugin.manifest.id.clone();
         let call = ToolCall {
             name: tool.to_owned(),
@@ -86,6 +87,13 @@ pub fn call(
             _ => Grant::Command,
         };
         let recorded = toolbox.record(&id, tool, &args, grant, started.elapsed(), &result);
+        // A plugin stopped over a limit during the call: the monitor said so before the
+        // process went, so the event is already waiting.
+        while let Ok(event) = events.try_recv() {
+            if let Some(notice) = toolbox.on_host(&event) {
+                eprintln!("libre-assistant: {notice}");
+            }
+        }
         toolbox.shutdown().await;
         if let Some(problem) = recorded.problem {
             eprintln!("libre-assistant: warning: {problem}");
@@ -121,7 +129,10 @@ fn parse_arguments(text: Option<&str>) -> Result<Map<String, Value>, Failure> {
 
 /// Starts `plugin` alone under the app's sandbox and waits until it has listed its tools; a
 /// plugin that fails is one error line (what was denied, the stderr tail) and exit code 8.
-async fn start(setup: &Setup, plugin: &Plugin) -> Result<(Toolbox, Vec<ToolInfo>), Failure> {
+async fn start(
+    setup: &Setup,
+    plugin: &Plugin,
+) -> Result<(Toolbox, Vec<ToolInfo>, mpsc::Receiver<HostEvent>), Failure> {
     let mut problems = Vec::new();
     let sandbox = super::tools::sandbox_config(setup, &mut problems);
     for problem in &problems {
@@ -152,9 +163,9 @@ async fn start(setup: &Setup, plugin: &Plugin) -> Result<(Toolbox, Vec<ToolInfo>
     while let Some(event) = events.recv().await {
         toolbox.on_host(&event);
         match event {
-            HostEvent::Tools { tools, .. } => return Ok((toolbox, tools)),
+            HostEvent::Tools { tools, .. } => return Ok((toolbox, tools, events)),
             HostEvent::Status {
-                status: PluginState::Crashed { error, .. },
+                status: PluginState::Crashed { error, .. } | PluginState::Halted { reason: error },
                 ..
             } => {
                 toolbox.shutdown().await;
@@ -163,7 +174,7 @@ async fn start(setup: &Setup, plugin: &Plugin) -> Result<(Toolbox, Vec<ToolInfo>
                     format!("plugin {id} failed to start: {error}"),
                 ));
             }
-            HostEvent::Status { .. } => {}
+            HostEvent::Status { .. } | HostEvent::Resources { .. } => {}
         }
     }
     Err(Failure::new(

@@ -1,18 +1,13 @@
-//! `libre-assistant plugins list|show|enable|disable|grant|import|stats` (`tools` and `call`
-//! are in `plugin_review.rs`): results on stdout; skipped
-//! manifests and servers as `warning:` lines on stderr, one per problem. `stats` reads only
-//! `<state dir>/usage.json`, so a broken `plugins.toml` never hides the figures.
+//! `libre-assistant plugins list|show|enable|disable|grant|import` (`tools` and `call` are in
+//! `plugin_review.rs`, `secret` in `secret_cmd.rs`, `stats` in `stats_cmd.rs`): results on
+//! stdout; skipped manifests and servers as `warning:` lines on stderr, one per problem.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use libre_assistant::exit::Exit;
-use libre_assistant::paths::Dirs;
-use libre_assistant::plugins::audit;
 use libre_assistant::plugins::host::SandboxConfig;
 use libre_assistant::plugins::sandbox::plugin_dirs;
 use libre_assistant::plugins::secrets::SecretStore;
-use libre_assistant::plugins::usage::{self, Figures, Usage, UsageError};
 use libre_assistant::plugins::{
     self, Discovery, ImportError, ImportOptions, Imported, Permissions, Plugin, PluginsState,
     StateError, discover,
@@ -86,7 +81,7 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
             }
             Ok(Exit::Ok)
         }
-        PluginsAction::Stats { json } => stats(&setup.dirs, *json),
+        PluginsAction::Stats { json } => super::stats_cmd::run(&setup.dirs, *json),
         PluginsAction::Tools { id, json } => {
             let (_, found) = load()?;
             warn(&found.problems);
@@ -146,7 +141,7 @@ fn list(found: &Discovery, shipped: &[PathBuf], user: &Path) {
 
 /// Prints `header` and `rows` in columns two spaces apart, each as wide as its widest cell; the
 /// last column is not padded.
-fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+pub(super) fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     let header = header.map(str::to_owned);
     let mut widths = [0usize; N];
     for row in std::iter::once(&header).chain(rows) {
@@ -326,81 +321,4 @@ fn state_exit(e: &StateError) -> Exit {
 
 fn state_failure(e: StateError) -> Failure {
     Failure::new(state_exit(&e), e.to_string())
-}
-
-/// `plugins stats`: the figures of every tool ever called, as a table or one JSON array.
-fn stats(dirs: &Dirs, json: bool) -> Result<Exit, Failure> {
-    let path = usage::usage_file(dirs);
-    let rows = Usage::load(&path).map_err(usage_failure)?.rows();
-    if json {
-        let objects: Vec<_> = rows
-            .iter()
-            .map(|(plugin, tool, f)| {
-                serde_json::json!({
-                    "plugin": plugin,
-                    "tool": tool,
-                    "calls": f.calls,
-                    "errors": f.errors,
-                    "denials": f.denials,
-                    "p50_ms": f.p50_ms,
-                    "p95_ms": f.p95_ms,
-                    "last_used": f.last_used.map(audit::timestamp),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::Value::Array(objects));
-    } else if rows.is_empty() {
-        println!(
-            "no tool calls recorded yet (usage is kept in {})",
-            path.display()
-        );
-    } else {
-        let cells: Vec<[String; 8]> = rows
-            .iter()
-            .map(|(plugin, tool, f)| stats_row(plugin, tool, f))
-            .collect();
-        let header = [
-            "PLUGIN", "TOOL", "CALLS", "ERRORS", "DENIED", "P50", "P95", "LAST USE",
-        ];
-        table(header, &cells);
-    }
-    Ok(Exit::Ok)
-}
-
-fn stats_row(plugin: &str, tool: &str, f: &Figures) -> [String; 8] {
-    [
-        plugin.to_owned(),
-        tool.to_owned(),
-        f.calls.to_string(),
-        f.errors.to_string(),
-        f.denials.to_string(),
-        latency(f.p50_ms),
-        latency(f.p95_ms),
-        f.last_used.map_or_else(|| "-".to_owned(), utc_time),
-    ]
-}
-
-/// `12 ms` under a second, `1.2 s` from a second on, `-` for none.
-fn latency(ms: Option<u64>) -> String {
-    match ms {
-        None => "-".to_owned(),
-        Some(ms) if ms < 1000 => format!("{ms} ms"),
-        Some(ms) => format!("{:.1} s", ms as f64 / 1000.0),
-    }
-}
-
-/// `2026-11-23 16:40:12`, in UTC.
-fn utc_time(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
-/// An unreadable or damaged usage file is a data error (3), like a damaged audit log.
-fn usage_failure(e: UsageError) -> Failure {
-    let exit = match &e {
-        UsageError::Read { .. } | UsageError::Corrupt { .. } => Exit::Config,
-        UsageError::Write { .. } => Exit::Storage,
-    };
-    Failure::new(exit, e.to_string())
 }

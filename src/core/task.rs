@@ -308,10 +308,11 @@ impl Core {
             self.plugin_events = None;
             return;
         };
-        if let Some(tools) = &mut self.tools {
-            tools.on_host(&event);
-        }
+        let notice = self.tools.as_mut().and_then(|tools| tools.on_host(&event));
         self.emit(Event::Plugin(event)).await;
+        if let Some(message) = notice {
+            self.emit(Event::Notice { message }).await;
+        }
     }
 
     /// Ends a turn that failed: the user's message (and any tool rounds after it) leave the

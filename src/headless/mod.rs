@@ -208,11 +208,12 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
             pending.remove(plugin);
         }
         HostEvent::Status { plugin, status } => match status {
-            PluginState::Crashed { .. } | PluginState::Stopped => {
+            PluginState::Crashed { .. } | PluginState::Stopped | PluginState::Halted { .. } => {
                 pending.remove(plugin);
             }
             PluginState::Starting | PluginState::Running => {}
         },
+        HostEvent::Resources { .. } => {}
     }
 }
 

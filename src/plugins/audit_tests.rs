@@ -17,6 +17,7 @@ fn record(i: u64) -> AuditRecord {
         duration_ms: 10 + i,
         outcome: Outcome::Ok,
         result_sha256: Some(sha256_hex(format!("{}", i + 1).as_bytes())),
+        event: None,
     }
 }
 

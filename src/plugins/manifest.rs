@@ -54,6 +54,43 @@ pub struct Manifest {
     pub timeout_secs: u64,
     /// What the plugin declares it needs.
     pub permissions: Permissions,
+    /// Resource limits; past one the plugin is stopped.
+    #[serde(skip_serializing_if = "Limits::is_unset")]
+    pub limits: Limits,
+}
+
+/// Resource limits the monitor holds a plugin to. Default: none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The most resident memory of all its processes, in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    /// The most CPU, in percent of one core, averaged over `cpu_window_secs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<u32>,
+    /// The window `cpu_percent` is averaged over, in seconds.
+    pub cpu_window_secs: u64,
+}
+
+/// The default CPU window, in seconds.
+pub const DEFAULT_CPU_WINDOW_SECS: u64 = 30;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_mb: None,
+            cpu_percent: None,
+            cpu_window_secs: DEFAULT_CPU_WINDOW_SECS,
+        }
+    }
+}
+
+impl Limits {
+    /// Whether no limit is set (the table is left out of written manifests).
+    pub fn is_unset(&self) -> bool {
+        *self == Limits::default()
+    }
 }
 
 /// Declared needs: filesystem paths and the network. Default: nothing.
@@ -80,6 +117,7 @@ impl Default for Manifest {
             secrets: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             permissions: Permissions::default(),
+            limits: Limits::default(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::manifest::{Manifest, Permissions, expand, parse};
+use super::manifest::{Limits, Manifest, Permissions, expand, parse};
 
 const PATH: &str = "/home/u/.config/libre-assistant/plugins/x/plugin.toml";
 
@@ -30,6 +30,10 @@ timeout_secs = 90
 read = ["~/notes"]
 write = ["/tmp/notes"]
 network = true
+
+[limits]
+memory_mb = 256
+cpu_percent = 80
 "#;
     let manifest = parse(Path::new(PATH), text).unwrap();
     assert_eq!(
@@ -47,6 +51,11 @@ network = true
                 read: vec!["~/notes".into()],
                 write: vec!["/tmp/notes".into()],
                 network: true,
+            },
+            limits: Limits {
+                memory_mb: Some(256),
+                cpu_percent: Some(80),
+                cpu_window_secs: 30,
             },
         }
     );

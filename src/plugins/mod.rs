@@ -41,8 +41,8 @@ pub use import::{
     parse_servers,
 };
 pub use manifest::{
-    DEFAULT_TIMEOUT_SECS, MANIFEST_FILE, Manifest, ManifestError, Permissions, SCHEMA, expand,
-    load, parse,
+    DEFAULT_TIMEOUT_SECS, Limits, MANIFEST_FILE, Manifest, ManifestError, Permissions, SCHEMA,
+    expand, load, parse,
 };
 pub use state::{PluginChoice, PluginsState, StateError};
 

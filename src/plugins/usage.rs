@@ -1,4 +1,6 @@
-//! Tool-call usage figures per plugin and tool, kept across runs in `<state dir>/usage.json`.
+//! Tool-call usage figures per plugin and tool, and each plugin's resource use (the monitor's
+//! last sample, its peak memory, the times it was stopped over a limit, anomalies), kept
+//! across runs in `<state dir>/usage.json`.
 //!
 //! Invariants: a call that ran (ok or error) counts in `calls` and adds its latency; a call
 //! refused by consent counts only in `denials` and adds no latency. Each tool keeps at most
@@ -16,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::host::Resources;
 use crate::paths::Dirs;
 
 /// The file name in the state directory.
@@ -63,6 +66,29 @@ pub struct Figures {
 pub struct Usage {
     /// Plugin id -> tool name -> record.
     plugins: BTreeMap<String, BTreeMap<String, ToolRecord>>,
+    /// Plugin id -> resource use.
+    resources: BTreeMap<String, PluginResources>,
+}
+
+/// How many anomaly flags a plugin keeps, the most recent.
+const MAX_FLAGS: usize = 20;
+
+/// One plugin's resource use as kept across runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PluginResources {
+    /// The monitor's last sample (without its histories).
+    pub last: Resources,
+    /// When it was taken, in milliseconds since the Unix epoch.
+    pub sampled_ms: Option<u64>,
+    /// The most resident memory ever seen, in bytes.
+    pub peak_rss_bytes: u64,
+    /// Times the monitor stopped it over a limit.
+    pub halts: u64,
+    /// Why it was last stopped over a limit.
+    pub last_halt: Option<String>,
+    /// Anomalies flagged, the most recent last.
+    pub flags: Vec<String>,
 }
 
 /// One tool's counts as stored.
@@ -195,6 +221,38 @@ impl Usage {
             .map(millis)
             .unwrap_or_default();
         record.last_used_ms = record.last_used_ms.max(Some(at_ms));
+    }
+
+    /// Takes in a sample of `plugin`'s resource use taken at `at`.
+    pub fn sampled(&mut self, plugin: &str, sample: &Resources, at: SystemTime) {
+        let r = self.resources.entry(plugin.to_owned()).or_default();
+        r.last = Resources {
+            cpu_history: Vec::new(),
+            rss_history: Vec::new(),
+            flags: Vec::new(),
+            ..sample.clone()
+        };
+        r.sampled_ms = at.duration_since(UNIX_EPOCH).ok().map(millis);
+        r.peak_rss_bytes = r.peak_rss_bytes.max(sample.peak_rss_bytes);
+        for flag in &sample.flags {
+            if !r.flags.contains(flag) {
+                r.flags.push(flag.clone());
+            }
+        }
+        let extra = r.flags.len().saturating_sub(MAX_FLAGS);
+        r.flags.drain(..extra);
+    }
+
+    /// Records that the monitor stopped `plugin`, and why.
+    pub fn halted(&mut self, plugin: &str, reason: &str) {
+        let r = self.resources.entry(plugin.to_owned()).or_default();
+        r.halts += 1;
+        r.last_halt = Some(reason.to_owned());
+    }
+
+    /// Every plugin's resource use, sorted by plugin.
+    pub fn resources(&self) -> &BTreeMap<String, PluginResources> {
+        &self.resources
     }
 
     /// One tool's figures (all zero/None if never used).

@@ -75,6 +75,16 @@ def spawn_setsid(_a):
     return child.pid
 
 
+HELD = []
+
+
+def allocate(a):
+    # Written, not just reserved, so every page is resident.
+    HELD.append(b"\x01" * (a["mb"] * 1024 * 1024))
+    time.sleep(a.get("hold", 0))
+    return True
+
+
 def hang(_a):
     with open(os.path.join(os.environ["TMPDIR"], "pid"), "w") as f:
         f.write(str(os.getpid()))
@@ -107,6 +117,7 @@ CASES = {
     "pid": lambda a: os.getpid(),
     "spawn_setsid": spawn_setsid,
     "hang": hang,
+    "allocate": allocate,
 }
 
 

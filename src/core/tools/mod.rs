@@ -26,7 +26,9 @@ pub use registry::{Offered, Registry, definition};
 
 use crate::engine::ToolPrompt;
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
-use crate::plugins::host::{CallError, HostCaller, HostEvent, HostHandle, ToolOutcome};
+use crate::plugins::host::{
+    CallError, HostCaller, HostEvent, HostHandle, PluginState, ToolOutcome,
+};
 use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
 use crate::plugins::{Manifest, Permissions, PluginsState};
@@ -221,6 +223,8 @@ pub struct Toolbox {
     usage: Usage,
     remembered: Option<PathBuf>,
     sandbox: String,
+    /// Resource samples arrived since the figures were last written.
+    resources_unsaved: bool,
     next_id: u64,
 }
 
@@ -270,19 +274,69 @@ impl Toolbox {
             sandbox: config
                 .sandbox
                 .map_or_else(|| "not enforced (no sandbox)".to_owned(), |e| e.describe()),
+            resources_unsaved: false,
             next_id: 1,
         };
         (toolbox, events, notices)
     }
 
-    /// Takes in what a plugin reported.
-    pub fn on_host(&mut self, event: &HostEvent) {
+    /// Takes in what a plugin reported. A plugin the monitor stopped over a limit is written
+    /// to the audit log and the figures; the notice for the user comes back.
+    pub fn on_host(&mut self, event: &HostEvent) -> Option<String> {
         match event {
-            HostEvent::Status { plugin, status } => self.registry.set_state(plugin, status),
+            HostEvent::Status { plugin, status } => {
+                self.registry.set_state(plugin, status);
+                match status {
+                    PluginState::Halted { reason } => Some(self.halted(plugin, reason)),
+                    PluginState::Starting
+                    | PluginState::Running
+                    | PluginState::Crashed { .. }
+                    | PluginState::Stopped => None,
+                }
+            }
             HostEvent::Tools { plugin, tools } => {
                 self.registry.set_tools(plugin, tools.clone());
+                None
+            }
+            HostEvent::Resources { plugin, resources } => {
+                self.usage.sampled(plugin, resources, SystemTime::now());
+                self.resources_unsaved = true;
+                None
             }
         }
+    }
+
+    /// Records that the monitor stopped `plugin`; returns the notice.
+    fn halted(&mut self, plugin: &str, reason: &str) -> String {
+        let record = AuditRecord {
+            time: audit::timestamp(SystemTime::now()),
+            plugin: plugin.to_owned(),
+            tool: String::new(),
+            arguments: Value::Null,
+            decision: Decision::Denied,
+            granted_by: Grant::None,
+            duration_ms: 0,
+            outcome: Outcome::Failed(reason.to_owned()),
+            result_sha256: None,
+            event: Some(audit::STOPPED_OVER_LIMIT.to_owned()),
+        };
+        let mut notice =
+            format!("plugin {plugin} was {reason}; it stays stopped until the next start");
+        self.usage.halted(plugin, reason);
+        for problem in [self.audit_append(&record), self.save_usage()]
+            .into_iter()
+            .flatten()
+        {
+            notice.push_str(&format!(" ({problem})"));
+        }
+        notice
+    }
+
+    /// Writes the figures; a problem comes back as one line.
+    fn save_usage(&mut self) -> Option<String> {
+        let path = self.usage_path.as_ref()?;
+        self.resources_unsaved = false;
+        self.usage.save(path).err().map(|e| e.to_string())
     }
 
     /// The tools to offer: none when no plugin runs. The same in every round of a turn, so
@@ -453,16 +507,15 @@ impl Toolbox {
             duration_ms: duration.as_millis() as u64,
             outcome,
             result_sha256: digest,
+            event: None,
         };
         let mut problem = self.audit_append(&record);
         // An invalid call is the model's mistake, not the tool's use: the audit log has it,
         // the figures (calls that ran, and consent denials) do not.
         if let Some(kind) = kind {
             self.usage.record(plugin, tool, kind, duration, now);
-            if let Some(path) = &self.usage_path
-                && let Err(e) = self.usage.save(path)
-            {
-                problem.get_or_insert(e.to_string());
+            if let Some(e) = self.save_usage() {
+                problem.get_or_insert(e);
             }
         }
         Recorded {
@@ -492,8 +545,14 @@ impl Toolbox {
             .collect()
     }
 
-    /// Stops every plugin and waits for their process groups to go.
-    pub async fn shutdown(self) {
+    /// Stops every plugin and waits for their process groups to go; resource figures not yet
+    /// written are saved (the monitor's samples are kept in memory between calls).
+    pub async fn shutdown(mut self) {
+        if self.resources_unsaved
+            && let Some(problem) = self.save_usage()
+        {
+            tracing::warn!("{problem}");
+        }
         drop(self.caller);
         self.host.shutdown().await;
     }

@@ -9,6 +9,7 @@
 
 mod child;
 mod launch;
+pub mod monitor;
 mod supervisor;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use super::secrets::SecretStore;
 
 pub use child::{BASELINE_ENV, GRACE, environment};
 pub use launch::{GRANTED_READ_ENV, SandboxConfig};
+pub use monitor::Resources;
 
 /// How many events may wait unread before a supervisor waits for the reader.
 const EVENT_BUFFER: usize = 256;
@@ -58,6 +60,13 @@ pub enum HostEvent {
         /// Every tool it offers (all pages).
         tools: Vec<ToolInfo>,
     },
+    /// What a running plugin consumes, every `monitor::INTERVAL`.
+    Resources {
+        /// The plugin's id.
+        plugin: String,
+        /// The latest sample, its history and flagged anomalies.
+        resources: Resources,
+    },
 }
 
 /// Where a plugin is in its life.
@@ -77,6 +86,11 @@ pub enum PluginState {
     },
     /// Shut down by the host.
     Stopped,
+    /// Stopped by the monitor for passing a limit of its manifest; not restarted.
+    Halted {
+        /// Which limit, and by how much, one line.
+        reason: String,
+    },
 }
 
 /// One tool a plugin offers.

@@ -22,7 +22,9 @@ use tokio::task::JoinHandle;
 
 use super::child::{self, Group, Tail};
 use super::launch::{self, SandboxConfig};
+use super::monitor::{self, OverLimit, Watch};
 use super::{CallError, HostEvent, PluginOp, PluginState, ToolInfo, ToolOutcome};
+use crate::plugins::sandbox::Mode;
 use crate::plugins::secrets::{SecretError, SecretStore};
 use crate::plugins::{Plugin, sandbox};
 use crate::text;
@@ -85,6 +87,8 @@ struct Running {
 
 /// Why the running loop ended.
 enum Exit {
+    /// The monitor stopped it for passing a limit; it is not restarted.
+    Halted(String),
     /// The op channel closed: shut down.
     Shutdown,
     /// The child went away.
@@ -108,6 +112,8 @@ pub struct Supervisor {
     sandbox: Option<SandboxConfig>,
     secrets: Option<SecretStore>,
     max_restarts: u32,
+    /// How many of the run's anomaly flags are logged already.
+    flagged: usize,
     events: mpsc::Sender<HostEvent>,
     ops: mpsc::Receiver<PluginOp>,
 }
@@ -127,6 +133,7 @@ impl Supervisor {
             sandbox: setup.sandbox,
             secrets: setup.secrets,
             max_restarts: setup.max_restarts,
+            flagged: 0,
             events,
             ops,
         }
@@ -141,6 +148,11 @@ impl Supervisor {
                 Ok(Some(running)) => match self.serve(running).await {
                     Exit::Shutdown => break,
                     Exit::Crashed(error) => error,
+                    Exit::Halted(reason) => {
+                        tracing::warn!(target: "plugin", plugin = %self.id, "{reason}");
+                        self.idle("stopped over a limit").await;
+                        break;
+                    }
                 },
                 Ok(None) => break,
                 Err(error) => error,
@@ -297,6 +309,11 @@ impl Supervisor {
             }
             Err(e) => Exit::Crashed(format!("cannot list tools: {e}")),
         };
+        if let Exit::Halted(reason) = &exit {
+            // Told before the process goes, so whoever waits on a call sees why first.
+            let reason = reason.clone();
+            self.status(PluginState::Halted { reason }).await;
+        }
         running.cancel.cancel();
         running.group.stop().await;
         // The connection ends once the child's pipes close; bounded in case they linger.
@@ -308,12 +325,21 @@ impl Supervisor {
                 Exit::Crashed(self.explain(error, &running.tail, running.stderr).await)
             }
             Exit::Shutdown => Exit::Shutdown,
+            Exit::Halted(reason) => Exit::Halted(reason),
         }
     }
 
     /// The running loop: calls, refreshes on `tools/list_changed`, and the child's end.
     async fn take_ops(&mut self, running: &mut Running) -> Exit {
         let timeout = Duration::from_secs(self.plugin.manifest.timeout_secs);
+        let mut watch = Watch::new(self.plugin.manifest.limits.clone());
+        let mut tick = tokio::time::interval(monitor::INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Each call's task says when it ends and whether it timed out.
+        let (ended_tx, mut ended) = mpsc::unbounded_channel::<bool>();
+        let mut in_flight = 0usize;
+        // The launcher of a sandboxed plugin is ours: only what runs below it counts.
+        let include_root = self.sandbox.as_ref().is_none_or(|s| s.mode == Mode::Off);
         loop {
             tokio::select! {
                 op = self.ops.recv() => match op {
@@ -321,8 +347,12 @@ impl Supervisor {
                     Some(PluginOp::Call { tool, arguments, reply }) => {
                         let peer = running.peer.clone();
                         let params = CallToolRequestParams::new(tool).with_arguments(arguments);
+                        let ended_tx = ended_tx.clone();
+                        in_flight += 1;
                         tokio::spawn(async move {
-                            let _ = reply.send(call(&peer, params, timeout).await);
+                            let result = call(&peer, params, timeout).await;
+                            let _ = ended_tx.send(matches!(result, Err(CallError::Timeout { .. })));
+                            let _ = reply.send(result);
                         });
                     }
                     Some(PluginOp::ProcessGroup { reply }) => {
@@ -335,6 +365,26 @@ impl Supervisor {
                 },
                 _ = &mut running.closed => {
                     return Exit::Crashed("the process exited or closed its output".to_owned());
+                }
+                Some(timed_out) = ended.recv() => {
+                    in_flight = in_flight.saturating_sub(1);
+                    watch.call_ended(timed_out);
+                }
+                _ = tick.tick() => {
+                    let Some(root) = running.group.id().and_then(|p| u32::try_from(p).ok()) else {
+                        continue;
+                    };
+                    let counters = monitor::read_tree(root, include_root);
+                    let (resources, over) = watch.sample(counters, std::time::Instant::now(), in_flight);
+                    let resources = resources.clone();
+                    for flag in resources.flags.iter().skip(self.flagged) {
+                        tracing::warn!(target: "plugin", plugin = %self.id, "anomaly: {flag}");
+                    }
+                    self.flagged = resources.flags.len();
+                    let _ = self.events.try_send(HostEvent::Resources { plugin: self.id.clone(), resources });
+                    if let Some(OverLimit(reason)) = over {
+                        return Exit::Halted(format!("stopped: {reason}"));
+                    }
                 }
             }
         }

@@ -19,6 +19,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use super::{Mode, Policy, landlock, seccomp};
+use crate::plugins::host::monitor::descendants;
 
 /// The exit code when the sandbox could not be set up.
 pub const SETUP_FAILED: i32 = 125;
@@ -281,35 +282,4 @@ fn signal_descendants(sig: i32) {
         // SAFETY: kill(2) on a descendant's pid.
         unsafe { libc::kill(pid as libc::pid_t, sig) };
     }
-}
-
-/// The pids below `root`, parents before children.
-pub fn descendants(root: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    let mut queue = vec![root];
-    while let Some(pid) = queue.pop() {
-        for child in children(pid) {
-            if !found.contains(&child) {
-                found.push(child);
-                queue.push(child);
-            }
-        }
-    }
-    found
-}
-
-/// The direct children of `pid`, over all its threads.
-pub fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .filter_map(Result::ok)
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|text| {
-            text.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
 }

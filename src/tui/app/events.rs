@@ -130,6 +130,7 @@ impl App {
             self.plugin_figures(&call.plugin, &call.plugin_figures);
             if let Some(row) = self.plugin_row(&call.plugin) {
                 row.last_call = Some(format!("{} ({ms} ms)", call.tool));
+                row.call_took(call.duration_ms);
             }
         }
     }
@@ -274,9 +275,17 @@ impl App {
                         PluginState::Crashed { error, .. } => {
                             row.error = Some(libre_assistant::text::inert(error).into_owned());
                         }
+                        PluginState::Halted { reason } => {
+                            row.error = Some(libre_assistant::text::inert(reason).into_owned());
+                        }
                         PluginState::Running => row.error = None,
                         PluginState::Starting | PluginState::Stopped => {}
                     }
+                }
+            }
+            HostEvent::Resources { plugin, resources } => {
+                if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
+                    row.resources = Some(resources);
                 }
             }
             HostEvent::Tools { plugin, tools } => {

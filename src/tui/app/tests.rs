@@ -229,6 +229,8 @@ fn model_and_plugin_panes() {
             last_call: Some("read_file 2s ago".into()),
             sandbox: "fully enforced".into(),
             error: None,
+            resources: None,
+            latencies: Vec::new(),
         }]);
         let one = screen(&mut t.app, w, h);
         insta::assert_snapshot!(format!("panes_{w}x{h}"), [models, empty, one].join("\n"));

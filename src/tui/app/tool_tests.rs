@@ -226,6 +226,8 @@ fn plugin_figures_fill_the_pane() {
             last_call: None,
             sandbox: "fully enforced".into(),
             error: None,
+            resources: None,
+            latencies: Vec::new(),
         }];
         t.app.on_core(Event::PluginFigures {
             plugins: vec![(

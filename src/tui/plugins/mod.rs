@@ -6,7 +6,7 @@
 
 mod render;
 
-use libre_assistant::plugins::host::PluginState;
+use libre_assistant::plugins::host::{PluginState, Resources};
 use libre_assistant::plugins::usage::Figures;
 
 pub use render::render;
@@ -25,10 +25,12 @@ pub enum PluginStatus {
     },
     /// Turned off by the user or the config.
     Disabled,
+    /// Stopped by the monitor for passing a limit of its manifest.
+    Halted,
 }
 
 /// One plugin in the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginRow {
     /// The plugin's id (its directory name).
     pub id: String,
@@ -50,9 +52,17 @@ pub struct PluginRow {
     pub last_call: Option<String>,
     /// How much of its permissions the kernel enforces, e.g. "fully enforced".
     pub sandbox: String,
-    /// Why it last crashed (what its sandbox denied, its stderr tail), made inert.
+    /// Why it last crashed (what its sandbox denied, its stderr tail) or was stopped, made
+    /// inert.
     pub error: Option<String>,
+    /// What it consumes, from the monitor (none until the first sample).
+    pub resources: Option<Resources>,
+    /// How long its recent calls took, in milliseconds, oldest first.
+    pub latencies: Vec<u64>,
 }
+
+/// How many recent call latencies a row keeps for its sparkline.
+pub const LATENCIES: usize = 30;
 
 impl PluginRow {
     /// A plugin as discovery found it: starting if enabled, else disabled; no calls yet;
@@ -74,7 +84,17 @@ impl PluginRow {
             last_call: None,
             sandbox: sandbox.to_owned(),
             error: None,
+            resources: None,
+            latencies: Vec::new(),
         }
+    }
+
+    /// Takes in how long a call took.
+    pub fn call_took(&mut self, ms: u64) {
+        if self.latencies.len() == LATENCIES {
+            self.latencies.remove(0);
+        }
+        self.latencies.push(ms);
     }
 
     /// Takes the usage figures the core reports (kept across runs).
@@ -115,12 +135,13 @@ impl From<&PluginState> for PluginStatus {
             },
             // Only at shutdown; nothing runs it any more.
             PluginState::Stopped => PluginStatus::Disabled,
+            PluginState::Halted { .. } => PluginStatus::Halted,
         }
     }
 }
 
 /// Everything the plugin pane shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginPane {
     /// The plugins, in the host's order.
     pub rows: Vec<PluginRow>,

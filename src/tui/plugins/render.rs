@@ -148,7 +148,78 @@ fn badge(status: PluginStatus) -> (String, &'static str) {
         PluginStatus::Crashed { restarts: 0 } => ("✖ crashed".into(), "error"),
         PluginStatus::Crashed { restarts } => (format!("✖ crashed ×{restarts}"), "error"),
         PluginStatus::Disabled => ("○ disabled".into(), "text.dim"),
+        PluginStatus::Halted => ("■ stopped".into(), "error"),
     }
+}
+
+/// The monitor's figures and the recent call latencies, each with a sparkline that takes the
+/// room the value leaves: `cpu  3% ▁▂▁▃`, `memory  48 MB ▃▃▄▅`, `processes  2 · 9 threads ·
+/// 12 files`, `latency  ▁▅▁▂`.
+fn usage_lines(row: &PluginRow, cells: usize) -> Vec<(&'static str, String)> {
+    let room = cells.saturating_sub(fit::LABEL_CELLS);
+    let with_spark = |value: String, spark: String| {
+        let left = room.saturating_sub(width(&value) + 1);
+        if left >= 4 {
+            let spark: String = spark
+                .chars()
+                .rev()
+                .take(left)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("{value} {spark}")
+        } else {
+            value
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(r) = &row.resources {
+        let cpu: Vec<f64> = r.cpu_history.iter().map(|v| f64::from(*v)).collect();
+        let cpu_top = cpu.iter().copied().fold(100.0, f64::max);
+        out.push((
+            "cpu",
+            with_spark(format!("{:.0}%", r.cpu_percent), spark(&cpu, 0.0, cpu_top)),
+        ));
+        let mem: Vec<f64> = r.rss_history.iter().map(|v| *v as f64).collect();
+        let low = mem.iter().copied().fold(f64::MAX, f64::min);
+        let high = mem.iter().copied().fold(0.0, f64::max);
+        let mb = r.rss_bytes / (1024 * 1024);
+        out.push((
+            "memory",
+            with_spark(format!("{mb} MB"), spark(&mem, low * 0.9, high)),
+        ));
+        out.push((
+            "processes",
+            format!(
+                "{} · {} threads · {} files",
+                r.processes, r.threads, r.open_files
+            ),
+        ));
+    }
+    if !row.latencies.is_empty() {
+        let ms: Vec<f64> = row.latencies.iter().map(|v| *v as f64).collect();
+        let top = ms.iter().copied().fold(1.0, f64::max);
+        let last = row.latencies.last().copied().unwrap_or(0);
+        out.push((
+            "latency",
+            with_spark(format!("{last} ms"), spark(&ms, 0.0, top)),
+        ));
+    }
+    out
+}
+
+/// `values` as block characters `▁`–`█`, scaled from `low` to `high`.
+fn spark(values: &[f64], low: f64, high: f64) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let span = (high - low).max(f64::EPSILON);
+    values
+        .iter()
+        .map(|v| {
+            let level = ((v - low) / span * 7.0).round().clamp(0.0, 7.0) as usize;
+            BARS[level]
+        })
+        .collect()
 }
 
 /// The selected plugin: a rule, then one "label  value" line per fact.
@@ -159,6 +230,7 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
         PluginStatus::Running => "running".to_string(),
         PluginStatus::Crashed { restarts } => format!("crashed ({restarts} restarts)"),
         PluginStatus::Disabled => "disabled".to_string(),
+        PluginStatus::Halted => "stopped over a limit".to_string(),
     };
     let facts = [
         ("id", row.id.clone()),
@@ -177,6 +249,18 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
             .iter()
             .map(|(label, value)| fit::field(label, value, cells, styles)),
     );
+    lines.extend(
+        usage_lines(row, cells)
+            .iter()
+            .map(|(label, value)| fit::field(label, value, cells, styles)),
+    );
+    if let Some(r) = &row.resources {
+        lines.extend(r.flags.iter().flat_map(|flag| {
+            fit::wrap(&format!("⚠ {flag}"), cells, 2)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.style("warning")))
+        }));
+    }
     if let Some(error) = &row.error {
         lines.extend(
             fit::wrap(error, cells, ERROR_LINES)

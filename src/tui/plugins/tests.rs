@@ -18,6 +18,8 @@ fn three_rows() -> Vec<PluginRow> {
             last_call: Some("fs.read_text_file 2s ago".into()),
             sandbox: "fully enforced".into(),
             error: None,
+            resources: None,
+            latencies: Vec::new(),
         },
         PluginRow {
             id: "web-search".into(),
@@ -31,6 +33,8 @@ fn three_rows() -> Vec<PluginRow> {
             last_call: Some("search 1m ago".into()),
             sandbox: "fully enforced".into(),
             error: Some("MCP handshake failed (it was denied the network; `libre-assistant plugins grant web-search --network` (permissions.network) allows it)".into()),
+            resources: None,
+            latencies: Vec::new(),
         },
         PluginRow {
             id: "time".into(),
@@ -44,6 +48,8 @@ fn three_rows() -> Vec<PluginRow> {
             last_call: None,
             sandbox: "fully enforced".into(),
             error: None,
+            resources: None,
+            latencies: Vec::new(),
         },
     ]
 }
@@ -60,6 +66,36 @@ fn snapshot_no_plugins() {
     let pane = PluginPane::new(Vec::new(), DIR);
     insta::assert_snapshot!("empty_80x24", snapshot(&pane, 80, 24));
     insta::assert_snapshot!("empty_40x20", snapshot(&pane, 40, 20));
+}
+
+/// The first row with the monitor's figures, its recent call latencies and an anomaly.
+fn monitored() -> Vec<PluginRow> {
+    let mut rows = three_rows();
+    let mb = 1024 * 1024;
+    rows[0].resources = Some(libre_assistant::plugins::host::Resources {
+        cpu_seconds: 3.5,
+        cpu_percent: 12.0,
+        rss_bytes: 48 * mb,
+        peak_rss_bytes: 52 * mb,
+        open_files: 12,
+        processes: 2,
+        threads: 9,
+        cpu_history: vec![0.0, 1.0, 3.0, 40.0, 12.0, 2.0, 0.0, 12.0],
+        rss_history: [40, 41, 44, 52, 48, 48, 48, 48]
+            .iter()
+            .map(|m| m * mb)
+            .collect(),
+        flags: vec!["memory only grows (40 → 52 MB in a minute)".into()],
+    });
+    rows[0].latencies = vec![12, 9, 250, 14, 11];
+    rows
+}
+
+#[test]
+fn snapshot_monitor_figures() {
+    let pane = PluginPane::new(monitored(), DIR);
+    insta::assert_snapshot!("monitor_80x24", snapshot(&pane, 80, 24));
+    insta::assert_snapshot!("monitor_40x20", snapshot(&pane, 40, 20));
 }
 
 #[test]
