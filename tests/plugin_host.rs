@@ -479,3 +479,62 @@ async fn tools_list_changed_refreshes_the_tool_list() {
     let group = host.process_group("lc").await.expect("a running child");
     shutdown_without_orphans(host, &[group]).await;
 }
+
+/// The shipped plugins as the app finds them, `${SELF}` pointing at the built binary.
+fn shipped_plugins() -> Vec<Plugin> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins");
+    let found = libre_assistant::plugins::discover(
+        &[dir],
+        Path::new("/nonexistent-user-plugins"),
+        &libre_assistant::plugins::PluginsState::default(),
+    );
+    assert!(found.problems.is_empty(), "{:?}", found.problems);
+    found
+        .plugins
+        .into_iter()
+        .map(|mut p| {
+            p.manifest.command = p
+                .manifest
+                .command
+                .replace("${SELF}", env!("CARGO_BIN_EXE_libre-assistant"));
+            p
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_shipped_plugin_answers_a_call_sandboxed() {
+    let dir = temp_dir_with_file();
+    let root = real(dir.path());
+    let mut plugins = shipped_plugins();
+    let ids: Vec<String> = plugins.iter().map(|p| p.manifest.id.clone()).collect();
+    assert_eq!(ids, ["calc", "files", "password", "time"]);
+    // The files plugin serves exactly what it is granted.
+    plugins[1].manifest.permissions.read = vec![root.clone()];
+    let mut host = start(plugins, 0);
+    let mut listed = std::collections::BTreeSet::new();
+    while listed.len() < ids.len() {
+        if let HostEvent::Tools { plugin, .. } =
+            wait_for(&mut host, |e| matches!(e, HostEvent::Tools { .. })).await
+        {
+            listed.insert(plugin);
+        }
+    }
+    let calls = [
+        ("calc", "evaluate", json!({"expression": "6 * 7"}), "42"),
+        ("files", "list_directory", json!({"path": root}), "hello.txt"),
+        ("password", "generate_passphrase", json!({"words": 4}), "bits"),
+        ("time", "current_time", json!({"timezone": "UTC"}), &today_utc()[..]),
+    ];
+    for (id, tool, args, expect) in calls {
+        let out = call(&host, id, tool, args).await;
+        let out = out.unwrap_or_else(|e| panic!("{id}/{tool}: {e}"));
+        let text = format!("{} {:?}", out.text, out.structured);
+        assert!(!out.is_error && text.contains(expect), "{id}/{tool}: {text}");
+    }
+    let mut groups = Vec::new();
+    for id in &ids {
+        groups.push(host.process_group(id).await.expect("running"));
+    }
+    shutdown_without_orphans(host, &groups).await;
+}
