@@ -5,7 +5,7 @@
 //! - start: from `host::spawn` to the plugin's tool list, medians (and the slowest) of `--reps`
 //!   starts, with `plugins.sandbox = "off"` and `"required"`, for the built-in time plugin
 //!   (this binary), the Python `mcp-server-time` and the Node `server-everything`
-//!   (`--servers`: `scripts/test-servers`' directory, by default the test cache);
+//!   (`--servers`: `scripts/test-servers`' directory, by default the tests' one);
 //! - idle: CPU of this host process (the monitor's sampling included) and of the four
 //!   built-in plugins, over 10 s with nothing to do, in percent of one core.
 //!
@@ -14,8 +14,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use libre_assistant::plugins::host::{self, HostConfig, HostEvent, SandboxConfig};
-use libre_assistant::plugins::sandbox::{Mode, Protected, Support};
+use libre_assistant::plugins::sandbox::Mode;
 use libre_assistant::plugins::{Manifest, Plugin, Source};
 
 const BIN: &str = env!("CARGO_BIN_EXE_libre-assistant");
@@ -23,11 +26,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_libre-assistant");
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut reps = 10usize;
-    let mut servers = default_servers();
+    let mut servers = None;
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--reps" => reps = args.next().and_then(|v| v.parse().ok()).unwrap_or(reps).max(1),
-            "--servers" => servers = args.next().map(PathBuf::from).unwrap_or(servers),
+            "--reps" => {
+                reps = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(reps)
+                    .max(1)
+            }
+            "--servers" => servers = args.next().map(PathBuf::from),
             other => {
                 eprintln!("plugins bench: unknown argument {other}");
                 std::process::exit(2);
@@ -40,16 +49,27 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let bin = servers.join("bin");
+    let bin = servers.map_or_else(support::test_servers, |dir| dir.join("bin"));
     let kinds = [
-        ("built-in time (Rust)", plugin("time", BIN, &["mcp-serve", "time"])),
+        (
+            "built-in time (Rust)",
+            plugin("time", BIN, &["mcp-serve", "time"]),
+        ),
         (
             "mcp-server-time (Python)",
-            plugin("pytime", &bin.join("mcp-server-time").to_string_lossy(), &["--local-timezone", "UTC"]),
+            plugin(
+                "pytime",
+                &bin.join("mcp-server-time").to_string_lossy(),
+                &["--local-timezone", "UTC"],
+            ),
         ),
         (
             "server-everything (Node)",
-            plugin("everything", &bin.join("mcp-server-everything").to_string_lossy(), &["stdio"]),
+            plugin(
+                "everything",
+                &bin.join("mcp-server-everything").to_string_lossy(),
+                &["stdio"],
+            ),
         ),
     ];
     println!("| plugin | start, sandbox off | start, sandbox required |");
@@ -62,7 +82,11 @@ fn main() {
                 .map(|_| runtime.block_on(start_once(p.clone(), sandbox.clone())))
                 .collect();
             times.sort_by(f64::total_cmp);
-            cells.push(format!("{:.0} ms (max {:.0})", times[times.len() / 2], times[times.len() - 1]));
+            cells.push(format!(
+                "{:.0} ms (max {:.0})",
+                times[times.len() / 2],
+                times[times.len() - 1]
+            ));
         }
         println!("| {name} | {} | {} |", cells[0], cells[1]);
     }
@@ -71,15 +95,6 @@ fn main() {
     println!(
         "idle over 10 s with the four built-ins running, sandboxed and monitored: host {host:.2} %, plugins {plugins:.2} % of a core"
     );
-}
-
-fn default_servers() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
-    std::env::var_os("LIBRE_ASSISTANT_TEST_SERVERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache.join("libre-assistant-tests/mcp"))
 }
 
 fn plugin(id: &str, command: &str, args: &[&str]) -> Plugin {
@@ -100,14 +115,7 @@ fn plugin(id: &str, command: &str, args: &[&str]) -> Plugin {
 fn sandbox(root: &Path, mode: Mode) -> SandboxConfig {
     SandboxConfig {
         mode,
-        support: Support::probe(),
-        protected: Protected {
-            config: root.join("config"),
-            data: root.join("data"),
-            state: root.join("state"),
-            secrets: root.join("data/secrets"),
-        },
-        launcher: PathBuf::from(BIN),
+        ..support::sandbox(root)
     }
 }
 

@@ -522,15 +522,33 @@ async fn every_shipped_plugin_answers_a_call_sandboxed() {
     }
     let calls = [
         ("calc", "evaluate", json!({"expression": "6 * 7"}), "42"),
-        ("files", "list_directory", json!({"path": root}), "hello.txt"),
-        ("password", "generate_passphrase", json!({"words": 4}), "bits"),
-        ("time", "current_time", json!({"timezone": "UTC"}), &today_utc()[..]),
+        (
+            "files",
+            "list_directory",
+            json!({"path": root}),
+            "hello.txt",
+        ),
+        (
+            "password",
+            "generate_passphrase",
+            json!({"words": 4}),
+            "bits",
+        ),
+        (
+            "time",
+            "current_time",
+            json!({"timezone": "UTC"}),
+            &today_utc()[..],
+        ),
     ];
     for (id, tool, args, expect) in calls {
         let out = call(&host, id, tool, args).await;
         let out = out.unwrap_or_else(|e| panic!("{id}/{tool}: {e}"));
         let text = format!("{} {:?}", out.text, out.structured);
-        assert!(!out.is_error && text.contains(expect), "{id}/{tool}: {text}");
+        assert!(
+            !out.is_error && text.contains(expect),
+            "{id}/{tool}: {text}"
+        );
     }
     let mut groups = Vec::new();
     for id in &ids {

@@ -235,6 +235,15 @@ fn listeners(dir: &Path) -> Listeners {
     }
 }
 
+/// With or without the network: no unix socket (pathname or abstract), no io_uring.
+async fn unix_sockets_and_io_uring_stay_closed(p: &Probe, l: &Listeners) {
+    p.denied("unix", json!({"path": l.unix_path}), "EPERM")
+        .await;
+    p.denied("abstract", json!({"name": l.abstract_name}), "EPERM")
+        .await;
+    p.denied("io_uring_setup", json!({}), "EPERM").await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_the_network_no_socket_reaches_anything() {
     let p = Probe::start(false).await;
@@ -250,11 +259,7 @@ async fn without_the_network_no_socket_reaches_anything() {
     .await;
     let mut buf = [0u8; 16];
     assert!(l.udp.recv(&mut buf).is_err(), "a datagram got through");
-    p.denied("unix", json!({"path": l.unix_path}), "EPERM")
-        .await;
-    p.denied("abstract", json!({"name": l.abstract_name}), "EPERM")
-        .await;
-    p.denied("io_uring_setup", json!({}), "EPERM").await;
+    unix_sockets_and_io_uring_stay_closed(&p, &l).await;
     p.stop().await;
 }
 
@@ -264,11 +269,7 @@ async fn with_the_network_loopback_tcp_works_and_unix_sockets_stay_closed() {
     let l = listeners(p.tree.dir.path());
     p.allowed("tcp4", json!({"port": l.port4})).await;
     p.allowed("tcp6", json!({"port": l.port6})).await;
-    p.denied("unix", json!({"path": l.unix_path}), "EPERM")
-        .await;
-    p.denied("abstract", json!({"name": l.abstract_name}), "EPERM")
-        .await;
-    p.denied("io_uring_setup", json!({}), "EPERM").await;
+    unix_sockets_and_io_uring_stay_closed(&p, &l).await;
     p.stop().await;
 }
 

@@ -383,6 +383,10 @@ fn write_one(
         }),
     };
     let body = manifest.to_toml().map_err(|e| write_error(&e))?;
+    if let Err(e) = manifest::parse(&path, &body) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(Err(e.to_string()));
+    }
     let text = format!(
         "# Imported from {} by `libre-assistant plugins import`; see docs/plugins.md.\n\
          # It may read only the paths its arguments name; secrets are in the secret store.\n{body}",

@@ -304,12 +304,44 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // The apps in the panes, so their shutdown (saving the prompt cache, the figures) is
+        // over before the test's home directory is removed: nothing is written after it.
+        let panes = self.output(&["list-panes", "-a", "-F", "#{pane_pid}"]);
+        let apps: Vec<u32> = String::from_utf8_lossy(&panes.stdout)
+            .lines()
+            .filter_map(|p| p.trim().parse().ok())
+            .flat_map(|shell| {
+                let mut tree = libre_assistant::plugins::host::monitor::descendants(shell);
+                tree.push(shell);
+                tree
+            })
+            .collect();
         // Errors are ignored: the server may already be gone.
         let _ = self.output(&["kill-server"]);
         if let Some(path) = &self.socket_path {
             let _ = std::fs::remove_file(path);
         }
+        let deadline = Instant::now() + WAIT;
+        for pid in apps {
+            while is_running(pid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
+}
+
+/// Whether `pid` is a process that has not exited (a zombie has).
+fn is_running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat[stat.rfind(')')? + 1..]
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some(state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
 }
 
 /// The screen inside a frame, so blank rows and trailing spaces show in a failure message.

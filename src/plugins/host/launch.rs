@@ -62,9 +62,13 @@ pub fn command(
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.clone());
     let mut cmd = match sandbox.filter(|s| s.mode != Mode::Off) {
-        None => Command::new(&manifest.command),
+        None => {
+            let mut cmd = Command::new(&manifest.command);
+            cmd.args(&manifest.args);
+            cmd
+        }
         Some(sandbox) => {
-            sandbox.enforcement().allows_start(sandbox.mode)?;
+            sandbox.support.allows_start(sandbox.mode)?;
             let program =
                 sandbox::resolve(&manifest.command, path_var.as_deref()).ok_or_else(|| {
                     format!(
@@ -96,9 +100,6 @@ pub fn command(
             launcher(sandbox, &policy, &program, &manifest.args)?
         }
     };
-    if sandbox.is_none_or(|s| s.mode == Mode::Off) {
-        cmd.args(&manifest.args);
-    }
     cmd.env_clear()
         .envs(env)
         .current_dir(existing_dir(&plugin.dir))

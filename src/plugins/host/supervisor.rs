@@ -282,7 +282,7 @@ impl Supervisor {
         }
         let lines = tail.lines();
         let mut message = error;
-        if self.sandbox.is_some()
+        if self.sandbox.as_ref().is_some_and(|s| s.mode != Mode::Off)
             && let Some(denial) = sandbox::explain(&lines)
         {
             message.push_str(&format!(" ({})", denial.advice(&self.id)));

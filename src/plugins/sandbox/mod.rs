@@ -103,6 +103,19 @@ impl Support {
         }
     }
 
+    /// Whether a plugin may start under `mode`: `required` needs the files confined (Landlock,
+    /// or Seatbelt on macOS).
+    pub fn allows_start(&self, mode: Mode) -> Result<(), String> {
+        if mode != Mode::Required || self.landlock_abi > 0 || self.seatbelt {
+            return Ok(());
+        }
+        Err(format!(
+            "plugins.sandbox is \"required\" but this system cannot confine plugins ({}); \
+             set plugins.sandbox = \"best-effort\" to run them with what it can enforce",
+            self.enforcement(mode).describe()
+        ))
+    }
+
     /// How much of a policy the kernel holds under `mode`: the plugin pane, `plugins show`,
     /// the consent dialog and the log all say this.
     pub fn enforcement(&self, mode: Mode) -> Enforcement {
@@ -164,22 +177,6 @@ impl Enforcement {
             Enforcement::Full => "full",
             Enforcement::Partial(_) => "partial",
             Enforcement::Off(_) => "off",
-        }
-    }
-
-    /// Whether a plugin may start under `mode` with this much enforced.
-    pub fn allows_start(&self, mode: Mode) -> Result<(), String> {
-        match (mode, self) {
-            (Mode::Required, Enforcement::Off(why))
-            | (Mode::Required, Enforcement::Partial(why))
-                if why.contains("files") =>
-            {
-                Err(format!(
-                    "plugins.sandbox is \"required\" but this system cannot confine plugins ({why}); \
-                     set plugins.sandbox = \"best-effort\" to run them with what it can enforce"
-                ))
-            }
-            _ => Ok(()),
         }
     }
 }
@@ -245,12 +242,13 @@ mod tests {
             none,
             Enforcement::Partial("files (no Landlock in this kernel)".to_owned())
         );
+        let refused = linux(0, true).allows_start(Mode::Required).unwrap_err();
         assert!(
-            none.allows_start(Mode::Required)
-                .unwrap_err()
-                .contains("best-effort")
+            refused.contains("cannot confine plugins (partly enforced (missing: files"),
+            "{refused}"
         );
-        assert!(none.allows_start(Mode::BestEffort).is_ok());
+        assert!(linux(0, true).allows_start(Mode::BestEffort).is_ok());
+        assert!(linux(5, true).allows_start(Mode::Required).is_ok());
         assert!(matches!(
             linux(0, false).enforcement(Mode::BestEffort),
             Enforcement::Off(_)
