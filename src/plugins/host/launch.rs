@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use tokio::process::Command;
 
 use super::child::environment;
-use crate::plugins::Plugin;
 use crate::plugins::sandbox::{
     self, Enforcement, Mode, PluginDirs, Protected, Request, Support, plugin_dirs,
 };
+use crate::plugins::{Manifest, Plugin};
 
 /// The variable that tells a plugin the paths it was granted for reading, `:`-separated.
 pub const GRANTED_READ_ENV: &str = "LIBRE_ASSISTANT_GRANTED_READ";
@@ -57,48 +57,13 @@ pub fn command(
     if let Ok(granted) = std::env::join_paths(&manifest.permissions.read) {
         env.push((GRANTED_READ_ENV.to_owned(), granted));
     }
-    let path_var = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone());
     let mut cmd = match sandbox.filter(|s| s.mode != Mode::Off) {
         None => {
             let mut cmd = Command::new(&manifest.command);
             cmd.args(&manifest.args);
             cmd
         }
-        Some(sandbox) => {
-            sandbox.support.allows_start(sandbox.mode)?;
-            let program =
-                sandbox::resolve(&manifest.command, path_var.as_deref()).ok_or_else(|| {
-                    format!(
-                        "cannot start `{}`: no such program (looked on the plugin's PATH)",
-                        manifest.command
-                    )
-                })?;
-            let dirs = plugin_dirs(&sandbox.protected.state, &manifest.id);
-            prepare_dirs(&dirs)?;
-            let request = Request {
-                id: &manifest.id,
-                dir: &plugin.dir,
-                program_roots: sandbox::install_roots(
-                    &program,
-                    &manifest.args,
-                    path_var.as_deref(),
-                    home.as_deref(),
-                ),
-                read: &manifest.permissions.read,
-                write: &manifest.permissions.write,
-                network: manifest.permissions.network,
-            };
-            let policy = sandbox::build(request, &dirs, &sandbox.protected, sandbox.mode)
-                .map_err(|e| e.to_string())?;
-            for (name, value) in policy.environment(&dirs, home.as_deref()) {
-                env.retain(|(k, _)| *k != name);
-                env.push((name, value));
-            }
-            launcher(sandbox, &policy, &program, &manifest.args)?
-        }
+        Some(sandbox) => sandboxed(plugin, &manifest, sandbox, &mut env, home.as_deref())?,
     };
     cmd.env_clear()
         .envs(env)
@@ -107,6 +72,45 @@ pub fn command(
         .kill_on_drop(true);
     die_with_parent(&mut cmd);
     Ok(cmd)
+}
+
+/// The launcher running `manifest`'s program under its policy; the policy's variables (a
+/// private `TMPDIR` and cache) go into `env`.
+fn sandboxed(
+    plugin: &Plugin,
+    manifest: &Manifest,
+    sandbox: &SandboxConfig,
+    env: &mut Vec<(String, OsString)>,
+    home: Option<&Path>,
+) -> Result<Command, String> {
+    sandbox.support.allows_start(sandbox.mode)?;
+    let path_var = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let program = sandbox::resolve(&manifest.command, path_var.as_deref()).ok_or_else(|| {
+        format!(
+            "cannot start `{}`: no such program (looked on the plugin's PATH)",
+            manifest.command
+        )
+    })?;
+    let dirs = plugin_dirs(&sandbox.protected.state, &manifest.id);
+    prepare_dirs(&dirs)?;
+    let request = Request {
+        id: &manifest.id,
+        dir: &plugin.dir,
+        program_roots: sandbox::install_roots(&program, &manifest.args, path_var.as_deref(), home),
+        read: &manifest.permissions.read,
+        write: &manifest.permissions.write,
+        network: manifest.permissions.network,
+    };
+    let policy = sandbox::build(request, &dirs, &sandbox.protected, sandbox.mode)
+        .map_err(|e| e.to_string())?;
+    for (name, value) in policy.environment(&dirs, home) {
+        env.retain(|(k, _)| *k != name);
+        env.push((name, value));
+    }
+    launcher(sandbox, &policy, &program, &manifest.args)
 }
 
 /// `libre-assistant sandbox-exec --policy JSON -- PROGRAM ARGS` (Linux).
