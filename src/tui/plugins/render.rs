@@ -187,7 +187,7 @@ fn usage_lines(row: &PluginRow, cells: usize) -> Vec<(&'static str, String)> {
         let mb = r.rss_bytes / (1024 * 1024);
         out.push((
             "memory",
-            with_spark(format!("{mb} MB"), spark(&mem, low * 0.9, high)),
+            with_spark(format!("{mb} MB"), spark(&mem, low, high)),
         ));
         out.push((
             "processes",
@@ -209,10 +209,14 @@ fn usage_lines(row: &PluginRow, cells: usize) -> Vec<(&'static str, String)> {
     out
 }
 
-/// `values` as block characters `▁`–`█`, scaled from `low` to `high`.
+/// `values` as block characters `▁`–`█`, scaled from `low` to `high`; a range within 5 % of
+/// `high` is flat, drawn at half height.
 fn spark(values: &[f64], low: f64, high: f64) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let span = (high - low).max(f64::EPSILON);
+    let span = high - low;
+    if span <= high.abs() * 0.05 {
+        return BARS[3].to_string().repeat(values.len());
+    }
     values
         .iter()
         .map(|v| {
