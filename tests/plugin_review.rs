@@ -152,6 +152,26 @@ fn a_plugin_failing_under_its_policy_names_the_denial_and_the_grant() {
         "{line}"
     );
     assert!(!line.contains("s3cret"));
+
+    // A headless run that names it says the same, once, and answers without it.
+    std::fs::write(
+        home.path().join("config/libre-assistant/plugins.toml"),
+        "[plugins.reader]\nenabled = true\n",
+    )
+    .unwrap();
+    let run = home
+        .with_model()
+        .args(["--allow-plugin", "reader", "-p", "Hi"])
+        .output()
+        .unwrap();
+    let err = stderr(&run);
+    let failed: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("plugin reader failed:"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{err}");
+    assert!(failed[0].contains("plugins grant reader --read"), "{err}");
+    assert_eq!(run.status.code(), Some(0), "{err}");
 }
 
 /// Waits for `cond`, polling; false after a minute.

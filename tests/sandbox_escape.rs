@@ -318,3 +318,73 @@ async fn a_grandchild_that_left_the_process_group_is_gone_after_stop() {
         "the setsid grandchild {pid} outlived the stop"
     );
 }
+
+/// Runs `cmd` as an unprivileged user when the tests run as root (as CI does): root may read
+/// any process's environment whatever the sandbox, plugins run as you.
+fn unprivileged(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no failure modes.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd
+}
+
+#[test]
+fn a_sandboxed_process_cannot_read_another_process_environment() {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = Tree::new();
+    // The launcher, where the unprivileged user can run it.
+    std::fs::set_permissions(tree.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let launcher = tree.dir.path().join("libre-assistant");
+    std::fs::copy(env!("CARGO_BIN_EXE_libre-assistant"), &launcher).unwrap();
+    let mut witness = unprivileged(std::process::Command::new("sleep").arg("600"))
+        .env("WITNESS_TOKEN", "w-7c1e")
+        .spawn()
+        .unwrap();
+    let environ = format!("/proc/{}/environ", witness.id());
+    // Outside the sandbox the same user reads it.
+    let plain = unprivileged(std::process::Command::new("cat").arg(&environ))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("w-7c1e"));
+
+    let policy = libre_assistant::plugins::sandbox::Policy {
+        plugin: "reader".into(),
+        read: [
+            "/usr",
+            "/lib",
+            "/lib64",
+            "/bin",
+            "/etc/ld.so.cache",
+            "/proc",
+        ]
+        .map(PathBuf::from)
+        .to_vec(),
+        write: vec![PathBuf::from("/dev/null")],
+        network: false,
+        file_size_mb: 16,
+        open_files: 64,
+        mode: libre_assistant::plugins::sandbox::Mode::Required,
+    };
+    let policy = serde_json::to_string(&policy).unwrap();
+    let sandboxed = unprivileged(std::process::Command::new(&launcher).args([
+        "sandbox-exec",
+        "--policy",
+        &policy,
+        "--",
+        "/bin/cat",
+        &environ,
+    ]))
+    .output()
+    .unwrap();
+    witness.kill().unwrap();
+    witness.wait().unwrap();
+    let err = String::from_utf8_lossy(&sandboxed.stderr);
+    assert_eq!(sandboxed.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&sandboxed.stdout).contains("w-7c1e"));
+    assert!(
+        err.contains(&format!("{environ}: Permission denied")),
+        "{err}"
+    );
+}

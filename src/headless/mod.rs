@@ -304,7 +304,13 @@ pub async fn run(
                 }
                 Some(Event::JournalFailed { error }) => sink.notice(&error),
                 Some(Event::Notice { message }) => sink.notice(&message),
-                Some(Event::Plugin(event)) => settle(&mut pending, &event),
+                Some(Event::Plugin(event)) => {
+                    // The first failure says why (what its sandbox denied); restarts repeat it.
+                    if let HostEvent::Status { plugin, status: PluginState::Crashed { restarts: 0, error } } = &event {
+                        sink.notice(&format!("plugin {plugin} failed: {}", inert(error)));
+                    }
+                    settle(&mut pending, &event);
+                }
                 Some(Event::ToolCallStarted { request, granted_by }) => sink.tool_call(&request, granted_by),
                 Some(Event::ToolCallFinished { call }) => sink.tool_result(&call),
                 Some(Event::ToolConsent { request }) => {

@@ -272,8 +272,13 @@ impl App {
                 if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
                     row.status = (&status).into();
                     match &status {
-                        PluginState::Crashed { error, .. } => {
+                        PluginState::Crashed { error, restarts } => {
                             row.error = Some(libre_assistant::text::inert(error).into_owned());
+                            // The first failure says why in the chat too; restarts repeat it.
+                            if *restarts == 0 {
+                                let line = format!("plugin {plugin} failed: {error}");
+                                self.state.chat.push(Kind::Error, line);
+                            }
                         }
                         PluginState::Halted { reason } => {
                             row.error = Some(libre_assistant::text::inert(reason).into_owned());
