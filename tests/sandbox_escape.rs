@@ -274,8 +274,13 @@ async fn with_the_network_loopback_tcp_works_and_unix_sockets_stay_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_plugin_cannot_signal_the_host_and_runs_without_new_privileges() {
+async fn the_plugin_cannot_signal_trace_or_read_the_host_and_runs_without_new_privileges() {
     let p = Probe::start(false).await;
+    let host = json!({"pid": std::process::id()});
+    p.denied("ptrace", host.clone(), "EPERM").await;
+    p.denied("process_vm_readv", host, "EPERM").await;
+    // The filter's own answer to an x32 call (a kernel without x32 would say ENOSYS).
+    p.denied("x32_getpid", json!({}), "EPERM").await;
     p.denied("kill", json!({"pid": std::process::id()}), "EPERM")
         .await;
     let status = p.allowed("status", json!({})).await;

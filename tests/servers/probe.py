@@ -64,6 +64,15 @@ def io_uring_setup(_a):
     return True
 
 
+def raw_syscall(number, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    ctypes.set_errno(0)
+    result = libc.syscall(number, *[ctypes.c_long(a) for a in args])
+    if result == -1:
+        raise OSError(ctypes.get_errno(), f"syscall {number}")
+    return result
+
+
 def status(_a):
     with open("/proc/self/status") as f:
         lines = [l.strip() for l in f if l.startswith(("NoNewPrivs", "Seccomp:"))]
@@ -111,6 +120,11 @@ CASES = {
     "unix": lambda a: connect(socket.AF_UNIX, a["path"])(),
     "abstract": lambda a: connect(socket.AF_UNIX, "\0" + a["name"])(),
     "io_uring_setup": io_uring_setup,
+    # getpid through the x32 ABI (__X32_SYSCALL_BIT | 39).
+    "x32_getpid": lambda a: raw_syscall(0x40000000 | 39),
+    # PTRACE_ATTACH (16) and process_vm_readv (310) of another process.
+    "ptrace": lambda a: raw_syscall(101, 16, a["pid"], 0, 0),
+    "process_vm_readv": lambda a: raw_syscall(310, a["pid"], 0, 0, 0, 0, 0),
     "kill": lambda a: os.kill(a["pid"], 0),
     "environ": lambda a: read_file({"path": f"/proc/{a['pid']}/environ"}),
     "status": status,
