@@ -32,7 +32,7 @@ pub fn secrets_dir(dirs: &Dirs) -> PathBuf {
 }
 
 /// The fallback file and index: `<data dir>/secrets/secrets.toml`.
-pub fn secrets_file(dirs: &Dirs) -> PathBuf {
+fn secrets_file(dirs: &Dirs) -> PathBuf {
     secrets_dir(dirs).join("secrets.toml")
 }
 

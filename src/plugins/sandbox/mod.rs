@@ -170,15 +170,6 @@ impl Enforcement {
             Enforcement::Off(why) => format!("not enforced ({why})"),
         }
     }
-
-    /// One word for narrow places: `full`, `partial`, `off`.
-    pub fn word(&self) -> &'static str {
-        match self {
-            Enforcement::Full => "full",
-            Enforcement::Partial(_) => "partial",
-            Enforcement::Off(_) => "off",
-        }
-    }
 }
 
 /// The Landlock ABI of the running kernel, 0 without Landlock.
