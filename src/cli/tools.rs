@@ -135,7 +135,7 @@ pub fn sandbox_config(setup: &Setup, problems: &mut Vec<String>) -> SandboxConfi
     let mode = chosen.unwrap_or_else(|| support.default_mode());
     if chosen.is_none() && mode != Mode::Required {
         problems.push(format!(
-            "plugins are {}: their file access is not confined on this system; see docs/security.md \
+            "the plugin sandbox is {}: plugins' file access is not confined on this system; see docs/security.md \
              (set plugins.sandbox to \"best-effort\" or \"off\" to silence this)",
             support.enforcement(mode).describe()
         ));
