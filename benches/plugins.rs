@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use libre_assistant::plugins::Plugin;
 use libre_assistant::plugins::host::{self, HostConfig, HostEvent, SandboxConfig};
 use libre_assistant::plugins::sandbox::Mode;
-use libre_assistant::plugins::{Manifest, Plugin, Source};
+use support::plugin;
 
 const BIN: &str = env!("CARGO_BIN_EXE_libre-assistant");
 
@@ -95,21 +96,6 @@ fn main() {
     println!(
         "idle over 10 s with the four built-ins running, sandboxed and monitored: host {host:.2} %, plugins {plugins:.2} % of a core"
     );
-}
-
-fn plugin(id: &str, command: &str, args: &[&str]) -> Plugin {
-    Plugin {
-        manifest: Manifest {
-            id: id.to_owned(),
-            name: id.to_owned(),
-            command: command.to_owned(),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-            ..Manifest::default()
-        },
-        dir: PathBuf::from("/nonexistent-plugin-dir"),
-        source: Source::User,
-        enabled: true,
-    }
 }
 
 fn sandbox(root: &Path, mode: Mode) -> SandboxConfig {

@@ -7,10 +7,10 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use libre_assistant::plugins::Plugin;
 use libre_assistant::plugins::host::{
     self, CallError, HostConfig, HostEvent, HostHandle, PluginState, ToolOutcome,
 };
-use libre_assistant::plugins::{Manifest, Plugin, Source};
 use serde_json::{Map, Value, json};
 
 /// The longest any single wait in these tests may take.
@@ -24,20 +24,10 @@ fn server(name: &str) -> String {
 }
 
 fn plugin(id: &str, command: &str, args: &[&str], env: &[&str], timeout_secs: u64) -> Plugin {
-    Plugin {
-        manifest: Manifest {
-            id: id.to_owned(),
-            name: id.to_owned(),
-            command: command.to_owned(),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-            env: env.iter().map(|e| (*e).to_owned()).collect(),
-            timeout_secs,
-            ..Manifest::default()
-        },
-        dir: PathBuf::from("/nonexistent-plugin-dir"),
-        source: Source::User,
-        enabled: true,
-    }
+    let mut plugin = support::plugin(id, command, args);
+    plugin.manifest.env = env.iter().map(|e| (*e).to_owned()).collect();
+    plugin.manifest.timeout_secs = timeout_secs;
+    plugin
 }
 
 fn everything(id: &str, env: &[&str], timeout_secs: u64) -> Plugin {

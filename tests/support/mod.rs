@@ -161,6 +161,24 @@ pub fn sandbox(root: &Path) -> libre_assistant::plugins::host::SandboxConfig {
     }
 }
 
+/// A user plugin `id` running `command args`, enabled, with no directory of its own and the
+/// manifest's defaults otherwise.
+pub fn plugin(id: &str, command: &str, args: &[&str]) -> libre_assistant::plugins::Plugin {
+    use libre_assistant::plugins::{Manifest, Plugin, Source};
+    Plugin {
+        manifest: Manifest {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            command: command.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            ..Manifest::default()
+        },
+        dir: PathBuf::from("/nonexistent-plugin-dir"),
+        source: Source::User,
+        enabled: true,
+    }
+}
+
 /// A directory for one test binary's plugin state, under cargo's target directory (not the
 /// system temp directory, so nothing is left there), emptied first.
 pub fn target_dir(name: &str) -> PathBuf {

@@ -112,8 +112,6 @@ pub struct Supervisor {
     sandbox: Option<SandboxConfig>,
     secrets: Option<SecretStore>,
     max_restarts: u32,
-    /// How many of the run's anomaly flags are logged already.
-    flagged: usize,
     events: mpsc::Sender<HostEvent>,
     ops: mpsc::Receiver<PluginOp>,
 }
@@ -133,7 +131,6 @@ impl Supervisor {
             sandbox: setup.sandbox,
             secrets: setup.secrets,
             max_restarts: setup.max_restarts,
-            flagged: 0,
             events,
             ops,
         }
@@ -338,6 +335,8 @@ impl Supervisor {
         // Each call's task says when it ends and whether it timed out.
         let (ended_tx, mut ended) = mpsc::unbounded_channel::<bool>();
         let mut in_flight = 0usize;
+        // How many of this run's anomaly flags are logged already.
+        let mut flagged = 0usize;
         // The launcher of a sandboxed plugin is ours: only what runs below it counts.
         let include_root = self.sandbox.as_ref().is_none_or(|s| s.mode == Mode::Off);
         loop {
@@ -377,10 +376,10 @@ impl Supervisor {
                     let counters = monitor::read_tree(root, include_root);
                     let (resources, over) = watch.sample(counters, std::time::Instant::now(), in_flight);
                     let resources = resources.clone();
-                    for flag in resources.flags.iter().skip(self.flagged) {
+                    for flag in resources.flags.iter().skip(flagged) {
                         tracing::warn!(target: "plugin", plugin = %self.id, "anomaly: {flag}");
                     }
-                    self.flagged = resources.flags.len();
+                    flagged = resources.flags.len();
                     let _ = self.events.try_send(HostEvent::Resources { plugin: self.id.clone(), resources });
                     if let Some(OverLimit(reason)) = over {
                         return Exit::Halted(format!("stopped: {reason}"));
