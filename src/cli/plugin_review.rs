@@ -155,6 +155,8 @@ async fn start(
         ask: false,
         max_rounds: 1,
         grammar: false,
+        budget: 0,
+        generic_format: false,
         audit: Some(audit::audit_file(&setup.dirs)),
         usage: Some(usage::usage_file(&setup.dirs)),
         remembered: None,

@@ -100,6 +100,8 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             ask,
             max_rounds: settings.max_rounds,
             grammar: settings.grammar,
+            budget: settings.budget,
+            generic_format: settings.generic_format,
             audit: Some(audit::audit_file(&setup.dirs)),
             usage: Some(usage::usage_file(&setup.dirs)),
             remembered: Some(state_path),

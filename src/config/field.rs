@@ -34,6 +34,8 @@ pub(crate) enum Field {
     ToolsAllow,
     MaxRounds,
     Grammar,
+    ToolBudget,
+    GenericFormat,
     Sandbox,
 }
 
@@ -72,7 +74,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 24] = [
+    pub const ALL: [Field; 26] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -96,6 +98,8 @@ impl Field {
         Field::ToolsAllow,
         Field::MaxRounds,
         Field::Grammar,
+        Field::ToolBudget,
+        Field::GenericFormat,
         Field::Sandbox,
     ];
 
@@ -125,6 +129,8 @@ impl Field {
             Field::ToolsAllow => "tools.allow",
             Field::MaxRounds => "tools.max_rounds",
             Field::Grammar => "tools.grammar",
+            Field::ToolBudget => "tools.budget",
+            Field::GenericFormat => "tools.generic_format",
             Field::Sandbox => "plugins.sandbox",
         }
     }
@@ -155,6 +161,8 @@ impl Field {
             Field::ToolsAllow => Some("LIBRE_ASSISTANT_TOOLS_ALLOW"),
             Field::MaxRounds => Some("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS"),
             Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
+            Field::ToolBudget => Some("LIBRE_ASSISTANT_TOOLS_BUDGET"),
+            Field::GenericFormat => Some("LIBRE_ASSISTANT_TOOLS_GENERIC_FORMAT"),
             Field::Sandbox => Some("LIBRE_ASSISTANT_PLUGINS_SANDBOX"),
         }
     }
@@ -191,6 +199,8 @@ impl Field {
             Field::ToolsAllow => s.tools.allow = raw.rules()?,
             Field::MaxRounds => s.tools.max_rounds = raw.rounds()?,
             Field::Grammar => s.tools.grammar = raw.boolean()?,
+            Field::ToolBudget => s.tools.budget = raw.count()?,
+            Field::GenericFormat => s.tools.generic_format = raw.boolean()?,
             Field::Sandbox => s.plugins.sandbox = Some(raw.text()?),
         }
         Ok(())
@@ -223,6 +233,8 @@ impl Field {
             Field::ToolsAllow => Some(array(&s.tools.allow)),
             Field::MaxRounds => Some(s.tools.max_rounds.to_string()),
             Field::Grammar => Some(s.tools.grammar.to_string()),
+            Field::ToolBudget => Some(s.tools.budget.to_string()),
+            Field::GenericFormat => Some(s.tools.generic_format.to_string()),
             Field::Sandbox => s.plugins.sandbox.as_deref().map(quote),
         }
     }
@@ -253,7 +265,9 @@ impl Field {
             | Field::SidePanel
             | Field::ToolsAllow
             | Field::MaxRounds
-            | Field::Grammar => None,
+            | Field::Grammar
+            | Field::ToolBudget
+            | Field::GenericFormat => None,
         }
     }
 }

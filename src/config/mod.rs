@@ -130,6 +130,10 @@ pub struct Tools {
     pub max_rounds: u32,
     /// Hold a call the model opens to the tools' input schemas with a grammar.
     pub grammar: bool,
+    /// The most prompt tokens the tool definitions may take; 0: 45% of the context.
+    pub budget: u32,
+    /// Offer tools to a model whose chat template has no tool support, in the generic format.
+    pub generic_format: bool,
 }
 
 /// Plugin settings.
@@ -154,6 +158,8 @@ impl Default for Tools {
             allow: Vec::new(),
             max_rounds: DEFAULT_MAX_ROUNDS,
             grammar: true,
+            budget: 0,
+            generic_format: false,
         }
     }
 }

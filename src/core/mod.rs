@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 pub use conversation::Conversation;
 pub use journal::JournalError;
-pub use tools::{CallRequest, CallResult, ConsentAnswer, ToolsConfig};
+pub use tools::{CallRequest, CallResult, ConsentAnswer, OfferedTool, ToolsConfig};
 
 use crate::plugins::audit::Grant;
 use crate::plugins::host::HostEvent;
@@ -139,6 +139,20 @@ pub enum Event {
     ModelLoaded {
         /// Facts about it.
         info: ModelInfo,
+    },
+    /// Whether the model just loaded is offered the plugins' tools (sent after
+    /// `ModelLoaded` when plugins are enabled): a model whose template has no tool support is
+    /// not, unless `tools.generic_format` asks for it.
+    ModelTools {
+        /// False: tools are off for this model.
+        offered: bool,
+    },
+    /// The tools an answer was offered within the tool budget, with every tool's cost.
+    ToolsOffered {
+        /// Every enabled tool, in the order the model sees them.
+        tools: Vec<OfferedTool>,
+        /// The budget they were chosen in, in tokens.
+        budget: u32,
     },
     /// The model did not load; there is no model until another loads.
     ModelLoadFailed {

@@ -113,6 +113,10 @@ impl Core {
         if let Some(tools) = &self.tools {
             let plugins = tools.figures();
             self.emit(Event::PluginFigures { plugins }).await;
+            if let Some(engine) = &self.engine {
+                let offered = tools.offers_to(engine.info().tool_template);
+                self.emit(Event::ModelTools { offered }).await;
+            }
         }
         let mut warm_at = None;
         loop {
@@ -228,7 +232,11 @@ impl Core {
                 let info = engine.info().clone();
                 self.engine = Some(engine);
                 self.warmed = None;
+                let tools = self.tools.as_ref().map(|t| t.offers_to(info.tool_template));
                 self.emit(Event::ModelLoaded { info }).await;
+                if let Some(offered) = tools {
+                    self.emit(Event::ModelTools { offered }).await;
+                }
             }
             Err(error) => self.emit(Event::ModelLoadFailed { error }).await,
         }
@@ -274,8 +282,23 @@ impl Core {
     /// The conversation and the tools the next turn would send.
     fn prompt(&self) -> Warmed {
         let messages = self.conversation.prompt();
-        let offer = self.tools.as_ref().and_then(|t| t.offer(false));
+        let offer = self.offer(false, &messages);
         (messages, offer)
+    }
+
+    /// The tools to offer with `messages`: none without plugins, or when the loaded model
+    /// is not offered tools (see [`Toolbox::offers_to`]).
+    pub(super) fn offer(
+        &self,
+        answer_only: bool,
+        messages: &[ChatMessage],
+    ) -> Option<Arc<ToolPrompt>> {
+        let tools = self.tools.as_ref()?;
+        let tool_template = self.engine.as_ref()?.info().tool_template;
+        if !tools.offers_to(tool_template) {
+            return None;
+        }
+        tools.offer(answer_only, messages)
     }
 
     /// An engine is loaded and the prompt differs from the one last prefilled.

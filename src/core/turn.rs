@@ -65,7 +65,7 @@ impl Core {
         let mut round = 0;
         let mut answer_only = false;
         loop {
-            let offer = self.tools.as_ref().and_then(|t| t.offer(answer_only));
+            let offer = self.offer(answer_only, &self.conversation.prompt());
             let (calls, stats) = match self.round(offer, &cancel, &mut started).await {
                 RoundEnd::Done(flow) => return flow,
                 RoundEnd::Calls(calls, stats) => (calls, stats),
@@ -150,6 +150,13 @@ impl Core {
                         self.emit(Event::TokenDelta { text: shown }).await;
                     }
                     self.save_streaming(&answer).await;
+                }
+                Some(Output::Offered(offer)) => {
+                    if let Some(tools) = &self.tools {
+                        let tools = tools.offered(&offer);
+                        let budget = offer.budget;
+                        self.emit(Event::ToolsOffered { tools, budget }).await;
+                    }
                 }
                 Some(Output::Trimmed { dropped_messages }) => {
                     self.conversation.drop_oldest(dropped_messages);

@@ -8,6 +8,7 @@
 //! configured, that KV state is saved to disk when the handle is dropped, and a later engine on
 //! the same model file restores it instead of decoding the prefix again (`prompt_cache.rs`).
 
+mod budget;
 mod jinja;
 mod prompt;
 mod prompt_cache;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 
+pub use budget::{ToolCost, ToolOffer};
 pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
 pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
@@ -73,6 +75,9 @@ pub struct ModelInfo {
     pub parameters: u64,
     /// Where the chat template in use came from.
     pub template: TemplateSource,
+    /// Whether that template takes tools itself (else they go in the system prompt, in the
+    /// generic format, and only when `tools.generic_format` asks for it).
+    pub tool_template: bool,
     /// How long loading took.
     pub load_ms: f64,
 }
@@ -91,7 +96,7 @@ pub struct Job {
     pub output: tokio::sync::mpsc::Sender<Output>,
 }
 
-/// What the engine reports while answering a job, in order: maybe `Trimmed`, any number of
+/// What the engine reports while answering a job, in order: maybe `Offered`, maybe `Trimmed`, any number of
 /// `Piece`s, then exactly one of `Done` or `Failed`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
@@ -100,6 +105,8 @@ pub enum Output {
         /// How many messages after the system prompt were left out.
         dropped_messages: usize,
     },
+    /// The tools this answer was offered, within the tool budget (jobs with tools only).
+    Offered(ToolOffer),
     /// More answer text (whole characters); short pieces are stored inline.
     Piece(compact_str::CompactString),
     /// The answer is complete.

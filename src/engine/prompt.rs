@@ -8,6 +8,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
 use super::EngineError;
+use super::budget::{self, ToolCost, ToolOffer};
 use super::jinja::JinjaTemplate;
 use super::tools::{ToolPrompt, answer_messages, generic_messages};
 use crate::tools::ToolSpec;
@@ -104,6 +105,11 @@ impl Template {
         }
     }
 
+    /// Whether the template takes tools itself.
+    pub fn takes_tools(&self) -> bool {
+        self.jinja.is_some()
+    }
+
     fn fallback() -> Template {
         Template {
             template: LlamaChatTemplate::new(FALLBACK_TEMPLATE).expect("constant has no NUL"),
@@ -161,10 +167,15 @@ pub struct FittedPrompt {
     pub tokens: Vec<LlamaToken>,
     /// How many of the oldest non-system messages were left out to fit.
     pub dropped_messages: usize,
+    /// The tools in the prompt (the offer's, within the budget); empty when none.
+    pub tools: Vec<ToolSpec>,
+    /// How the tools were chosen; None when the job offers none (or only asks for words).
+    pub offer: Option<ToolOffer>,
 }
 
 /// Renders and tokenizes `messages`, dropping the oldest turns until the prompt leaves
-/// `reserve` tokens of the `n_ctx` context for the answer.
+/// `reserve` tokens of the `n_ctx` context for the answer. The offer's tools go in within
+/// the tool budget (see `budget.rs`), which never takes the room of the last message.
 ///
 /// If even the system prompt plus the last message cannot fit with at least a few tokens of
 /// room, that is `EngineError::PromptTooLong`.
@@ -177,45 +188,85 @@ pub fn fit(
     reserve: u32,
 ) -> Result<FittedPrompt, EngineError> {
     let folded;
-    let (messages, tools): (&[ChatMessage], &[ToolSpec]) = match offer {
+    let messages: &[ChatMessage] = match offer {
         Some(offer) if offer.answer_only => {
             folded = answer_messages(messages, &offer.tools);
-            (&folded, &[])
+            &folded
         }
-        Some(offer) => (messages, &offer.tools),
-        None => (messages, &[]),
+        _ => messages,
     };
     let has_system = messages.first().is_some_and(|m| m.role == Role::System);
     let first_droppable = usize::from(has_system);
+    let chosen = match offer {
+        Some(offer) if !offer.answer_only && !offer.tools.is_empty() => {
+            let last = messages.len().saturating_sub(1).max(first_droppable);
+            let least = kept(messages, first_droppable, last - first_droppable);
+            let base = tokenize(model, &template.render(model, &least, &[])?).len() as u32;
+            let room = n_ctx.saturating_sub(base + reserve);
+            Some(choose_tools(model, offer, n_ctx, room))
+        }
+        _ => None,
+    };
+    let tools = match &chosen {
+        Some((_, tools)) => tools.clone(),
+        None => Vec::new(),
+    };
     let mut dropped = 0;
     loop {
         let window = kept(messages, first_droppable, dropped);
-        let text = template.render(model, &window, tools)?;
+        let text = template.render(model, &window, &tools)?;
         let tokens = tokenize(model, &text);
         let len = tokens.len() as u32;
-        if len + reserve <= n_ctx {
-            return Ok(FittedPrompt {
-                tokens,
-                dropped_messages: dropped,
+        let fits = len + reserve <= n_ctx;
+        let next = (!fits)
+            .then(|| next_drop(messages, first_droppable, dropped))
+            .flatten();
+        if let Some(next) = next {
+            dropped = next;
+            continue;
+        }
+        // Nothing left to drop: use whatever room remains, if any.
+        if !fits && len + MIN_ANSWER_ROOM > n_ctx {
+            return Err(EngineError::PromptTooLong {
+                tokens: len,
+                context: n_ctx,
             });
         }
-        match next_drop(messages, first_droppable, dropped) {
-            Some(next) => dropped = next,
-            // Nothing left to drop: use whatever room remains, if any.
-            None if len + MIN_ANSWER_ROOM <= n_ctx => {
-                return Ok(FittedPrompt {
-                    tokens,
-                    dropped_messages: dropped,
-                });
-            }
-            None => {
-                return Err(EngineError::PromptTooLong {
-                    tokens: len,
-                    context: n_ctx,
-                });
-            }
-        }
+        return Ok(FittedPrompt {
+            tokens,
+            dropped_messages: dropped,
+            offer: chosen.map(|(offer, _)| offer),
+            tools,
+        });
     }
+}
+
+/// The offer's tools within the budget that `room` tokens allow, and how they were chosen.
+fn choose_tools(
+    model: &LlamaModel,
+    offer: &ToolPrompt,
+    n_ctx: u32,
+    room: u32,
+) -> (ToolOffer, Vec<ToolSpec>) {
+    let costs = budget::costs(model, &offer.tools);
+    let limit = budget::budget(offer, n_ctx, room);
+    let chosen = budget::choose(&costs, &offer.priority, limit);
+    let offer_made = ToolOffer {
+        costs: offer
+            .tools
+            .iter()
+            .zip(costs)
+            .zip(chosen)
+            .map(|((tool, tokens), offered)| ToolCost {
+                name: tool.name.clone(),
+                tokens,
+                offered,
+            })
+            .collect(),
+        budget: limit,
+    };
+    let tools = offer_made.offered(&offer.tools);
+    (offer_made, tools)
 }
 
 /// Tokenizes rendered prompt text (special tokens parsed, BOS added once).
@@ -243,14 +294,18 @@ pub fn prefix(
     messages: &[ChatMessage],
     offer: Option<&ToolPrompt>,
     n_ctx: u32,
+    reserve: u32,
 ) -> Result<Option<Vec<LlamaToken>>, EngineError> {
-    let tools: &[ToolSpec] = match offer {
-        Some(offer) if !offer.answer_only => &offer.tools,
-        _ => &[],
-    };
     let mut probe = messages.to_vec();
     probe.push(ChatMessage::new(Role::User, NEXT_MESSAGE));
-    let text = template.render(model, &probe, tools)?;
+    let tools = match offer {
+        Some(offer) if !offer.answer_only && !offer.tools.is_empty() => {
+            let base = tokenize(model, &template.render(model, &probe, &[])?).len() as u32;
+            choose_tools(model, offer, n_ctx, n_ctx.saturating_sub(base + reserve)).1
+        }
+        _ => Vec::new(),
+    };
+    let text = template.render(model, &probe, &tools)?;
     let Some(cut) = text.find(NEXT_MESSAGE) else {
         return Ok(None);
     };

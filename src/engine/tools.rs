@@ -30,6 +30,11 @@ pub struct ToolPrompt {
     /// The model must answer in words this time: a grammar keeps the answer from opening
     /// with a call (the tools stay in the prompt, so its prefix stays cached).
     pub answer_only: bool,
+    /// Indices into `tools`, the most relevant to the question first: the order in which
+    /// they are chosen when not all fit the budget (see `budget.rs`).
+    pub priority: Vec<usize>,
+    /// The most tokens the tool definitions may take; 0: a share of the context.
+    pub budget: u32,
 }
 
 /// The grammar of an answer that does not open with a call: its first character is none of

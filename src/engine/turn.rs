@@ -16,6 +16,7 @@ use super::prompt_cache::{self, PromptCache};
 use super::tools;
 use super::utf8::Utf8Stream;
 use super::{ChatMessage, EngineError, Finish, Job, Output, ToolPrompt, TurnStats};
+use crate::tools::ToolSpec;
 
 /// The model, its context, and what the context's KV cache holds (sequence 0).
 pub(super) struct Session<'m> {
@@ -80,6 +81,11 @@ impl<'m> Session<'m> {
             n_ctx,
             reserve,
         )?;
+        if let Some(offer) = &fitted.offer
+            && !send(&job, Output::Offered(offer.clone()))
+        {
+            return Ok(());
+        }
         if fitted.dropped_messages > 0
             && !send(
                 &job,
@@ -90,7 +96,7 @@ impl<'m> Session<'m> {
         {
             return Ok(());
         }
-        let tokens = fitted.tokens;
+        let (tokens, tools) = (fitted.tokens, fitted.tools);
         let mut stats = TurnStats {
             prompt_tokens: tokens.len() as u32,
             ..TurnStats::default()
@@ -106,7 +112,7 @@ impl<'m> Session<'m> {
             return finish(&job, Finish::Cancelled, stats, arrived);
         }
         stats.prompt_ms = ms(prompt_start);
-        self.generate(&job, stats, arrived)
+        self.generate(&job, &tools, stats, arrived)
     }
 
     /// Replaces the KV cache with the saved state that holds the most of `tokens`, when it holds
@@ -175,7 +181,16 @@ impl<'m> Session<'m> {
         tools: Option<&ToolPrompt>,
     ) -> Result<usize, EngineError> {
         let n_ctx = self.context.n_ctx();
-        let Some(tokens) = prompt::prefix(self.model, &mut self.template, messages, tools, n_ctx)?
+        // The answer's reserve is not known yet; half the context is the most it can be.
+        let reserve = n_ctx / 2;
+        let Some(tokens) = prompt::prefix(
+            self.model,
+            &mut self.template,
+            messages,
+            tools,
+            n_ctx,
+            reserve,
+        )?
         else {
             return Ok(0);
         };
@@ -219,12 +234,13 @@ impl<'m> Session<'m> {
     fn generate(
         &mut self,
         job: &Job,
+        tools: &[ToolSpec],
         mut stats: TurnStats,
         arrived: Instant,
     ) -> Result<(), EngineError> {
         let vocab = self.model.vocab();
         let n_ctx = self.context.n_ctx() as usize;
-        let mut sampler = job.sampling.sampler(self.call_grammar(job));
+        let mut sampler = job.sampling.sampler(self.call_grammar(job, tools));
         let mut utf8 = Utf8Stream::new();
         let mut bytes = Vec::with_capacity(64);
         let mut text = String::with_capacity(64);
@@ -290,9 +306,9 @@ impl<'m> Session<'m> {
     }
 
     /// The grammar for the job: the answer-only one, or the lazy one that holds a call to the
-    /// tools' schemas, when the job asks for either.
+    /// schemas of the `tools` in the prompt, when the job asks for either.
     /// A grammar that cannot be built is logged and left out: calls are still validated.
-    fn call_grammar(&self, job: &Job) -> Option<LlamaSampler> {
+    fn call_grammar(&self, job: &Job, tools: &[ToolSpec]) -> Option<LlamaSampler> {
         let offer = job.tools.as_ref()?;
         if offer.answer_only {
             return match LlamaSampler::grammar(self.model, tools::ANSWER_GRAMMAR, "root") {
@@ -303,9 +319,11 @@ impl<'m> Session<'m> {
                 }
             };
         }
-        let offer = Some(offer).filter(|t| t.grammar && !t.tools.is_empty())?;
-        let built = tools::grammar(&offer.tools).and_then(|g| {
-            let trigger = tools::trigger_pattern(&offer.tools);
+        if !offer.grammar || tools.is_empty() {
+            return None;
+        }
+        let built = tools::grammar(tools).and_then(|g| {
+            let trigger = tools::trigger_pattern(tools);
             LlamaSampler::grammar_lazy_patterns(self.model, &g, "root", &[trigger], &[])
                 .map_err(|e| format!("llama.cpp rejected the tool-call grammar: {e}"))
         });

@@ -97,6 +97,7 @@ pub(super) fn run(
         trained_context: model.n_ctx_train(),
         parameters: model.n_params(),
         template: template.source.clone(),
+        tool_template: template.takes_tools(),
         load_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
     tracing::info!(?info, model_ms, context_ms, "model loaded");

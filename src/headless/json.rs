@@ -34,6 +34,17 @@ pub enum JsonEvent<'a> {
         /// What happened.
         message: &'a str,
     },
+    /// The tools offered with the next answer, within the tool budget.
+    Tools {
+        /// The names of the tools offered, in the order the model sees them.
+        offered: Vec<&'a str>,
+        /// How many tools are enabled in all.
+        enabled: usize,
+        /// Tokens the offered definitions take.
+        tokens: u32,
+        /// The budget they were chosen in.
+        budget: u32,
+    },
     /// The model called a tool and the call was allowed; it runs now.
     ToolCall {
         /// The call's id within this run.

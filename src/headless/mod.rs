@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 
+use libre_assistant::core::tools::{OfferedTool, TOOLS_OFF};
 use libre_assistant::core::{
     self, CallRequest, CallResult, ConsentAnswer, CoreConfig, Event, FinishedCall, Op,
 };
@@ -115,6 +116,18 @@ impl Sink {
     }
 
     /// An allowed call starts: a JSON event, and one line on stderr in plain mode.
+    fn tools(&mut self, tools: &[OfferedTool], budget: u32) {
+        if self.json {
+            let offered = tools.iter().filter(|t| t.offered);
+            self.write(&json::line(&JsonEvent::Tools {
+                offered: offered.clone().map(|t| t.name.as_str()).collect(),
+                enabled: tools.len(),
+                tokens: offered.map(|t| t.tokens).sum(),
+                budget,
+            }));
+        }
+    }
+
     fn tool_call(&mut self, request: &CallRequest, granted_by: Grant) {
         if self.json {
             self.write(&json::line(&JsonEvent::ToolCall {
@@ -318,6 +331,12 @@ pub async fn run(
                     let _ = core.ops.send(Op::Consent { id: request.id, answer: ConsentAnswer::Deny });
                 }
                 Some(Event::PluginFigures { .. }) => {}
+                Some(Event::ModelTools { offered }) => {
+                    if !offered {
+                        sink.notice(TOOLS_OFF);
+                    }
+                }
+                Some(Event::ToolsOffered { tools, budget }) => sink.tools(&tools, budget),
                 // Headless sends only one Submit: no loads, edits or refusals to report.
                 Some(Event::TurnStarted)
                 | Some(Event::Refused { .. })

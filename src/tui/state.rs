@@ -40,6 +40,8 @@ pub struct Status {
     pub activity: Activity,
     /// A short message that stays until the next key (e.g. "copied 120 characters").
     pub flash: Option<(String, bool)>,
+    /// Plugins are enabled but the loaded model is offered no tools.
+    pub tools_off: bool,
 }
 
 /// The whole UI state.
@@ -87,6 +89,7 @@ impl State {
                 last_tps: None,
                 activity: Activity::NoModel,
                 flash: None,
+                tools_off: false,
             },
         }
     }

@@ -65,6 +65,12 @@ fn facts(status: &Status, theme: &Theme, narrow: bool) -> Vec<Span<'static>> {
             theme.style("status"),
         ));
     }
+    if status.tools_off {
+        figures.push(Span::styled(
+            "│ tools off for this model ".to_string(),
+            theme.style("status"),
+        ));
+    }
     if narrow {
         figures.push(name);
         figures

@@ -24,7 +24,7 @@ pub use held::Held;
 pub use policy::{Policy, parse_pattern};
 pub use registry::{Offered, Registry, definition};
 
-use crate::engine::ToolPrompt;
+use crate::engine::{ChatMessage, Role, ToolOffer, ToolPrompt};
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
 use crate::plugins::host::{
     CallError, HostCaller, HostEvent, HostHandle, PluginState, ToolOutcome,
@@ -36,6 +36,23 @@ use crate::tools::{ToolCall, validate};
 
 /// A tool result longer than this (in bytes) is cut before the model sees it.
 pub const RESULT_LIMIT: usize = 8 * 1024;
+
+/// What the user is told when the loaded model is offered no tools.
+pub const TOOLS_OFF: &str = "tools off for this model: its chat template has no tool support \
+(set tools.generic_format = true in the config to describe the tools in its system prompt anyway)";
+
+/// One enabled tool's part in a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedTool {
+    /// The plugin's id.
+    pub plugin: String,
+    /// The name the model calls it by.
+    pub name: String,
+    /// Tokens its definition takes in the prompt.
+    pub tokens: u32,
+    /// Whether it was offered (it fitted the budget).
+    pub offered: bool,
+}
 
 /// How the core offers and runs tools.
 #[derive(Debug)]
@@ -52,6 +69,10 @@ pub struct ToolsConfig {
     pub max_rounds: u32,
     /// Hold opened calls to the tools' schemas with a grammar.
     pub grammar: bool,
+    /// The most prompt tokens tool definitions may take; 0: the engine's default share.
+    pub budget: u32,
+    /// Offer tools to models whose template has no tool support, in the generic format.
+    pub generic_format: bool,
     /// The audit log; None records nothing (tests).
     pub audit: Option<PathBuf>,
     /// The usage figures file; None keeps them in memory only.
@@ -217,6 +238,8 @@ pub struct Toolbox {
     ask: bool,
     max_rounds: u32,
     grammar: bool,
+    budget: u32,
+    generic_format: bool,
     audit_path: Option<PathBuf>,
     audit: Option<AuditLog>,
     usage_path: Option<PathBuf>,
@@ -266,6 +289,8 @@ impl Toolbox {
             ask: config.ask,
             max_rounds: config.max_rounds,
             grammar: config.grammar,
+            budget: config.budget,
+            generic_format: config.generic_format,
             audit_path: config.audit,
             audit: None,
             usage_path: config.usage,
@@ -339,17 +364,46 @@ impl Toolbox {
         self.usage.save(path).err().map(|e| e.to_string())
     }
 
-    /// The tools to offer: none when no plugin runs. The same in every round of a turn, so
-    /// the prompt's prefix stays in the KV cache; `answer_only` asks for words, not calls.
-    pub fn offer(&self, answer_only: bool) -> Option<Arc<ToolPrompt>> {
+    /// Whether a model is offered tools: one whose template takes them always is; one whose
+    /// template does not only when the generic format is asked for.
+    pub fn offers_to(&self, tool_template: bool) -> bool {
+        tool_template || self.generic_format
+    }
+
+    /// The tools to offer before answering `messages`: none when no plugin runs. Every tool,
+    /// in the same order in every round, so the prompt's prefix stays cached; when they do
+    /// not all fit the budget, the engine takes them in `priority` order, the most relevant
+    /// to the last user message (and the one before, for follow-ups) first.
+    /// `answer_only` asks for words, not calls.
+    pub fn offer(&self, answer_only: bool, messages: &[ChatMessage]) -> Option<Arc<ToolPrompt>> {
         if self.registry.offered().is_empty() {
             return None;
         }
+        let tools = self.registry.specs();
+        let mut users = messages.iter().rev().filter(|m| m.role == Role::User);
+        let question = users.next().map_or("", |m| m.content.as_str());
+        let before = users.next().map_or("", |m| m.content.as_str());
         Some(Arc::new(ToolPrompt {
-            tools: self.registry.specs(),
+            priority: crate::tools::rank(question, before, &tools),
+            tools,
             grammar: self.grammar,
             answer_only,
+            budget: self.budget,
         }))
+    }
+
+    /// The engine's choice of tools, with the plugin of each.
+    pub fn offered(&self, offer: &ToolOffer) -> Vec<OfferedTool> {
+        offer
+            .costs
+            .iter()
+            .map(|c| OfferedTool {
+                plugin: self.plugin_of(&c.name).unwrap_or_default(),
+                name: c.name.clone(),
+                tokens: c.tokens,
+                offered: c.offered,
+            })
+            .collect()
     }
 
     /// The plugin offering the tool the model calls `model_name`.

@@ -58,6 +58,14 @@ impl App {
                 }
             }
             Event::ModelLoaded { info } => self.model_loaded(info),
+            Event::ModelTools { offered } => {
+                self.state.status.tools_off = !offered;
+                self.state.plugins.tools_off = !offered;
+            }
+            Event::ToolsOffered { tools, budget } => {
+                self.state.plugins.costs = tools;
+                self.state.plugins.budget = budget;
+            }
             Event::ModelLoadFailed { error } => self.model_failed(&error),
             Event::Retracted { text } => {
                 self.state.chat.pop_last(Kind::Assistant);

@@ -57,6 +57,7 @@ pub(super) fn harness(theme_name: &str) -> Harness {
             trained_context: 8192,
             parameters: 134_515_008,
             template: TemplateSource::Model,
+            tool_template: true,
             load_ms: 148.0,
         },
     });
@@ -319,6 +320,7 @@ fn queued_message_waits_for_the_model_and_failures_give_the_text_back() {
             trained_context: 2048,
             parameters: 1,
             template: TemplateSource::Model,
+            tool_template: true,
             load_ms: 1.0,
         },
     });

@@ -52,6 +52,7 @@ fn loaded_smollm2() -> Loaded {
             trained_context: 8192,
             parameters: 134_515_008,
             template: TemplateSource::Model,
+            tool_template: true,
             load_ms: 120.0,
         },
         gguf: Some(GgufInfo {

@@ -6,6 +6,7 @@
 
 mod render;
 
+use libre_assistant::core::tools::OfferedTool;
 use libre_assistant::plugins::host::{PluginState, Resources};
 use libre_assistant::plugins::usage::Figures;
 
@@ -149,6 +150,13 @@ pub struct PluginPane {
     pub selected: usize,
     /// Where plugins are installed, for the hint shown when there are none.
     pub plugin_dir: String,
+    /// The loaded model is offered no tools (its template has none; see `TOOLS_OFF`).
+    pub tools_off: bool,
+    /// Every enabled tool's prompt cost and whether the last answer was offered it; empty
+    /// until the first answer with tools.
+    pub costs: Vec<OfferedTool>,
+    /// The tool budget the last answer's tools were chosen in, in tokens.
+    pub budget: u32,
 }
 
 impl PluginPane {
@@ -158,6 +166,9 @@ impl PluginPane {
             rows,
             selected: 0,
             plugin_dir: plugin_dir.into(),
+            tools_off: false,
+            costs: Vec::new(),
+            budget: 0,
         }
     }
 

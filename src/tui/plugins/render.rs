@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use super::{PluginPane, PluginRow, PluginStatus};
 use crate::tui::fit::{self, cell, truncate, width};
 use crate::tui::theme::Theme;
+use libre_assistant::core::tools::OfferedTool;
 
 /// Below this pane width a badge is its symbol alone and the list shows no columns.
 const MIN_WIDTH_FOR_COLUMNS: u16 = 30;
@@ -34,7 +35,9 @@ pub fn render(pane: &PluginPane, theme: &Theme, area: Rect, buf: &mut Buffer, fo
         return;
     }
     let details = pane.selected_row().map_or_else(Vec::new, |row| {
-        details_lines(row, theme, usize::from(inner.width))
+        let mut lines = details_lines(row, theme, usize::from(inner.width));
+        lines.extend(cost_lines(pane, row, theme, usize::from(inner.width)));
+        lines
     });
     let list_full = fit::rows(pane.rows.len() + 1);
     let mut heights = [0u16; 2];
@@ -224,6 +227,45 @@ fn spark(values: &[f64], low: f64, high: f64) -> String {
             BARS[level]
         })
         .collect()
+}
+
+/// What the selected plugin's tools cost in the prompt, and whether the model was offered
+/// them; or that tools are off for this model.
+fn cost_lines(
+    pane: &PluginPane,
+    row: &PluginRow,
+    theme: &Theme,
+    cells: usize,
+) -> Vec<Line<'static>> {
+    let styles: (Style, Style) = (theme.style("text.dim"), theme.style("text"));
+    if pane.tools_off {
+        return vec![Line::styled(
+            truncate("tools off for this model", cells),
+            theme.style("warning"),
+        )];
+    }
+    let tools: Vec<&OfferedTool> = pane.costs.iter().filter(|t| t.plugin == row.id).collect();
+    if tools.is_empty() {
+        return Vec::new();
+    }
+    let total: u32 = tools.iter().map(|t| t.tokens).sum();
+    let offered = tools.iter().filter(|t| t.offered).count();
+    let summary = format!(
+        "{total} tokens; {offered} of {} offered (budget {})",
+        tools.len(),
+        pane.budget
+    );
+    let mut lines = vec![fit::field("prompt", &summary, cells, styles)];
+    lines.extend(tools.iter().map(|t| {
+        let mark = if t.offered { "" } else { " (not offered)" };
+        fit::field(
+            &format!("  {}", t.name),
+            &format!("{} tok{mark}", t.tokens),
+            cells,
+            styles,
+        )
+    }));
+    lines
 }
 
 /// The selected plugin: a rule, then one "label  value" line per fact.

@@ -1,0 +1,135 @@
+//! The tool budget: which of the tools on offer go into one prompt.
+//!
+//! Every tool definition is read before every answer, so with many plugins enabled they
+//! would crowd out the conversation, or not fit at all. The tools are offered within a
+//! budget of tokens: all of them when they fit (in their own, stable order, so the prompt's
+//! prefix stays cached from turn to turn), else the most relevant to the question first
+//! (see `tools::rank`) until the budget is spent, still written in their own order.
+//! Invariant: the budget never takes the room the question itself needs.
+
+use llama_cpp_2::model::LlamaModel;
+
+use super::tools::{ToolPrompt, definition};
+use crate::tools::ToolSpec;
+
+/// What a tool section costs beyond its definitions: the instructions around them.
+pub const SECTION_OVERHEAD: u32 = 160;
+
+/// The budget when the config leaves it to the engine: this share of the context.
+pub const DEFAULT_SHARE: f64 = 0.45;
+
+/// One tool's part in a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCost {
+    /// The name the model calls it by.
+    pub name: String,
+    /// Tokens its definition takes.
+    pub tokens: u32,
+    /// Whether it was offered.
+    pub offered: bool,
+}
+
+/// The tools chosen for one prompt, with every tool's cost.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ToolOffer {
+    /// Every tool on offer, in its own order.
+    pub costs: Vec<ToolCost>,
+    /// The budget the choice was made in, in tokens.
+    pub budget: u32,
+}
+
+impl ToolOffer {
+    /// The tools offered, in their own order.
+    pub fn offered(&self, tools: &[ToolSpec]) -> Vec<ToolSpec> {
+        tools
+            .iter()
+            .zip(&self.costs)
+            .filter(|(_, c)| c.offered)
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+}
+
+/// Tokens each tool's definition takes, with the model's tokenizer.
+pub fn costs(model: &LlamaModel, tools: &[ToolSpec]) -> Vec<u32> {
+    tools
+        .iter()
+        .map(|tool| {
+            let text = definition(tool);
+            model.vocab().tokenize(text.as_bytes(), false, false).len() as u32 + 1
+        })
+        .collect()
+}
+
+/// The budget for an offer when `room` tokens are left once the question and the answer's
+/// reserve are counted: the configured budget (0: a share of the context), never more than
+/// the room.
+pub fn budget(offer: &ToolPrompt, n_ctx: u32, room: u32) -> u32 {
+    let configured = match offer.budget {
+        0 => (f64::from(n_ctx) * DEFAULT_SHARE) as u32,
+        n => n,
+    };
+    configured.min(room.saturating_sub(SECTION_OVERHEAD))
+}
+
+/// Chooses within `budget`: everything when it all fits, else the tools in `priority` order
+/// (then any not named there) while they fit; a tool too big to fit is passed over.
+pub fn choose(costs: &[u32], priority: &[usize], budget: u32) -> Vec<bool> {
+    let total: u32 = costs.iter().sum();
+    if total <= budget {
+        return vec![true; costs.len()];
+    }
+    let mut chosen = vec![false; costs.len()];
+    let rest = (0..costs.len()).filter(|i| !priority.contains(i));
+    let mut spent = 0u32;
+    for i in priority
+        .iter()
+        .copied()
+        .filter(|&i| i < costs.len())
+        .chain(rest)
+    {
+        if spent + costs[i] <= budget {
+            spent += costs[i];
+            chosen[i] = true;
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_is_offered_when_it_fits() {
+        assert_eq!(choose(&[10, 20, 30], &[2, 1, 0], 60), [true, true, true]);
+    }
+
+    #[test]
+    fn over_budget_the_most_relevant_go_first() {
+        assert_eq!(choose(&[10, 20, 30], &[2, 0, 1], 45), [true, false, true]);
+        // A tool too big for what is left is passed over for smaller ones after it.
+        assert_eq!(choose(&[10, 40, 30], &[1, 2, 0], 45), [true, true, false]);
+        assert_eq!(choose(&[10, 20, 30], &[], 25), [true, false, false]);
+        assert_eq!(choose(&[10, 20], &[1], 5), [false, false]);
+    }
+
+    #[test]
+    fn the_budget_never_takes_the_questions_room() {
+        let offer = ToolPrompt {
+            tools: Vec::new(),
+            grammar: true,
+            answer_only: false,
+            priority: Vec::new(),
+            budget: 0,
+        };
+        assert_eq!(budget(&offer, 4096, 4000), 1843);
+        assert_eq!(budget(&offer, 4096, 1000), 1000 - SECTION_OVERHEAD);
+        assert_eq!(budget(&offer, 4096, 100), 0);
+        let fixed = ToolPrompt {
+            budget: 500,
+            ..offer
+        };
+        assert_eq!(budget(&fixed, 4096, 4000), 500);
+    }
+}

@@ -1,0 +1,289 @@
+//! Ranking the tools on offer by how well they match a question: a cheap lexical score over
+//! each tool's name, description and parameters, so that when many tools are enabled the
+//! ones the question needs are offered first (see the tool budget in `engine::prompt`).
+//!
+//! Pure and deterministic: the same question and tools give the same order; ties keep the
+//! tools' own order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::ToolSpec;
+
+/// Words too common to say anything about a tool.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "was", "be", "to", "of", "in", "on", "at", "for", "and", "or",
+    "it", "its", "this", "that", "what", "which", "who", "how", "me", "my", "i", "you", "your",
+    "do", "does", "can", "could", "would", "should", "please", "with", "from", "by", "as", "if",
+    "then", "now", "right", "give", "tell", "get", "use", "using", "some", "any", "there", "will",
+    "about", "into", "all", "one", "we", "our", "than", "them", "they", "not", "no", "yes",
+];
+
+/// Everyday words that stand for a tool's vocabulary: a question rarely uses the tool's own
+/// words ("what time is it in Tokyo" names no "timezone").
+const HINTS: &[(&str, &str)] = &[
+    ("clock", "time"),
+    ("hour", "time"),
+    ("o'clock", "time"),
+    ("date", "time"),
+    ("today", "time"),
+    ("day", "time"),
+    ("zone", "timezone"),
+    ("calculate", "expression"),
+    ("compute", "expression"),
+    ("plus", "expression"),
+    ("minus", "expression"),
+    ("times", "expression"),
+    ("multiply", "expression"),
+    ("divide", "expression"),
+    ("divided", "expression"),
+    ("sum", "expression"),
+    ("square", "expression"),
+    ("root", "expression"),
+    ("power", "expression"),
+    ("percent", "expression"),
+    ("mortgage", "loan"),
+    ("borrow", "loan"),
+    ("monthly", "payment"),
+    ("grow", "compound"),
+    ("invest", "compound"),
+    ("saving", "compound"),
+    ("passphrase", "password"),
+    ("secure", "password"),
+    ("strong", "strength"),
+    ("folder", "directory"),
+    ("file", "file"),
+    ("open", "read"),
+    ("show", "read"),
+    ("list", "list"),
+];
+
+/// The tools' indices, most relevant to `question` first; `context` (earlier user messages,
+/// for follow-ups such as "and in Paris?") counts at half weight.
+pub fn rank(question: &str, context: &str, tools: &[ToolSpec]) -> Vec<usize> {
+    let docs: Vec<BTreeMap<String, f64>> = tools.iter().map(document).collect();
+    let n = docs.len() as f64;
+    let idf = |term: &str| {
+        let df = docs.iter().filter(|d| d.contains_key(term)).count() as f64;
+        ((n + 1.0) / (df + 0.5)).ln()
+    };
+    let mut terms: BTreeMap<String, f64> = BTreeMap::new();
+    for (text, weight) in [(context, 0.5), (question, 1.0)] {
+        for term in query_terms(text) {
+            let slot = terms.entry(term).or_default();
+            *slot = slot.max(weight);
+        }
+    }
+    if question.chars().any(|c| c.is_ascii_digit())
+        && question.chars().any(|c| "+-*/^×÷%".contains(c))
+    {
+        terms.entry("expression".into()).or_insert(1.0);
+    }
+    let scores: Vec<f64> = docs
+        .iter()
+        .map(|doc| {
+            terms
+                .iter()
+                .filter_map(|(term, weight)| doc.get(term).map(|w| w * weight * idf(term)))
+                .sum()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..tools.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    order
+}
+
+/// A tool's terms and the weight of the best place each appears: its name counts most.
+fn document(tool: &ToolSpec) -> BTreeMap<String, f64> {
+    let mut doc = BTreeMap::new();
+    let mut add = |text: &str, weight: f64| {
+        for term in terms(text) {
+            let slot = doc.entry(term).or_insert(0.0);
+            if weight > *slot {
+                *slot = weight;
+            }
+        }
+    };
+    add(&tool.name, 3.0);
+    add(&tool.description, 1.0);
+    if let Some(Value::Object(props)) = tool.input_schema.get("properties") {
+        for (name, schema) in props {
+            add(name, 2.0);
+            if let Some(text) = schema.get("description").and_then(Value::as_str) {
+                add(text, 1.0);
+            }
+        }
+    }
+    doc
+}
+
+/// A question's terms, with the tool words its everyday words stand for.
+fn query_terms(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for word in words(text) {
+        if let Some((_, hint)) = HINTS.iter().find(|(w, _)| *w == word) {
+            out.insert(stem(hint));
+        }
+        if !STOP_WORDS.contains(&word.as_str()) {
+            out.insert(stem(&word));
+        }
+    }
+    out
+}
+
+/// A tool text's terms: words split at case changes and underscores, stop words left out.
+fn terms(text: &str) -> impl Iterator<Item = String> {
+    words(&split_case(text))
+        .into_iter()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .map(|w| stem(&w))
+}
+
+/// Lowercase words of letters, digits and apostrophes.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .map(|w| w.trim_matches('\'').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// `currentTime` and `current_time` read as two words.
+fn split_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if c == '_' {
+            out.push(' ');
+        } else {
+            if c.is_uppercase() && prev_lower {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        prev_lower = c.is_lowercase();
+    }
+    out
+}
+
+/// A crude English stem: enough that "payments" meets "payment" and "zones" meets "zone".
+fn stem(word: &str) -> String {
+    let w = word.strip_suffix("'s").unwrap_or(word);
+    for suffix in ["ing", "ed", "s"] {
+        if w.len() > suffix.len() + 3
+            && let Some(base) = w.strip_suffix(suffix)
+        {
+            return base.to_owned();
+        }
+    }
+    w.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tool(name: &str, description: &str, props: Value) -> ToolSpec {
+        ToolSpec::new(
+            name,
+            description,
+            json!({"type": "object", "properties": props}),
+        )
+    }
+
+    fn builtins() -> Vec<ToolSpec> {
+        vec![
+            tool(
+                "evaluate",
+                "Evaluate an arithmetic expression.",
+                json!({"expression": {"type": "string"}}),
+            ),
+            tool(
+                "loan_payment",
+                "The monthly payment of a loan.",
+                json!({"principal": {}, "annual_rate_percent": {}, "years": {}}),
+            ),
+            tool(
+                "compound_interest",
+                "What a sum grows to with compound interest.",
+                json!({"principal": {}, "years": {}}),
+            ),
+            tool(
+                "generate_password",
+                "A random password.",
+                json!({"length": {}}),
+            ),
+            tool(
+                "current_time",
+                "The current time in a time zone.",
+                json!({"timezone": {"description": "IANA time zone name"}}),
+            ),
+            tool(
+                "convert_time",
+                "Converts a time between time zones.",
+                json!({"time": {}, "source_timezone": {}, "target_timezone": {}}),
+            ),
+            tool(
+                "read_file",
+                "Reads a file.",
+                json!({"path": {"description": "the file's path"}}),
+            ),
+        ]
+    }
+
+    fn first(question: &str, context: &str) -> String {
+        let tools = builtins();
+        tools[rank(question, context, &tools)[0]].name.clone()
+    }
+
+    #[test]
+    fn the_tool_a_question_needs_comes_first() {
+        assert_eq!(
+            first("What time is it in Tokyo right now?", ""),
+            "current_time"
+        );
+        assert_eq!(
+            first("Convert 09:30 from Paris time to Los Angeles time.", ""),
+            "convert_time"
+        );
+        assert_eq!(
+            first(
+                "What is the monthly payment on a 200000 dollar mortgage?",
+                ""
+            ),
+            "loan_payment"
+        );
+        assert_eq!(first("Calculate 1234 * 5678.", ""), "evaluate");
+        assert_eq!(first("What is (17 + 25) * 3 - 8?", ""), "evaluate");
+        assert_eq!(
+            first("Generate a random password of 24 characters.", ""),
+            "generate_password"
+        );
+        assert_eq!(first("Show me the file notes.txt", ""), "read_file");
+    }
+
+    #[test]
+    fn a_follow_up_reads_the_question_before_it() {
+        assert_eq!(
+            first("And in Paris?", "What time is it in Tokyo?"),
+            "current_time"
+        );
+    }
+
+    #[test]
+    fn ties_keep_the_tools_order() {
+        let tools = builtins();
+        let order = rank("hello there", "", &tools);
+        assert_eq!(order, (0..tools.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn names_split_at_case_and_underscores() {
+        let got: Vec<String> = terms("getCurrentTime current_time").collect();
+        assert_eq!(got, ["current", "time", "current", "time"]);
+        assert_eq!(stem("payments"), "payment");
+        assert_eq!(stem("zones"), "zone");
+        assert_eq!(stem("zone"), "zone");
+    }
+}
