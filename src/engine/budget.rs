@@ -109,7 +109,7 @@ mod tests {
     fn over_budget_the_most_relevant_go_first() {
         assert_eq!(choose(&[10, 20, 30], &[2, 0, 1], 45), [true, false, true]);
         // A tool too big for what is left is passed over for smaller ones after it.
-        assert_eq!(choose(&[10, 40, 30], &[1, 2, 0], 45), [true, true, false]);
+        assert_eq!(choose(&[10, 40, 30], &[2, 1, 0], 45), [true, false, true]);
         assert_eq!(choose(&[10, 20, 30], &[], 25), [true, false, false]);
         assert_eq!(choose(&[10, 20], &[1], 5), [false, false]);
     }

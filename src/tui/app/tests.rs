@@ -449,3 +449,30 @@ fn only_events_that_change_the_screen_ask_for_a_frame() {
     assert!(t.app.on_terminal(TermEvent::Key(key)));
     assert_eq!(t.app.state.composer.text(), "x");
 }
+
+#[test]
+fn a_model_offered_no_tools_says_so_in_the_status_bar_and_plugin_pane() {
+    let mut t = harness("dark");
+    t.app.state.plugins.set_rows(vec![PluginRow {
+        id: "time".into(),
+        name: "Time".into(),
+        status: PluginStatus::Running,
+        tools: 2,
+        calls: 0,
+        errors: 0,
+        denials: 0,
+        p50_ms: None,
+        last_call: None,
+        sandbox: "fully enforced".into(),
+        error: None,
+        resources: None,
+        latencies: Vec::new(),
+    }]);
+    t.app.state.focus = Pane::Plugins;
+    t.app.on_core(Event::ModelTools { offered: false });
+    let off = screen(&mut t.app, 100, 30);
+    assert_eq!(off.matches("tools off for this model").count(), 2, "{off}");
+    t.app.on_core(Event::ModelTools { offered: true });
+    let on = screen(&mut t.app, 100, 30);
+    assert!(!on.contains("tools off"), "{on}");
+}

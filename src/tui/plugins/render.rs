@@ -258,12 +258,8 @@ fn cost_lines(
     let mut lines = vec![fit::field("prompt", &summary, cells, styles)];
     lines.extend(tools.iter().map(|t| {
         let mark = if t.offered { "" } else { " (not offered)" };
-        fit::field(
-            &format!("  {}", t.name),
-            &format!("{} tok{mark}", t.tokens),
-            cells,
-            styles,
-        )
+        let text = format!("{:>6} tok  {}{mark}", t.tokens, t.name);
+        Line::styled(truncate(&text, cells), styles.0)
     }));
     lines
 }

@@ -1,6 +1,7 @@
 //! Tests of the plugin pane: the selection, and snapshots of the drawn pane at 80×24 and 40×20.
 
 use super::*;
+use libre_assistant::core::tools::OfferedTool;
 
 const DIR: &str = "~/.config/libre-assistant/plugins";
 
@@ -156,4 +157,50 @@ fn usage_leaves_out_what_is_zero() {
         ..Default::default()
     });
     assert_eq!(row.usage(), "1 call · p50 3 ms");
+}
+
+fn cost(plugin: &str, name: &str, tokens: u32, offered: bool) -> OfferedTool {
+    OfferedTool {
+        plugin: plugin.into(),
+        name: name.into(),
+        tokens,
+        offered,
+    }
+}
+
+#[test]
+fn snapshot_tool_costs() {
+    let mut pane = PluginPane::new(three_rows(), DIR);
+    pane.select_next();
+    pane.select_next();
+    pane.costs = vec![
+        cost("fs", "read_file", 120, true),
+        cost("time", "current_time", 132, true),
+        cost("time", "convert_time", 199, false),
+    ];
+    pane.budget = 1843;
+    let text = snapshot(&pane, 80, 24);
+    assert!(
+        text.contains("331 tokens; 1 of 2 offered (budget 1843)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("199 tok  convert_time (not offered)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("read_file"),
+        "another plugin's tools: {text}"
+    );
+    insta::assert_snapshot!("costs_80x24", text);
+}
+
+#[test]
+fn tools_off_is_said_in_place_of_the_costs() {
+    let mut pane = PluginPane::new(three_rows(), DIR);
+    pane.tools_off = true;
+    pane.costs = vec![cost("fs", "read_file", 120, true)];
+    let text = snapshot(&pane, 80, 24);
+    assert!(text.contains("tools off for this model"), "{text}");
+    assert!(!text.contains("120 tok"), "{text}");
 }
