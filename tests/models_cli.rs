@@ -43,6 +43,14 @@ fn import_list_and_remove() {
         list.contains("smollm2-135m-instruct") && list.contains("qwen2.5-coder-0.5b-instruct"),
         "{list}"
     );
+    let big = list
+        .lines()
+        .find(|l| l.starts_with("qwen2.5-coder-1.5b-instruct "))
+        .unwrap_or_else(|| panic!("no 1.5B line in:\n{list}"));
+    assert!(
+        big.contains("Q4_K_M") && big.contains("1.5B") && big.ends_with("available"),
+        "{big}"
+    );
     assert!(!list.contains("installed"), "{list}");
 
     let model = support::smollm();
