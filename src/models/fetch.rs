@@ -183,7 +183,10 @@ mod tests {
         let bad = "0".repeat(64);
         assert_eq!(
             check_whole(&e, &bad, e.size),
-            Err(format!("checksum mismatch: expected {}, got {bad}", e.sha256))
+            Err(format!(
+                "checksum mismatch: expected {}, got {bad}",
+                e.sha256
+            ))
         );
     }
 }

@@ -265,8 +265,14 @@ mod tests {
         let mut w = open_partial(&part, &entry, "http://a/m").unwrap();
         w.write_all(b"abc").unwrap();
         drop(w);
-        assert_eq!(open_partial(&part, &entry, "http://a/m").unwrap().written(), 3);
-        assert_eq!(open_partial(&part, &entry, "http://b/m").unwrap().written(), 0);
+        assert_eq!(
+            open_partial(&part, &entry, "http://a/m").unwrap().written(),
+            3
+        );
+        assert_eq!(
+            open_partial(&part, &entry, "http://b/m").unwrap().written(),
+            0
+        );
         assert_eq!(fs::read(&part).unwrap(), b"");
         let mut w = open_partial(&part, &entry, "http://b/m").unwrap();
         w.write_all(b"0123456789x").unwrap();

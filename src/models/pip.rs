@@ -53,7 +53,11 @@ pub(crate) fn fetch_parts(
         }
     }
     if missing.len() < parts.len() {
-        tracing::info!(have = parts.len() - missing.len(), of = parts.len(), "reusing fetched parts");
+        tracing::info!(
+            have = parts.len() - missing.len(),
+            of = parts.len(),
+            "reusing fetched parts"
+        );
     }
     let fetched = Work {
         parts,
@@ -191,7 +195,10 @@ fn join(
 ) -> Result<Fetched, SourceError> {
     let joined = dir.join("joined");
     let file = File::create(&joined).map_err(|e| unwritable(&joined, &e))?;
-    progress.begin(&format!("{}: joining {} parts", entry.name, paths.len()), entry.size);
+    progress.begin(
+        &format!("{}: joining {} parts", entry.name, paths.len()),
+        entry.size,
+    );
     let mut w = HashingWriter::new(file);
     for path in paths {
         let mut part = File::open(path).map_err(|e| {

@@ -46,7 +46,8 @@ fn extract(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let failed = |what: String| SourceError::Failed(format!("{name} {what}"));
-    let file = File::open(wheel).map_err(|e| failed(format!("cannot be opened: {}", io_reason(&e))))?;
+    let file =
+        File::open(wheel).map_err(|e| failed(format!("cannot be opened: {}", io_reason(&e))))?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| SourceError::Failed(format!("{name} is not a readable wheel: {e}")))?;
     if zip.index_for_name(member).is_none() {
@@ -132,6 +133,9 @@ mod tests {
         assert_eq!(record_entry(&record, "pkg/data/part02.bin"), None);
         assert_eq!(record_entry(&record, "pkg-1.0.dist-info/RECORD"), None);
         assert_eq!(record_entry("x,md5=abc,3\n", "x"), None);
-        assert_eq!(record_entry(&format!("x,sha256={ABC_B64},big\n"), "x"), None);
+        assert_eq!(
+            record_entry(&format!("x,sha256={ABC_B64},big\n"), "x"),
+            None
+        );
     }
 }
