@@ -36,6 +36,22 @@ fn show_reads_the_gguf_metadata() {
 }
 
 #[test]
+fn the_fetched_1_5b_model_is_a_qwen2_with_a_chat_template() {
+    let home = Home::new();
+    let model = support::qwen_1_5b();
+    assert_eq!(std::fs::metadata(&model).unwrap().len(), 1_117_320_768);
+    let out = ok(&home, &[os("models"), os("show"), model.as_os_str()]);
+    for want in [
+        "architecture:   qwen2",
+        "parameters:     1.5B",
+        "quantization:   Q4_K_M",
+        "chat template:  present",
+    ] {
+        assert!(out.contains(want), "{want:?} in:\n{out}");
+    }
+}
+
+#[test]
 fn import_list_and_remove() {
     let home = Home::new();
     let list = ok(&home, &[os("models"), os("list")]);
