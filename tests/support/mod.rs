@@ -1,7 +1,8 @@
 //! Shared by the integration tests: where the test model is, how to run the binary in an
-//! isolated home, and a loopback HTTP server for download tests.
+//! isolated home, and a loopback HTTP server and fake pip for download tests.
 #![allow(dead_code)]
 
+pub mod download;
 pub mod http;
 pub mod tmux;
 
