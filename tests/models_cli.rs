@@ -36,12 +36,36 @@ fn show_reads_the_gguf_metadata() {
 }
 
 #[test]
+fn the_fetched_1_5b_model_is_a_qwen2_with_a_chat_template() {
+    let home = Home::new();
+    let model = support::qwen_1_5b();
+    assert_eq!(std::fs::metadata(&model).unwrap().len(), 1_117_320_768);
+    let out = ok(&home, &[os("models"), os("show"), model.as_os_str()]);
+    for want in [
+        "architecture:   qwen2",
+        "parameters:     1.5B",
+        "quantization:   Q4_K_M",
+        "chat template:  present",
+    ] {
+        assert!(out.contains(want), "{want:?} in:\n{out}");
+    }
+}
+
+#[test]
 fn import_list_and_remove() {
     let home = Home::new();
     let list = ok(&home, &[os("models"), os("list")]);
     assert!(
         list.contains("smollm2-135m-instruct") && list.contains("qwen2.5-coder-0.5b-instruct"),
         "{list}"
+    );
+    let big = list
+        .lines()
+        .find(|l| l.starts_with("qwen2.5-coder-1.5b-instruct "))
+        .unwrap_or_else(|| panic!("no 1.5B line in:\n{list}"));
+    assert!(
+        big.contains("Q4_K_M") && big.contains("1.5B") && big.ends_with("available"),
+        "{big}"
     );
     assert!(!list.contains("installed"), "{list}");
 

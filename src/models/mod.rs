@@ -1,15 +1,18 @@
 //! Models: the catalog of known GGUF files, the on-disk store, verified downloads and GGUF headers.
 //!
 //! Invariant: a file at a catalog model's final path in the store has passed its size and SHA-256
-//! check (or is re-checked before use); partial downloads only ever live in `.<file>.part`.
+//! check (or is re-checked before use); partial downloads only ever live in `.<file>.part` (with
+//! its `.source` record) and the private `.<file>.parts/` directory, kept for a resumed download.
 
 mod catalog;
 mod fetch;
 pub mod gguf;
+mod http;
 mod pip;
 mod progress;
 mod store;
 pub mod verify;
+mod wheel;
 
 use std::path::PathBuf;
 

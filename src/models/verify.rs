@@ -29,6 +29,24 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
+    /// Hashes and counts what `r` yields without writing it: the bytes already in a file that
+    /// a resumed download appends to.
+    pub fn absorb(&mut self, r: &mut dyn Read) -> io::Result<u64> {
+        let mut buf = vec![0u8; CHUNK];
+        let mut total = 0u64;
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.hasher.update(&buf[..n]);
+            self.written += n as u64;
+            total += n as u64;
+        }
+    }
+
     /// Bytes written so far.
     pub fn written(&self) -> u64 {
         self.written
@@ -147,6 +165,15 @@ mod tests {
         assert_eq!(w.written(), 3);
         let (inner, hash, n) = w.finish();
         assert_eq!((inner.as_slice(), hash.as_str(), n), (&b"abc"[..], ABC, 3));
+    }
+
+    #[test]
+    fn absorbed_bytes_count_in_the_hash_but_are_not_written() {
+        let mut w = HashingWriter::new(Vec::new());
+        assert_eq!(w.absorb(&mut &b"ab"[..]).unwrap(), 2);
+        w.write_all(b"c").unwrap();
+        let (inner, hash, n) = w.finish();
+        assert_eq!((inner.as_slice(), hash.as_str(), n), (&b"c"[..], ABC, 3));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Shared by the integration tests: where the test model is, how to run the binary in an
-//! isolated home, and a loopback HTTP server for download tests.
+//! isolated home, and a loopback HTTP server and fake pip for download tests.
 #![allow(dead_code)]
 
+pub mod download;
 pub mod http;
 pub mod tmux;
 
@@ -48,6 +49,18 @@ pub fn qwen() -> PathBuf {
 
 /// The Qwen model's file name in the store.
 pub const QWEN_FILE: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
+
+/// The catalog's stronger tool-calling model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB, about
+/// 17 s for one headless tool question here: for the few tests that need it), fetched like
+/// [`smollm`].
+pub fn qwen_1_5b() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| pulled("qwen2.5-coder-1.5b-instruct", QWEN_1_5B_FILE))
+        .clone()
+}
+
+/// The 1.5B Qwen model's file name in the store.
+pub const QWEN_1_5B_FILE: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
 
 /// The catalog model `name` in the test cache, pulled first if it is not there yet.
 fn pulled(name: &str, file: &str) -> PathBuf {

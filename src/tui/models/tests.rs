@@ -280,6 +280,7 @@ fn scan_lists_the_catalog_then_imports_and_survives_junk() {
         [
             "smollm2-135m-instruct",
             "qwen2.5-coder-0.5b-instruct",
+            "qwen2.5-coder-1.5b-instruct",
             "tiny",
             "x"
         ]
@@ -293,7 +294,8 @@ fn scan_lists_the_catalog_then_imports_and_survives_junk() {
     let qwen = &rows[1];
     assert!(!qwen.installed && qwen.in_catalog);
     assert_eq!(qwen.size, 491_400_064);
-    let tiny = &rows[2];
+    assert_eq!(rows[2].size, 1_117_320_768);
+    let tiny = &rows[3];
     assert_eq!(
         (
             tiny.quantization.as_str(),
@@ -303,7 +305,7 @@ fn scan_lists_the_catalog_then_imports_and_survives_junk() {
         ("Q4_K_M", "1B", Some(16384))
     );
     assert_eq!(
-        rows[3],
+        rows[4],
         ModelRow {
             name: "x".into(),
             title: "x".into(),
