@@ -4,10 +4,12 @@
 //! check (or is re-checked before use); partial downloads only ever live in `.<file>.part`.
 
 mod catalog;
+mod facts;
 mod fetch;
 pub mod gguf;
 mod pip;
 mod progress;
+pub mod speed;
 mod store;
 pub mod verify;
 
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 use crate::exit::Exit;
 
 pub use catalog::{CatalogEntry, DEFAULT_MODEL, PipMember, Source, catalog, find};
+pub use facts::{ModelFacts, REFERENCE, facts};
 pub use fetch::FetchOptions;
 pub use gguf::GgufInfo;
 pub use progress::{BarProgress, NoProgress, Progress};
