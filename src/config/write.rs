@@ -106,7 +106,9 @@ pub(crate) fn with_model(old: Option<&str>, name: &str) -> Result<String, String
         }
         at += l.len();
     }
-    let text = format!("{}{line}{}", &old[..at], &old[at..]);
+    // A blank line between the key and a table that follows, as a person would write it.
+    let gap = if old[at..].trim_start().starts_with('[') { "\n" } else { "" };
+    let text = format!("{}{line}{gap}{}", &old[..at], &old[at..]);
     let mut after: toml::Table =
         toml::from_str(&text).map_err(|e| format!("the edit would not parse ({e})"))?;
     let model = after.remove("model");
@@ -132,7 +134,7 @@ mod tests {
         let old = "# my settings\n\n# more\n[generation]\n# cool\ntemperature = 0.2\n";
         assert_eq!(
             with_model(Some(old), "m").unwrap(),
-            "# my settings\n\n# more\nmodel = \"m\"\n[generation]\n# cool\ntemperature = 0.2\n"
+            "# my settings\n\n# more\nmodel = \"m\"\n\n[generation]\n# cool\ntemperature = 0.2\n"
         );
         let keys_first = "system_prompt = \"\"\"\n[not a table]\n\"\"\"\n";
         assert_eq!(
@@ -168,7 +170,7 @@ mod tests {
         save_model(&path, "qwen").unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
-            "# keep me\nmodel = \"qwen\"\n[ui]\nmouse = true\n"
+            "# keep me\nmodel = \"qwen\"\n\n[ui]\nmouse = true\n"
         );
         let e = save_model(&path, "other").unwrap_err().to_string();
         assert!(e.contains("it already sets model; set model = \"other\" there by hand"), "{e}");
