@@ -102,7 +102,10 @@ fn the_first_start_offers_the_models_and_the_small_one_gets_ready() {
     }
     tmux.wait_for(
         "the small model highlighted",
-        |s| s.lines().any(|l| l.contains("› ") && l.contains("smollm2-135m-instruct")),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("› ") && l.contains("smollm2-135m-instruct"))
+        },
         WAIT,
     );
     tmux.send_keys(&["Enter"]);
@@ -110,12 +113,16 @@ fn the_first_start_offers_the_models_and_the_small_one_gets_ready() {
         "the small model loaded and the input waiting",
         |s| {
             let status = s.lines().last().unwrap_or("");
-            status.starts_with(" idle │") && status.contains("smollm2-135m-instruct")
+            status.starts_with(" idle │")
+                && status.contains("smollm2-135m-instruct")
                 && s.contains("Ask anything")
         },
         WAIT,
     );
-    assert!(ready.contains("saved model = \"smollm2-135m-instruct\""), "{ready}");
+    assert!(
+        ready.contains("saved model = \"smollm2-135m-instruct\""),
+        "{ready}"
+    );
     assert_eq!(
         proxy.requests(),
         ["CONNECT huggingface.co:443 HTTP/1.1"],
@@ -155,7 +162,9 @@ fn leaving_the_chooser_says_how_to_start_later() {
         "{screen}"
     );
     assert!(
-        !fs::read_to_string(home.config_file()).unwrap().contains("model ="),
+        !fs::read_to_string(home.config_file())
+            .unwrap()
+            .contains("model ="),
         "nothing was saved"
     );
     assert!(!home.path().join("data/libre-assistant/models").exists());

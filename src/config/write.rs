@@ -107,7 +107,11 @@ pub(crate) fn with_model(old: Option<&str>, name: &str) -> Result<String, String
         at += l.len();
     }
     // A blank line between the key and a table that follows, as a person would write it.
-    let gap = if old[at..].trim_start().starts_with('[') { "\n" } else { "" };
+    let gap = if old[at..].trim_start().starts_with('[') {
+        "\n"
+    } else {
+        ""
+    };
     let text = format!("{}{line}{gap}{}", &old[..at], &old[at..]);
     let mut after: toml::Table =
         toml::from_str(&text).map_err(|e| format!("the edit would not parse ({e})"))?;
@@ -173,7 +177,10 @@ mod tests {
             "# keep me\nmodel = \"qwen\"\n\n[ui]\nmouse = true\n"
         );
         let e = save_model(&path, "other").unwrap_err().to_string();
-        assert!(e.contains("it already sets model; set model = \"other\" there by hand"), "{e}");
+        assert!(
+            e.contains("it already sets model; set model = \"other\" there by hand"),
+            "{e}"
+        );
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     }
 }

@@ -158,7 +158,10 @@ mod tests {
 
     #[test]
     fn the_reference_machine_gets_the_measured_speed() {
-        let s = assess(&entry("qwen2.5-coder-0.5b-instruct", 491_400_064), &reference());
+        let s = assess(
+            &entry("qwen2.5-coder-0.5b-instruct", 491_400_064),
+            &reference(),
+        );
         assert_eq!(s.calls_tools, Some(true));
         assert!((s.tokens_per_second - 59.2).abs() < 1e-9);
         assert!(s.fits && s.usable());

@@ -3,8 +3,8 @@
 
 pub mod app;
 pub mod bench;
-pub mod chooser;
 pub mod chat;
+pub mod chooser;
 pub mod clipboard;
 pub mod composer;
 pub mod consent;

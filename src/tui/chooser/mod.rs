@@ -9,8 +9,8 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind};
 use crossterm::event::KeyModifiers;
+use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyEventKind};
 use futures_util::StreamExt;
 use libre_assistant::models::speed::{self, Machine, Suitability};
 use libre_assistant::models::{self, CatalogEntry};
@@ -136,7 +136,11 @@ fn machine_label(machine: &Machine) -> String {
 }
 
 /// Shows the chooser on `screen` until the user chooses or leaves (a signal leaves too).
-pub async fn run(screen: &mut Screen, chooser: &mut Chooser, theme: &Theme) -> std::io::Result<Outcome> {
+pub async fn run(
+    screen: &mut Screen,
+    chooser: &mut Chooser,
+    theme: &Theme,
+) -> std::io::Result<Outcome> {
     let mut input = EventStream::new();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;

@@ -96,7 +96,12 @@ pub fn render(chooser: &Chooser, theme: &Theme, area: Rect, buf: &mut Buffer) {
             fit::draw_lines(buf, rect, lines);
         }
     }
-    let bottom = Rect::new(inner.x, inner.bottom() - heights[HINTS], inner.width, heights[HINTS]);
+    let bottom = Rect::new(
+        inner.x,
+        inner.bottom() - heights[HINTS],
+        inner.width,
+        heights[HINTS],
+    );
     fit::draw_lines(buf, bottom, &sections[HINTS]);
 }
 
@@ -170,11 +175,19 @@ fn speed_label(row: &ChoiceRow) -> String {
 /// The list: a header when there is room for it, then the rows around the highlight.
 fn draw_list(chooser: &Chooser, theme: &Theme, rect: Rect, buf: &mut Buffer) {
     let cells = usize::from(rect.width);
-    let longest = chooser.rows.iter().map(|r| width(&r.name)).max().unwrap_or(0);
+    let longest = chooser
+        .rows
+        .iter()
+        .map(|r| width(&r.name))
+        .max()
+        .unwrap_or(0);
     let wide = rect.width >= MIN_WIDTH_FOR_COLUMNS;
     let widths = COLUMNS.map(|(_, w)| w);
     let layout = fit::row_layout(cells, wide, (ROW_PREFIX, NAME_MIN, longest), &widths);
-    let mut titles = vec![("", ROW_PREFIX - 1, false), ("MODEL", layout.name_cells, false)];
+    let mut titles = vec![
+        ("", ROW_PREFIX - 1, false),
+        ("MODEL", layout.name_cells, false),
+    ];
     titles.extend(
         COLUMNS[..layout.shown]
             .iter()
@@ -195,7 +208,11 @@ fn draw_list(chooser: &Chooser, theme: &Theme, rect: Rect, buf: &mut Buffer) {
 fn row_line(chooser: &Chooser, i: usize, theme: &Theme, layout: fit::RowLayout) -> Line<'static> {
     let row = &chooser.rows[i];
     let text = theme.style("text");
-    let marker = if chooser.recommended == Some(i) { "★" } else { " " };
+    let marker = if chooser.recommended == Some(i) {
+        "★"
+    } else {
+        " "
+    };
     let tools = match row.fit.calls_tools {
         Some(true) => "yes",
         Some(false) => "no",
