@@ -169,3 +169,23 @@ fn leaving_the_chooser_says_how_to_start_later() {
     );
     assert!(!home.path().join("data/libre-assistant/models").exists());
 }
+
+#[test]
+fn headless_runs_never_ask_and_use_the_small_default() {
+    let home = Home::new();
+    // Downloads off, so the default model's absence shows as the one-line error.
+    let out = home
+        .command()
+        .args(["--no-plugins", "-p", "Hello"])
+        .env("LIBRE_ASSISTANT_AUTO_PULL", "false")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("model \"smollm2-135m-instruct\" is not installed"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!home.config_file().exists(), "nothing was saved");
+}
