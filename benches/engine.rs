@@ -57,6 +57,7 @@ fn main() {
         n_gpu_layers: 0,
         batch: 512,
         chat_template: None,
+        raw: false,
         prompt_cache: None,
     };
 
