@@ -380,7 +380,10 @@ fn a_stop_string_ends_the_answer_before_it() {
     let words: Vec<&str> = full.text.split_whitespace().collect();
     assert!(words.len() > 8, "{full:?}");
     let stop = format!(" {} {}", words[5], words[6]);
-    let at = full.text.find(&stop).expect("the answer holds its own words");
+    let at = full
+        .text
+        .find(&stop)
+        .expect("the answer holds its own words");
     let sampling = SamplingParams {
         stop: vec!["never written".into(), stop.clone()],
         ..greedy(48)

@@ -206,7 +206,14 @@ fn stop_ends_the_answer_at_the_given_text() {
     let home = Home::new();
     let ask = |stops: &[&str]| {
         let mut cmd = home.with_model();
-        cmd.args(["--seed", "1", "--no-plugins", "--json", "-p", "Why is the sky blue?"]);
+        cmd.args([
+            "--seed",
+            "1",
+            "--no-plugins",
+            "--json",
+            "-p",
+            "Why is the sky blue?",
+        ]);
         for stop in stops {
             cmd.args(["--stop", stop]);
         }
@@ -216,9 +223,15 @@ fn stop_ends_the_answer_at_the_given_text() {
     };
     let (full, _) = ask(&[]);
     // SmolLM2 explains with Rayleigh scattering, greedily, every time.
-    let at = full.find(" Rayleigh").expect("the greedy answer names Rayleigh");
+    let at = full
+        .find(" Rayleigh")
+        .expect("the greedy answer names Rayleigh");
     let (cut, done) = ask(&["scattering", " Rayleigh"]);
-    assert_eq!(cut, full[..at], "the answer ends before the first stop text");
+    assert_eq!(
+        cut,
+        full[..at],
+        "the answer ends before the first stop text"
+    );
     assert_eq!(done["finish"], "stop");
 }
 
@@ -234,11 +247,16 @@ fn raw_sends_the_prompt_unchanged() {
         }
         let out = run(cmd);
         assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-        json_answer(&out).1["stats"]["prompt_tokens"].as_u64().unwrap()
+        json_answer(&out).1["stats"]["prompt_tokens"]
+            .as_u64()
+            .unwrap()
     };
     let alone = libre_assistant::engine::prompt_tokens(&support::smollm(), text).unwrap() as u64;
     assert_eq!(ask(true), alone, "no template, system prompt or tools");
-    assert!(ask(false) > alone + 10, "a chat prompt carries its template");
+    assert!(
+        ask(false) > alone + 10,
+        "a chat prompt carries its template"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 
 use libre_assistant::engine;
 use libre_assistant::exit::Exit;
-use libre_assistant::text::inert;
 use libre_assistant::models::{self, BarProgress, ModelError};
+use libre_assistant::text::inert;
 
 use super::args::ModelsAction;
 use super::failure::Failure;
@@ -89,7 +89,11 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
 
 /// Which template a model runs with: the config's override, its own, or the ChatML fallback.
 fn template_mode(in_file: bool, override_: Option<&str>) -> String {
-    let file = if in_file { "its own" } else { "none in the file" };
+    let file = if in_file {
+        "its own"
+    } else {
+        "none in the file"
+    };
     match override_ {
         Some(name) => format!(
             "override {} from engine.chat_template ({file} unused)",

@@ -228,9 +228,13 @@ impl<'m> Session<'m> {
         let n_ctx = self.context.n_ctx() as usize;
         let mut sampler = job.sampling.sampler(self.call_grammar(job));
         let mut utf8 = Utf8Stream::new();
-        let mut stops = StopScan::new(self.template.stops().iter().copied().chain(
-            job.sampling.stop.iter().map(String::as_str),
-        ));
+        let mut stops = StopScan::new(
+            self.template
+                .stops()
+                .iter()
+                .copied()
+                .chain(job.sampling.stop.iter().map(String::as_str)),
+        );
         let mut bytes = Vec::with_capacity(64);
         let mut decoded = String::with_capacity(64);
         let mut text = String::with_capacity(64);
