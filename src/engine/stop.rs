@@ -4,13 +4,18 @@
 //! know it as a token), so text that could be the start of one is held back until the next
 //! piece decides it. Invariant: every character before the first stop string is released
 //! exactly once, in order; nothing from the stop string on is ever released. Text still held
-//! when the answer is cut off (length, cancel) could be the start of markup and is dropped.
+//! when the answer ends otherwise is released by [`StopScan::finish`], unless it could be the
+//! start of template markup: markup is never shown, not even in part.
 
 /// Scans an answer's text for stop strings, holding back what could begin one.
 #[derive(Debug, Default)]
 pub struct StopScan {
     stops: Vec<String>,
+    /// The stop strings that are template markup (the rest are the user's).
+    markup: Vec<String>,
     held: String,
+    /// A stop string was found: nothing more is released.
+    stopped: bool,
 }
 
 /// What [`StopScan::push`] found.
@@ -23,18 +28,23 @@ pub enum Scan {
 }
 
 impl StopScan {
-    /// A scanner for `stops`; empty strings are left out (they would match at once).
-    pub fn new<S: AsRef<str>>(stops: impl IntoIterator<Item = S>) -> Self {
-        let mut stops: Vec<String> = stops
-            .into_iter()
-            .map(|s| s.as_ref().to_owned())
+    /// A scanner for template `markup` and the user's `stops`; empty strings are left out
+    /// (they would match at once).
+    pub fn new(markup: &[&str], stops: &[String]) -> Self {
+        let markup: Vec<String> = markup
+            .iter()
             .filter(|s| !s.is_empty())
+            .map(|s| (*s).to_owned())
             .collect();
-        stops.sort();
-        stops.dedup();
+        let mut all = markup.clone();
+        all.extend(stops.iter().filter(|s| !s.is_empty()).cloned());
+        all.sort();
+        all.dedup();
         StopScan {
-            stops,
+            stops: all,
+            markup,
             held: String::new(),
+            stopped: false,
         }
     }
 
@@ -50,6 +60,9 @@ impl StopScan {
 
     /// Takes the next piece of the answer; appends to `out` what is decided to be answer text.
     pub fn push(&mut self, piece: &str, out: &mut String) -> Scan {
+        if self.stopped {
+            return Scan::Stopped;
+        }
         if self.stops.is_empty() {
             out.push_str(piece);
             return Scan::Going;
@@ -58,6 +71,7 @@ impl StopScan {
         if let Some(at) = self.first_stop() {
             out.push_str(&self.held[..at]);
             self.held.clear();
+            self.stopped = true;
             return Scan::Stopped;
         }
         let keep = self.partial_suffix();
@@ -65,6 +79,15 @@ impl StopScan {
         out.push_str(&self.held[..cut]);
         self.held.drain(..cut);
         Scan::Going
+    }
+
+    /// The answer ended without a stop string: releases the held text into `out`, unless it
+    /// could be the start of template markup.
+    pub fn finish(&mut self, out: &mut String) {
+        let held = std::mem::take(&mut self.held);
+        if !self.markup.iter().any(|m| m.starts_with(&held)) {
+            out.push_str(&held);
+        }
     }
 
     /// Where the earliest stop string in the held text begins.
@@ -93,7 +116,8 @@ mod tests {
 
     /// Feeds `pieces`; returns the text released after each and whether it stopped.
     fn feed(stops: &[&str], pieces: &[&str]) -> (Vec<String>, Scan) {
-        let mut scan = StopScan::new(stops);
+        let stops: Vec<String> = stops.iter().map(|s| (*s).to_owned()).collect();
+        let mut scan = StopScan::new(&[], &stops);
         let mut outs = Vec::new();
         for p in pieces {
             let mut out = String::new();
@@ -179,8 +203,32 @@ mod tests {
 
     #[test]
     fn empty_and_repeated_stop_strings_are_ignored() {
-        let scan = StopScan::new(["", "x", "x"]);
+        let scan = StopScan::new(&["x", ""], &["".into(), "x".into()]);
         assert!(scan.is_stop("x") && !scan.is_stop(""));
-        assert!(StopScan::new([""]).is_empty());
+        assert_eq!(scan.stops, vec!["x"]);
+        assert!(StopScan::new(&[""], &["".into()]).is_empty());
+    }
+
+    #[test]
+    fn at_the_end_held_text_is_released_unless_it_could_be_markup() {
+        let finish = |piece: &str| {
+            let mut scan = StopScan::new(&["<|im_end|>"], &["THE END".into()]);
+            let mut out = String::new();
+            assert_eq!(scan.push(piece, &mut out), Scan::Going);
+            scan.finish(&mut out);
+            out
+        };
+        assert_eq!(finish("once upon a time THE"), "once upon a time THE");
+        assert_eq!(finish("Hello!<|im"), "Hello!");
+    }
+
+    #[test]
+    fn after_a_stop_string_nothing_more_is_released() {
+        let mut scan = StopScan::new(&[], &["END".into()]);
+        let mut out = String::new();
+        assert_eq!(scan.push("a END b", &mut out), Scan::Stopped);
+        assert_eq!(scan.push("more", &mut out), Scan::Stopped);
+        scan.finish(&mut out);
+        assert_eq!(out, "a ");
     }
 }

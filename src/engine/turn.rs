@@ -228,13 +228,7 @@ impl<'m> Session<'m> {
         let n_ctx = self.context.n_ctx() as usize;
         let mut sampler = job.sampling.sampler(self.call_grammar(job));
         let mut utf8 = Utf8Stream::new();
-        let mut stops = StopScan::new(
-            self.template
-                .stops()
-                .iter()
-                .copied()
-                .chain(job.sampling.stop.iter().map(String::as_str)),
-        );
+        let mut stops = StopScan::new(self.template.stops(), &job.sampling.stop);
         let mut bytes = Vec::with_capacity(64);
         let mut decoded = String::with_capacity(64);
         let mut text = String::with_capacity(64);
@@ -295,13 +289,12 @@ impl<'m> Session<'m> {
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        if finish_reason != Finish::Stop {
-            // An unfinished character at the cut; what the stop scan still holds could be
-            // the start of markup and stays out (stop.rs).
-            decoded.clear();
-            utf8.finish(&mut decoded);
-            stops.push(&decoded, &mut text);
-        }
+        // An unfinished character at the end, then what the stop scan held back (none of
+        // it after a stop string, nor what could be the start of markup: stop.rs).
+        decoded.clear();
+        utf8.finish(&mut decoded);
+        stops.push(&decoded, &mut text);
+        stops.finish(&mut text);
         if !text.is_empty() {
             send(job, Output::Piece(CompactString::from(text)));
         }
