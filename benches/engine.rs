@@ -57,6 +57,7 @@ fn main() {
         n_gpu_layers: 0,
         batch: 512,
         chat_template: None,
+        raw: false,
         prompt_cache: None,
     };
 
@@ -290,7 +291,7 @@ fn generate(
                 std::process::exit(1)
             }
             Output::Piece(piece) => text.push_str(&piece),
-            Output::Trimmed { .. } => {}
+            Output::Trimmed { .. } | Output::Offered(_) => {}
         }
     }
     eprintln!("engine bench: the engine stopped");

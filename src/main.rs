@@ -54,15 +54,17 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
             frames: *frames,
         }),
         None if interactive(cli) => {
+            raw_fits(cli)?;
             let setup = Setup::new(cli)?;
             runtime()?.block_on(tui::run(&setup, cli.resume, !cli.no_plugins))
         }
         None => {
+            raw_fits(cli)?;
             let prompt = one_shot_prompt(cli)?;
             let rules = cli.tool_rules().map_err(|e| Failure::new(Exit::Usage, e))?;
             let setup = Setup::new(cli)?;
-            let rules = (!cli.no_plugins).then_some(rules);
-            runtime()?.block_on(headless::run(&setup, sink, prompt, rules))
+            let rules = (!cli.no_plugins && !cli.raw).then_some(rules);
+            runtime()?.block_on(headless::run(&setup, sink, prompt, rules, cli.raw))
         }
     }
 }
@@ -123,6 +125,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
                 format!("cannot start the async runtime: {e}"),
             )
         })
+}
+
+/// `--raw` sends one prompt as given: flags that add a template's parts, or a conversation,
+/// make no sense with it.
+fn raw_fits(cli: &Cli) -> Result<(), Failure> {
+    if !cli.raw {
+        return Ok(());
+    }
+    let conflict = if cli.resume {
+        "--raw completes one prompt as given and cannot --continue a conversation; drop one of them"
+    } else if cli.system.is_some() {
+        "--raw sends the prompt as given, with no system prompt; drop --system (or put the text in the prompt)"
+    } else if !cli.allow_tool.is_empty() || !cli.allow_plugin.is_empty() {
+        "--raw offers the model no tools; drop --allow-tool and --allow-plugin"
+    } else if interactive(cli) {
+        "--raw completes one prompt in headless mode; give it with -p \"…\""
+    } else {
+        return Ok(());
+    };
+    Err(Failure::new(Exit::Usage, conflict))
 }
 
 /// The user message for a one-shot run, or a usage failure.

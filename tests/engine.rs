@@ -59,6 +59,7 @@ fn ask(
     while let Some(out) = rx.blocking_recv() {
         match out {
             Output::Trimmed { dropped_messages } => answer.trimmed += dropped_messages,
+            Output::Offered(_) => panic!("this job offers no tools"),
             Output::Piece(p) => {
                 answer.text.push_str(&p);
                 pieces += 1;
@@ -311,10 +312,9 @@ fn the_models_own_template_is_used_unless_overridden() {
     );
 }
 
-#[test]
-fn a_model_without_a_template_falls_back_to_chatml() {
-    use libre_assistant::engine::TemplateSource;
-    // Rename the template's key in place (same length, so the file layout is unchanged).
+/// A copy of the default model without its chat template, in `dir`: the template's key is
+/// renamed in place (same length, so the file layout is unchanged).
+fn without_template(dir: &std::path::Path) -> std::path::PathBuf {
     let mut bytes = std::fs::read(support::smollm()).unwrap();
     let key = b"tokenizer.chat_template";
     let at = bytes
@@ -322,20 +322,74 @@ fn a_model_without_a_template_falls_back_to_chatml() {
         .position(|w| w == key)
         .expect("SmolLM2 carries a template");
     bytes[at + key.len() - 1] = b'X';
-    let dir = tempfile::tempdir().unwrap();
-    let bare = dir.path().join("no-template.gguf");
+    let bare = dir.join("no-template.gguf");
     std::fs::write(&bare, &bytes).unwrap();
     assert!(
         !libre_assistant::models::gguf::metadata(&bare)
             .unwrap()
             .has_chat_template
     );
+    bare
+}
 
-    let e = Engine::start(config(bare, 512)).unwrap();
+/// No ChatML markup, whole or in part, in an answer.
+fn assert_no_markup(answer: &Answer) {
+    for marker in ["<|", "|>", "im_start", "im_end", "endoftext"] {
+        assert!(!answer.text.contains(marker), "markup shown: {answer:?}");
+    }
+}
+
+#[test]
+fn a_model_without_a_template_falls_back_to_chatml() {
+    use libre_assistant::engine::TemplateSource;
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::start(config(without_template(dir.path()), 512)).unwrap();
     assert_eq!(e.info().template, TemplateSource::Fallback);
-    let answer = ask(&e, vec![system(), user("Say hello.")], greedy(16), None);
+    let answer = ask(&e, vec![system(), user("Say hello.")], greedy(64), None);
     assert!(
         answer.error.is_none() && !answer.text.trim().is_empty(),
         "{answer:?}"
     );
+    assert_eq!(answer.finish, Some(Finish::Stop), "{answer:?}");
+    assert_no_markup(&answer);
+}
+
+#[test]
+fn without_a_template_the_next_chatml_turn_ends_the_answer() {
+    // With end-of-generation tokens ignored, SmolLM2 goes on after its answer with ChatML's
+    // `<|im_start|>`: a control token that prints nothing, so the next turn's markup
+    // ("assistant", "user" …) would run on as text to the token limit. It is a stop string.
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::start(config(without_template(dir.path()), 512)).unwrap();
+    let sampling = SamplingParams {
+        ignore_eos: true,
+        ..greedy(96)
+    };
+    let answer = ask(&e, vec![system(), user("Say hello.")], sampling, None);
+    assert_eq!(answer.finish, Some(Finish::Stop), "{answer:?}");
+    assert!(answer.stats.generated_tokens < 96, "{answer:?}");
+    assert!(!answer.text.trim().is_empty(), "{answer:?}");
+    assert_no_markup(&answer);
+}
+
+#[test]
+fn a_stop_string_ends_the_answer_before_it() {
+    let e = engine(512);
+    let messages = || vec![system(), user("Why is the sky blue?")];
+    let full = ask(&e, messages(), greedy(48), None);
+    // A word from the middle of the greedy answer, several tokens long.
+    let words: Vec<&str> = full.text.split_whitespace().collect();
+    assert!(words.len() > 8, "{full:?}");
+    let stop = format!(" {} {}", words[5], words[6]);
+    let at = full
+        .text
+        .find(&stop)
+        .expect("the answer holds its own words");
+    let sampling = SamplingParams {
+        stop: vec!["never written".into(), stop.clone()],
+        ..greedy(48)
+    };
+    let cut = ask(&e, messages(), sampling, None);
+    assert_eq!(cut.finish, Some(Finish::Stop), "{cut:?}");
+    assert_eq!(cut.text, full.text[..at], "stopped before {stop:?}");
 }

@@ -185,3 +185,95 @@ fn the_stats_flag_reports_on_stderr() {
     assert!(stderr(&out).contains("tokens/s"), "{}", stderr(&out));
     assert!(!stdout(&out).contains("tokens/s"));
 }
+
+/// The `done` event of a `--json` run, and the answer its deltas add up to.
+fn json_answer(out: &Output) -> (String, serde_json::Value) {
+    let mut text = String::new();
+    let mut done = None;
+    for line in stdout(out).lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect("one JSON object a line");
+        match event["type"].as_str() {
+            Some("delta") => text.push_str(event["text"].as_str().unwrap()),
+            Some("done") => done = Some(event),
+            _ => {}
+        }
+    }
+    (text, done.expect("a done event"))
+}
+
+#[test]
+fn stop_ends_the_answer_at_the_given_text() {
+    let home = Home::new();
+    let ask = |stops: &[&str]| {
+        let mut cmd = home.with_model();
+        cmd.args([
+            "--seed",
+            "1",
+            "--no-plugins",
+            "--json",
+            "-p",
+            "Why is the sky blue?",
+        ]);
+        for stop in stops {
+            cmd.args(["--stop", stop]);
+        }
+        let out = run(cmd);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        json_answer(&out)
+    };
+    let (full, _) = ask(&[]);
+    // SmolLM2 explains with Rayleigh scattering, greedily, every time.
+    let at = full
+        .find(" Rayleigh")
+        .expect("the greedy answer names Rayleigh");
+    let (cut, done) = ask(&["scattering", " Rayleigh"]);
+    assert_eq!(
+        cut,
+        full[..at],
+        "the answer ends before the first stop text"
+    );
+    assert_eq!(done["finish"], "stop");
+}
+
+#[test]
+fn raw_sends_the_prompt_unchanged() {
+    let home = Home::new();
+    let text = "The capital of France is";
+    let ask = |raw: bool| {
+        let mut cmd = home.with_model();
+        cmd.args(["--json", "--no-plugins", "-p", text]);
+        if raw {
+            cmd.arg("--raw");
+        }
+        let out = run(cmd);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        json_answer(&out).1["stats"]["prompt_tokens"]
+            .as_u64()
+            .unwrap()
+    };
+    let alone = libre_assistant::engine::prompt_tokens(&support::smollm(), text).unwrap() as u64;
+    assert_eq!(ask(true), alone, "no template, system prompt or tools");
+    assert!(
+        ask(false) > alone + 10,
+        "a chat prompt carries its template"
+    );
+}
+
+#[test]
+fn raw_refuses_flags_that_add_to_the_prompt() {
+    let home = Home::new();
+    for (flags, names) in [
+        (&["--continue"][..], "--continue"),
+        (&["--system", "Be brief."][..], "--system"),
+        (&["--allow-tool", "time/current_time"][..], "--allow-tool"),
+    ] {
+        let mut cmd = home.with_model();
+        cmd.args(["--raw", "-p", "Once upon a time"]).args(flags);
+        let out = run(cmd);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains("--raw") && err.contains(names), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -29,7 +29,7 @@ fn show_reads_the_gguf_metadata() {
         "quantization:   Q4_1",
         "parameters:     135M",
         "trained context: 8192",
-        "chat template:  present",
+        "chat template:  the model's own",
     ] {
         assert!(out.contains(want), "{want:?} in:\n{out}");
     }
@@ -45,10 +45,36 @@ fn the_fetched_1_5b_model_is_a_qwen2_with_a_chat_template() {
         "architecture:   qwen2",
         "parameters:     1.5B",
         "quantization:   Q4_K_M",
-        "chat template:  present",
+        "chat template:  the model's own",
     ] {
         assert!(out.contains(want), "{want:?} in:\n{out}");
     }
+}
+
+#[test]
+fn show_says_which_template_a_model_runs_with() {
+    let home = Home::new();
+    // The default model with its template's key renamed in place.
+    let mut bytes = std::fs::read(support::smollm()).unwrap();
+    let key = b"tokenizer.chat_template";
+    let at = bytes.windows(key.len()).position(|w| w == key).unwrap();
+    bytes[at + key.len() - 1] = b'X';
+    let bare = home.path().join("base.gguf");
+    std::fs::write(&bare, &bytes).unwrap();
+    let show = |model: &std::path::Path| ok(&home, &[os("models"), os("show"), model.as_os_str()]);
+    let out = show(&bare);
+    assert!(
+        out.contains("chat template:  none in the file: runs with the ChatML fallback")
+            && out.contains("<|im_end|>")
+            && out.contains("--raw"),
+        "{out}"
+    );
+    home.write_config("[engine]\nchat_template = \"llama3\"\n");
+    let out = show(&bare);
+    assert!(
+        out.contains("chat template:  override \"llama3\" from engine.chat_template"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -52,6 +52,7 @@ fn ask(engine: &Engine, messages: &[ChatMessage]) -> (String, TurnStats) {
     while let Some(out) = rx.blocking_recv() {
         match out {
             Output::Trimmed { .. } => panic!("the conversation fits the context"),
+            Output::Offered(_) => {}
             Output::Piece(p) => text.push_str(&p),
             Output::Done { finish, stats } => {
                 assert_ne!(finish, Finish::Cancelled);

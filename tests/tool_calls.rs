@@ -55,6 +55,8 @@ fn answer_with(
                 tools,
                 grammar,
                 answer_only,
+                priority: Vec::new(),
+                budget: 0,
             })),
             cancel: Arc::new(AtomicBool::new(false)),
             output: tx,
@@ -66,7 +68,7 @@ fn answer_with(
             Output::Piece(p) => text.push_str(&p),
             Output::Done { .. } => break,
             Output::Failed(e) => panic!("{e}"),
-            Output::Trimmed { .. } => {}
+            Output::Trimmed { .. } | Output::Offered(_) => {}
         }
     }
     text

@@ -56,6 +56,8 @@ async fn core_with_time(state: &Path) -> CoreHandle {
         ask: true,
         max_rounds: 1,
         grammar: true,
+        budget: 0,
+        generic_format: false,
         audit: Some(state.join("audit.jsonl")),
         usage: Some(state.join("usage.json")),
         remembered: Some(state.join("plugins.toml")),

@@ -39,6 +39,13 @@ pub struct Cli {
     /// Random seed, for reproducible sampling.
     #[arg(long, value_name = "N")]
     pub seed: Option<u32>,
+    /// End the answer where this text first appears, leaving it out (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub stop: Vec<String>,
+    /// Raw completion, for base models: the prompt is sent as given, with no chat template,
+    /// system prompt or tools; the answer continues it. Headless (-p) only.
+    #[arg(long)]
+    pub raw: bool,
     /// Context length in tokens.
     #[arg(long, value_name = "TOKENS")]
     pub ctx: Option<u32>,
@@ -321,6 +328,7 @@ impl Cli {
             top_k: self.top_k,
             max_tokens: self.max_tokens,
             seed: self.seed,
+            stop: self.stop.clone(),
             context: self.ctx,
             threads: self.threads,
             log_level: self.log_level.clone(),

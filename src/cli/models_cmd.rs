@@ -1,7 +1,9 @@
 //! `libre-assistant models list|pull|rm|show|import`.
 
+use libre_assistant::engine;
 use libre_assistant::exit::Exit;
 use libre_assistant::models::{self, BarProgress, ModelError};
+use libre_assistant::text::inert;
 
 use super::args::ModelsAction;
 use super::failure::Failure;
@@ -70,14 +72,11 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
                 info.context_length
                     .map_or("unknown".to_string(), |c| c.to_string())
             );
-            println!(
-                "chat template:  {}",
-                if info.has_chat_template {
-                    "present"
-                } else {
-                    "absent (ChatML fallback)"
-                }
+            let template = template_mode(
+                info.has_chat_template,
+                setup.config.settings.engine.chat_template.as_deref(),
             );
+            println!("chat template:  {template}");
             Ok(Exit::Ok)
         }
         ModelsAction::Import { path } => {
@@ -85,6 +84,26 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
             println!("imported {} as {}", path.display(), m.name);
             Ok(Exit::Ok)
         }
+    }
+}
+
+/// Which template a model runs with: the config's override, its own, or the ChatML fallback.
+fn template_mode(in_file: bool, override_: Option<&str>) -> String {
+    let file = if in_file {
+        "its own"
+    } else {
+        "none in the file"
+    };
+    match override_ {
+        Some(name) => format!(
+            "override {} from engine.chat_template ({file} unused)",
+            inert(&format!("{name:?}"))
+        ),
+        None if in_file => "the model's own".to_string(),
+        None => format!(
+            "none in the file: runs with the ChatML fallback and stops at its markers ({}); --raw completes text as given",
+            engine::CHATML_STOPS[0]
+        ),
     }
 }
 

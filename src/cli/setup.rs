@@ -90,6 +90,7 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         n_gpu_layers: settings.engine.n_gpu_layers,
         batch: settings.engine.batch,
         chat_template: settings.engine.chat_template.clone(),
+        raw: false,
         prompt_cache,
     }
 }
@@ -125,5 +126,6 @@ pub fn sampling(settings: &Settings) -> SamplingParams {
         max_tokens: g.max_tokens,
         seed: g.seed,
         ignore_eos: false,
+        stop: g.stop.clone(),
     }
 }

@@ -46,7 +46,7 @@ fn unknown_key_in_a_table_names_line_col_and_the_known_keys() {
     let (msg, path) = file_error("model = \"x\"\n\n[generation]\ntemprature = 0.5\n");
     let want = format!(
         "{}:4:1: unknown key \"temprature\" in [generation]; expected one of temperature, top_p, \
-         top_k, max_tokens, seed; fix the file or see config.example.toml",
+         top_k, max_tokens, seed, stop; fix the file or see config.example.toml",
         path.display()
     );
     assert_eq!(msg, want);
@@ -238,12 +238,13 @@ fn validate_checks_every_rule() {
     let ok = Settings::default();
     assert_eq!(validate(&ok), Ok(()));
     type Break = fn(&mut Settings);
-    let broken: [(Break, Field); 15] = [
+    let broken: [(Break, Field); 16] = [
         (|s| s.model = " ".into(), Field::Model),
         (|s| s.generation.temperature = -0.1, Field::Temperature),
         (|s| s.generation.top_p = 0.0, Field::TopP),
         (|s| s.generation.top_k = -1, Field::TopK),
         (|s| s.generation.max_tokens = 0, Field::MaxTokens),
+        (|s| s.generation.stop = vec!["".into()], Field::Stop),
         (|s| s.engine.context = 63, Field::Context),
         (|s| s.engine.threads = Some(0), Field::Threads),
         (|s| s.engine.batch = 0, Field::Batch),

@@ -18,6 +18,7 @@ pub(crate) enum Field {
     TopK,
     MaxTokens,
     Seed,
+    Stop,
     Context,
     Threads,
     NGpuLayers,
@@ -74,7 +75,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 26] = [
+    pub const ALL: [Field; 27] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -82,6 +83,7 @@ impl Field {
         Field::TopK,
         Field::MaxTokens,
         Field::Seed,
+        Field::Stop,
         Field::Context,
         Field::Threads,
         Field::NGpuLayers,
@@ -113,6 +115,7 @@ impl Field {
             Field::TopK => "generation.top_k",
             Field::MaxTokens => "generation.max_tokens",
             Field::Seed => "generation.seed",
+            Field::Stop => "generation.stop",
             Field::Context => "engine.context",
             Field::Threads => "engine.threads",
             Field::NGpuLayers => "engine.n_gpu_layers",
@@ -145,6 +148,7 @@ impl Field {
             Field::TopK => Some("LIBRE_ASSISTANT_TOP_K"),
             Field::MaxTokens => Some("LIBRE_ASSISTANT_MAX_TOKENS"),
             Field::Seed => Some("LIBRE_ASSISTANT_SEED"),
+            Field::Stop => None,
             Field::Context => Some("LIBRE_ASSISTANT_CONTEXT"),
             Field::Threads => Some("LIBRE_ASSISTANT_THREADS"),
             Field::NGpuLayers => Some("LIBRE_ASSISTANT_N_GPU_LAYERS"),
@@ -183,6 +187,7 @@ impl Field {
             Field::TopK => g.top_k = raw.integer()?,
             Field::MaxTokens => g.max_tokens = raw.count()?,
             Field::Seed => g.seed = Some(raw.count()?),
+            Field::Stop => g.stop = raw.list()?,
             Field::Context => e.context = raw.count()?,
             Field::Threads => e.threads = Some(raw.count()?),
             Field::NGpuLayers => e.n_gpu_layers = raw.count()?,
@@ -217,6 +222,7 @@ impl Field {
             Field::TopK => Some(g.top_k.to_string()),
             Field::MaxTokens => Some(g.max_tokens.to_string()),
             Field::Seed => g.seed.map(|v| v.to_string()),
+            Field::Stop => Some(array(&g.stop)),
             Field::Context => Some(e.context.to_string()),
             Field::Threads => e.threads.map(|v| v.to_string()),
             Field::NGpuLayers => Some(e.n_gpu_layers.to_string()),
@@ -252,6 +258,7 @@ impl Field {
             | Field::TopP
             | Field::TopK
             | Field::MaxTokens
+            | Field::Stop
             | Field::Context
             | Field::NGpuLayers
             | Field::Batch

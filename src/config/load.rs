@@ -229,6 +229,14 @@ impl Layers {
                 replace(&mut g.seed, flags.seed.map(Some)),
             ),
             (
+                Field::Stop,
+                "--stop",
+                replace(
+                    &mut g.stop,
+                    Some(flags.stop.clone()).filter(|s| !s.is_empty()),
+                ),
+            ),
+            (
                 Field::Context,
                 "--ctx",
                 replace(&mut e.context, flags.context),
@@ -284,6 +292,11 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
         ),
         (Field::TopK, g.top_k >= 0, "must be 0 (off) or more"),
         (Field::MaxTokens, g.max_tokens >= 1, "must be at least 1"),
+        (
+            Field::Stop,
+            g.stop.iter().all(|s| !s.is_empty()),
+            "must not hold an empty string",
+        ),
         (Field::Context, e.context >= 64, "must be at least 64"),
         (
             Field::Threads,

@@ -65,6 +65,8 @@ pub struct Generation {
     /// A fixed seed makes answers reproducible; `None` picks a random one each run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u32>,
+    /// Text that ends an answer where it first appears (not part of the answer).
+    pub stop: Vec<String>,
 }
 
 /// llama.cpp context and hardware settings.
@@ -199,6 +201,7 @@ impl Default for Generation {
             top_k: 40,
             max_tokens: 2048,
             seed: None,
+            stop: Vec::new(),
         }
     }
 }
@@ -312,6 +315,8 @@ pub struct Overrides {
     pub max_tokens: Option<u32>,
     /// `--seed`.
     pub seed: Option<u32>,
+    /// `--stop`, repeatable; empty leaves the lower layers alone.
+    pub stop: Vec<String>,
     /// `--ctx`.
     pub context: Option<u32>,
     /// `--threads`.

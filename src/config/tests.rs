@@ -207,6 +207,7 @@ fn every_env_var_sets_its_key() {
             top_k: 0,
             max_tokens: 16,
             seed: Some(42),
+            stop: Vec::new(),
         },
         engine: Engine {
             context: 64,
@@ -247,13 +248,14 @@ fn every_env_var_sets_its_key() {
         .filter(|(_, o)| matches!(o, Origin::Env(_)))
         .map(|(k, _)| k.as_str())
         .collect();
-    let mut all_but_pip: Vec<&str> = Field::ALL
+    // Lists of free text have no environment variable.
+    let mut all_but_lists: Vec<&str> = Field::ALL
         .iter()
         .map(|f| f.key())
-        .filter(|k| *k != "models.pip")
+        .filter(|k| *k != "models.pip" && *k != "generation.stop")
         .collect();
-    all_but_pip.sort();
-    assert_eq!(from_env, all_but_pip);
+    all_but_lists.sort();
+    assert_eq!(from_env, all_but_lists);
 }
 
 #[test]
@@ -318,6 +320,7 @@ generation.top_p = 0.9                 # default
 generation.top_k = 40                  # default
 generation.max_tokens = 2048           # default
 generation.seed = 1                    # from flag --seed
+generation.stop = []                   # default
 engine.context = 8192                  # from file
 # engine.threads =                     # unset: one thread per physical core
 engine.n_gpu_layers = 0                # default
@@ -487,5 +490,24 @@ fn physical_threads_is_at_least_one() {
         }
         .effective_threads(),
         5
+    );
+}
+
+#[test]
+fn stop_flags_replace_the_files_stop_list() {
+    let (_root, dirs, path) = with_file("[generation]\nstop = [\"END\", \"\\n\\n\"]\n");
+    let none = env_of(&[]);
+    let from_file = load(&dirs, &Overrides::default(), &none).unwrap();
+    assert_eq!(from_file.settings.generation.stop, vec!["END", "\n\n"]);
+    assert_eq!(from_file.origins["generation.stop"], Origin::File(path));
+    let flags = Overrides {
+        stop: vec!["Q:".into()],
+        ..Overrides::default()
+    };
+    let flagged = load(&dirs, &flags, &none).unwrap();
+    assert_eq!(flagged.settings.generation.stop, vec!["Q:"]);
+    assert_eq!(
+        flagged.origins["generation.stop"],
+        Origin::Flag("--stop".into())
     );
 }

@@ -13,6 +13,7 @@ mod jinja;
 mod prompt;
 mod prompt_cache;
 mod sampling;
+mod stop;
 mod tools;
 mod turn;
 mod utf8;
@@ -25,12 +26,12 @@ use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 
 pub use budget::{ToolCost, ToolOffer};
-pub use prompt::{ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
+pub use prompt::{CHATML_STOPS, ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
 pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
 pub use tools::{CALL_OPEN, ToolPrompt, definition as tool_definition};
 pub use utf8::Utf8Stream;
-pub use vocab::tool_costs;
+pub use vocab::{prompt_tokens, tool_costs};
 
 /// How to load a model and size its context.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +48,8 @@ pub struct EngineConfig {
     pub batch: u32,
     /// A chat template that overrides the model's own.
     pub chat_template: Option<String>,
+    /// Raw completion: no chat template; the messages' text is the prompt as it is.
+    pub raw: bool,
     /// Where to save and restore KV states across reloads; `None` turns that off.
     pub prompt_cache: Option<PromptCacheConfig>,
 }

@@ -1,7 +1,9 @@
 //! Turning a conversation into prompt tokens: the chat template, and trimming to the context.
 //!
 //! The model's own template is used; a model without one falls back to ChatML (documented in
-//! docs/models.md), and the config's `engine.chat_template` overrides both. When the history no
+//! docs/models.md), and the config's `engine.chat_template` overrides both. With ChatML, its
+//! markup also ends an answer (`Template::stops`). Raw completion (`--raw`) uses no template:
+//! the prompt's text is sent as it is. When the history no
 //! longer fits, whole turns are dropped from the oldest end; the system prompt is always kept.
 
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
@@ -15,6 +17,10 @@ use crate::tools::ToolSpec;
 
 /// The template used when a model carries none: llama.cpp's built-in ChatML.
 pub const FALLBACK_TEMPLATE: &str = "chatml";
+
+/// ChatML's markup, where an answer ends. A model without the template has no special tokens
+/// for these, writes them as plain text, and would run on past them (docs/models.md).
+pub const CHATML_STOPS: [&str; 3] = ["<|im_end|>", "<|im_start|>", "<|endoftext|>"];
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -70,6 +76,8 @@ pub enum TemplateSource {
     Fallback,
     /// `engine.chat_template` from the config.
     Override(String),
+    /// No template at all: the prompt is sent as given (`--raw`, for base models).
+    Raw,
 }
 
 /// The chosen template and where it came from.
@@ -83,8 +91,17 @@ pub struct Template {
 }
 
 impl Template {
-    /// Picks the override, else the model's template, else the fallback.
-    pub fn choose(model: &LlamaModel, override_: Option<&str>) -> Result<Template, EngineError> {
+    /// Picks raw completion, else the override, else the model's template, else the fallback.
+    pub fn choose(
+        model: &LlamaModel,
+        override_: Option<&str>,
+        raw: bool,
+    ) -> Result<Template, EngineError> {
+        if raw {
+            let mut template = Template::fallback();
+            template.source = TemplateSource::Raw;
+            return Ok(template);
+        }
         if let Some(name) = override_ {
             let template = LlamaChatTemplate::new(name).map_err(|_| {
                 EngineError::Template("the chat_template override contains a NUL byte".into())
@@ -118,13 +135,27 @@ impl Template {
         }
     }
 
-    /// Renders `messages` with `tools` offered and opens the assistant's reply.
+    /// The text that ends an answer besides the model's end-of-generation tokens: ChatML's
+    /// markup when ChatML is in use (a model without the template writes it as text).
+    pub fn stops(&self) -> &'static [&'static str] {
+        match &self.source {
+            TemplateSource::Fallback => &CHATML_STOPS,
+            TemplateSource::Override(name) if name == FALLBACK_TEMPLATE => &CHATML_STOPS,
+            TemplateSource::Model | TemplateSource::Override(_) | TemplateSource::Raw => &[],
+        }
+    }
+
+    /// Renders `messages` with `tools` offered and opens the assistant's reply. Raw
+    /// completion sends the messages' text as it is, with no markup.
     pub fn render(
         &mut self,
         model: &LlamaModel,
         messages: &[ChatMessage],
         tools: &[ToolSpec],
     ) -> Result<String, EngineError> {
+        if self.source == TemplateSource::Raw {
+            return Ok(messages.iter().map(|m| m.content.as_str()).collect());
+        }
         if !tools.is_empty()
             && let Some(jinja) = &self.jinja
         {
@@ -270,7 +301,7 @@ fn choose_tools(
 }
 
 /// Tokenizes rendered prompt text (special tokens parsed, BOS added once).
-fn tokenize(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
+pub(super) fn tokenize(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
     let mut tokens = model.vocab().tokenize(text.as_bytes(), true, true);
     // A template that prints the BOS token itself gets a second one from tokenize.
     let bos = model.vocab().bos();

@@ -17,6 +17,8 @@ pub struct SamplingParams {
     pub seed: Option<u32>,
     /// Keep generating past end-of-generation tokens (for benchmarks that need a fixed count).
     pub ignore_eos: bool,
+    /// Text that ends an answer where it first appears; it is not part of the answer.
+    pub stop: Vec<String>,
 }
 
 impl Default for SamplingParams {
@@ -28,6 +30,7 @@ impl Default for SamplingParams {
             max_tokens: 2048,
             seed: None,
             ignore_eos: false,
+            stop: Vec::new(),
         }
     }
 }

@@ -13,6 +13,7 @@ use llama_cpp_2::sampling::LlamaSampler;
 
 use super::prompt::{self, Template};
 use super::prompt_cache::{self, PromptCache};
+use super::stop::{Scan, StopScan};
 use super::tools;
 use super::utf8::Utf8Stream;
 use super::{ChatMessage, EngineError, Finish, Job, Output, ToolPrompt, TurnStats};
@@ -230,7 +231,8 @@ impl<'m> Session<'m> {
         Ok(PromptRead::Done)
     }
 
-    /// Samples until end of generation, `max_tokens`, a full context or cancellation.
+    /// Samples until end of generation, a stop string, `max_tokens`, a full context or
+    /// cancellation.
     fn generate(
         &mut self,
         job: &Job,
@@ -242,7 +244,9 @@ impl<'m> Session<'m> {
         let n_ctx = self.context.n_ctx() as usize;
         let mut sampler = job.sampling.sampler(self.call_grammar(job, tools));
         let mut utf8 = Utf8Stream::new();
+        let mut stops = StopScan::new(self.template.stops(), &job.sampling.stop);
         let mut bytes = Vec::with_capacity(64);
+        let mut decoded = String::with_capacity(64);
         let mut text = String::with_capacity(64);
         let gen_start = Instant::now();
         let mut first_token_at = None;
@@ -264,7 +268,14 @@ impl<'m> Session<'m> {
             if !eog {
                 bytes.clear();
                 vocab.token_to_piece_into(token, &mut bytes, false, None);
-                utf8.push(&bytes, &mut text);
+                if bytes.is_empty() && !stops.is_empty() && self.is_stop_token(token, &stops) {
+                    break Finish::Stop;
+                }
+                decoded.clear();
+                utf8.push(&bytes, &mut decoded);
+                if stops.push(&decoded, &mut text) == Scan::Stopped {
+                    break Finish::Stop;
+                }
             }
             // The first piece goes at once; later ones at most every PIECE_INTERVAL, so that a
             // fast model wakes the listener once per few tokens rather than once per token.
@@ -294,7 +305,12 @@ impl<'m> Session<'m> {
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        utf8.finish(&mut text);
+        // An unfinished character at the end, then what the stop scan held back (none of
+        // it after a stop string, nor what could be the start of markup: stop.rs).
+        decoded.clear();
+        utf8.finish(&mut decoded);
+        stops.push(&decoded, &mut text);
+        stops.finish(&mut text);
         if !text.is_empty() {
             send(job, Output::Piece(CompactString::from(text)));
         }
@@ -303,6 +319,16 @@ impl<'m> Session<'m> {
         }
         stats.generation_ms = ms(gen_start);
         finish(job, finish_reason, stats, arrived)
+    }
+
+    /// A control token that prints nothing but is written as a stop string (ChatML's
+    /// `<|im_start|>` in a model whose template is missing, say).
+    fn is_stop_token(&self, token: LlamaToken, stops: &StopScan) -> bool {
+        let mut special = Vec::with_capacity(16);
+        self.model
+            .vocab()
+            .token_to_piece_into(token, &mut special, true, None);
+        std::str::from_utf8(&special).is_ok_and(|text| stops.is_stop(text))
     }
 
     /// The grammar for the job: the answer-only one, or the lazy one that holds a call to the

@@ -84,7 +84,7 @@ pub(super) fn run(
         }
     };
     let context_ms = started.elapsed().as_secs_f64() * 1000.0 - model_ms;
-    let template = match Template::choose(&model, config.chat_template.as_deref()) {
+    let template = match Template::choose(&model, config.chat_template.as_deref(), config.raw) {
         Ok(t) => t,
         Err(e) => {
             let _ = ready.send(Err(e));

@@ -231,12 +231,14 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
 }
 
 /// Answers `prompt` with the configured model, offering the enabled plugins' tools (calls
-/// are denied unless `rules` or the config allow them).
+/// are denied unless `rules` or the config allow them). `raw` sends the prompt as it is, with
+/// no chat template and no system prompt (the caller offers no tools then).
 pub async fn run(
     setup: &Setup,
     sink: &mut Sink,
     prompt: String,
     rules: Option<Vec<String>>,
+    raw: bool,
 ) -> Result<Exit, Failure> {
     let settings = &setup.config.settings;
     let model = crate::cli::setup::ensure_model(setup, &settings.model, sink)?;
@@ -256,7 +258,10 @@ pub async fn run(
         .as_ref()
         .map(|t| t.manifests.keys().cloned().collect())
         .unwrap_or_default();
-    let config = engine_config(settings, model.path.clone());
+    let config = libre_assistant::engine::EngineConfig {
+        raw,
+        ..engine_config(settings, model.path.clone())
+    };
     let engine = tokio::task::spawn_blocking(move || Engine::start(config))
         .await
         .map_err(|e| Failure::new(Exit::Internal, format!("the engine thread panicked: {e}")))??;
@@ -264,7 +269,11 @@ pub async fn run(
     let mut core = core::spawn(
         Some(engine),
         CoreConfig {
-            system_prompt: settings.system_prompt.clone(),
+            system_prompt: if raw {
+                String::new()
+            } else {
+                settings.system_prompt.clone()
+            },
             sampling: sampling(settings),
             resume: None,
             // One-shot runs leave nothing behind.

@@ -152,6 +152,7 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         n_gpu_layers: 0,
         batch: 512,
         chat_template: None,
+        raw: false,
         prompt_cache: None,
     }
 }

@@ -314,8 +314,9 @@ fn loaded_facts(
 fn template_label(source: &TemplateSource) -> String {
     match source {
         TemplateSource::Model => "the model's own".to_string(),
-        TemplateSource::Fallback => "ChatML fallback (the model has none)".to_string(),
-        TemplateSource::Override(name) => format!("override \"{name}\""),
+        TemplateSource::Fallback => "none: ChatML fallback".to_string(),
+        TemplateSource::Override(name) => format!("override \"{name}\" (config)"),
+        TemplateSource::Raw => "none: raw completion".to_string(),
     }
 }
 

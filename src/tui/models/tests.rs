@@ -93,6 +93,20 @@ fn snapshot_mixed_rows_with_loaded_details() {
 }
 
 #[test]
+fn snapshot_a_model_without_a_template_says_it_runs_with_chatml() {
+    let mut pane = mixed_pane();
+    let mut loaded = loaded_smollm2();
+    loaded.name = "my-own-finetune-with-a-very-long-name".into();
+    loaded.info.template = TemplateSource::Fallback;
+    if let Some(gguf) = loaded.gguf.as_mut() {
+        gguf.has_chat_template = false;
+    }
+    pane.loaded = Some(loaded);
+    insta::assert_snapshot!("no_template_80x24", snapshot(&pane, 80, 24));
+    insta::assert_snapshot!("no_template_40x20", snapshot(&pane, 40, 20));
+}
+
+#[test]
 fn snapshot_download_in_progress() {
     let mut pane = mixed_pane();
     pane.download = Some(Download {
