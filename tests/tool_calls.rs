@@ -55,6 +55,7 @@ fn answer_with(
                 tools,
                 grammar,
                 answer_only,
+                call_max_tokens: 0,
             })),
             cancel: Arc::new(AtomicBool::new(false)),
             output: tx,

@@ -56,6 +56,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
         ask: true,
         max_rounds: 1,
         grammar: true,
+        call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,
         audit: Some(state.join("audit.jsonl")),
         usage: Some(state.join("usage.json")),
         remembered: Some(state.join("plugins.toml")),

@@ -155,6 +155,7 @@ async fn start(
         ask: false,
         max_rounds: 1,
         grammar: false,
+        call_max_tokens: engine::DEFAULT_CALL_MAX_TOKENS,
         audit: Some(audit::audit_file(&setup.dirs)),
         usage: Some(usage::usage_file(&setup.dirs)),
         remembered: None,

@@ -100,6 +100,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             ask,
             max_rounds: settings.max_rounds,
             grammar: settings.grammar,
+            call_max_tokens: settings.call_max_tokens,
             audit: Some(audit::audit_file(&setup.dirs)),
             usage: Some(usage::usage_file(&setup.dirs)),
             remembered: Some(state_path),

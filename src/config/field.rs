@@ -34,6 +34,7 @@ pub(crate) enum Field {
     ToolsAllow,
     MaxRounds,
     Grammar,
+    CallMaxTokens,
     Sandbox,
 }
 
@@ -72,7 +73,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 24] = [
+    pub const ALL: [Field; 25] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -96,6 +97,7 @@ impl Field {
         Field::ToolsAllow,
         Field::MaxRounds,
         Field::Grammar,
+        Field::CallMaxTokens,
         Field::Sandbox,
     ];
 
@@ -125,6 +127,7 @@ impl Field {
             Field::ToolsAllow => "tools.allow",
             Field::MaxRounds => "tools.max_rounds",
             Field::Grammar => "tools.grammar",
+            Field::CallMaxTokens => "tools.call_max_tokens",
             Field::Sandbox => "plugins.sandbox",
         }
     }
@@ -155,6 +158,7 @@ impl Field {
             Field::ToolsAllow => Some("LIBRE_ASSISTANT_TOOLS_ALLOW"),
             Field::MaxRounds => Some("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS"),
             Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
+            Field::CallMaxTokens => Some("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS"),
             Field::Sandbox => Some("LIBRE_ASSISTANT_PLUGINS_SANDBOX"),
         }
     }
@@ -191,6 +195,7 @@ impl Field {
             Field::ToolsAllow => s.tools.allow = raw.rules()?,
             Field::MaxRounds => s.tools.max_rounds = raw.rounds()?,
             Field::Grammar => s.tools.grammar = raw.boolean()?,
+            Field::CallMaxTokens => s.tools.call_max_tokens = raw.count()?,
             Field::Sandbox => s.plugins.sandbox = Some(raw.text()?),
         }
         Ok(())
@@ -223,6 +228,7 @@ impl Field {
             Field::ToolsAllow => Some(array(&s.tools.allow)),
             Field::MaxRounds => Some(s.tools.max_rounds.to_string()),
             Field::Grammar => Some(s.tools.grammar.to_string()),
+            Field::CallMaxTokens => Some(s.tools.call_max_tokens.to_string()),
             Field::Sandbox => s.plugins.sandbox.as_deref().map(quote),
         }
     }
@@ -253,7 +259,8 @@ impl Field {
             | Field::SidePanel
             | Field::ToolsAllow
             | Field::MaxRounds
-            | Field::Grammar => None,
+            | Field::Grammar
+            | Field::CallMaxTokens => None,
         }
     }
 }

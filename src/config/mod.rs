@@ -130,6 +130,8 @@ pub struct Tools {
     pub max_rounds: u32,
     /// Hold a call the model opens to the tools' input schemas with a grammar.
     pub grammar: bool,
+    /// The extra tokens a call still being written at `generation.max_tokens` may have.
+    pub call_max_tokens: u32,
 }
 
 /// Plugin settings.
@@ -154,6 +156,7 @@ impl Default for Tools {
             allow: Vec::new(),
             max_rounds: DEFAULT_MAX_ROUNDS,
             grammar: true,
+            call_max_tokens: crate::engine::DEFAULT_CALL_MAX_TOKENS,
         }
     }
 }

@@ -231,6 +231,7 @@ fn every_env_var_sets_its_key() {
             allow: vec!["time/current_time".into(), "fs/*".into(), "web".into()],
             max_rounds: 16,
             grammar: false,
+            ..Tools::default()
         },
         plugins: Plugins {
             sandbox: Some("best-effort".into()),
@@ -330,6 +331,7 @@ ui.side_panel = true                   # default
 tools.allow = ["time", "fs/read"]      # from file
 tools.max_rounds = 2                   # default
 tools.grammar = true                   # default
+tools.call_max_tokens = 256            # default
 # plugins.sandbox =                    # unset: required where the kernel has Landlock, else best-effort
 "#;
     assert_eq!(effective.render(), want);
@@ -347,6 +349,7 @@ fn rendered_values_read_back_as_the_same_settings() {
         allow: vec!["time/current_time".into(), "fs".into()],
         max_rounds: 5,
         grammar: false,
+        ..Tools::default()
     };
     let effective = Effective {
         settings: settings.clone(),
@@ -392,6 +395,7 @@ fn the_loader_agrees_with_serde() {
             allow: vec!["time/*".into(), "fs/read_file".into()],
             max_rounds: 3,
             grammar: false,
+            ..Tools::default()
         }
     );
 }
@@ -411,6 +415,7 @@ fn a_tools_section_loads_and_env_overrides_it() {
         ],
         max_rounds: 4,
         grammar: false,
+        ..Tools::default()
     };
     assert_eq!(got.settings.tools, want);
     for key in ["tools.allow", "tools.max_rounds", "tools.grammar"] {
@@ -428,6 +433,7 @@ fn a_tools_section_loads_and_env_overrides_it() {
             allow: vec!["clock".into()],
             max_rounds: 1,
             grammar: false,
+            ..Tools::default()
         }
     );
     assert_eq!(

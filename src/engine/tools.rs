@@ -30,7 +30,13 @@ pub struct ToolPrompt {
     /// The model must answer in words this time: a grammar keeps the answer from opening
     /// with a call (the tools stay in the prompt, so its prefix stays cached).
     pub answer_only: bool,
+    /// A call still being written when the answer's `max_tokens` runs out may go on for this
+    /// many more tokens (its own allowance); 0 gives it none.
+    pub call_max_tokens: u32,
 }
+
+/// The default of [`ToolPrompt::call_max_tokens`] (`tools.call_max_tokens`).
+pub const DEFAULT_CALL_MAX_TOKENS: u32 = 256;
 
 /// The grammar of an answer that does not open with a call: its first character is none of
 /// `<`, `{`, a backtick or white space; anything may follow.
@@ -134,6 +140,40 @@ pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<Chat
         }
     }
     out
+}
+
+/// The call that `text` opens and does not finish: where its markup starts and the tool it
+/// names (empty when the name is not written yet). None when no call is open.
+pub fn open_call(text: &str, tools: &[ToolSpec]) -> Option<(usize, String)> {
+    let start = text
+        .find(CALL_OPEN)
+        .or_else(|| bare_call_start(text, tools))?;
+    let call = &text[start..];
+    if !crate::tools::parse(call, tools).calls.is_empty() {
+        return None;
+    }
+    Some((start, called_name(call).unwrap_or_default()))
+}
+
+/// Where a call object naming one of `tools` starts (in a fence, where the fence starts), as
+/// the trigger pattern finds it.
+fn bare_call_start(text: &str, tools: &[ToolSpec]) -> Option<usize> {
+    let at = text.match_indices('{').map(|(i, _)| i).find(|&i| {
+        text[i + 1..].trim_start().starts_with("\"name\"")
+            && called_name(&text[i..]).is_some_and(|name| tools.iter().any(|t| t.name == name))
+    })?;
+    let before = text[..at].trim_end();
+    let before = before.strip_suffix("json").unwrap_or(before);
+    Some(before.strip_suffix("```").map_or(at, str::len))
+}
+
+/// The value of the first `"name": "…"` in `text`, when it is written out.
+fn called_name(text: &str) -> Option<String> {
+    let key = text.find("\"name\"")?;
+    let rest = text[key + 6..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let end = rest.find('"')?;
+    Some(rest[..end].to_owned())
 }
 
 /// The GBNF grammar of one call to one of `tools`, markup included; its root is `root`.

@@ -52,6 +52,8 @@ pub struct ToolsConfig {
     pub max_rounds: u32,
     /// Hold opened calls to the tools' schemas with a grammar.
     pub grammar: bool,
+    /// The extra tokens a call still being written at the answer's token limit may have.
+    pub call_max_tokens: u32,
     /// The audit log; None records nothing (tests).
     pub audit: Option<PathBuf>,
     /// The usage figures file; None keeps them in memory only.
@@ -217,6 +219,7 @@ pub struct Toolbox {
     ask: bool,
     max_rounds: u32,
     grammar: bool,
+    call_max_tokens: u32,
     audit_path: Option<PathBuf>,
     audit: Option<AuditLog>,
     usage_path: Option<PathBuf>,
@@ -266,6 +269,7 @@ impl Toolbox {
             ask: config.ask,
             max_rounds: config.max_rounds,
             grammar: config.grammar,
+            call_max_tokens: config.call_max_tokens,
             audit_path: config.audit,
             audit: None,
             usage_path: config.usage,
@@ -349,6 +353,7 @@ impl Toolbox {
             tools: self.registry.specs(),
             grammar: self.grammar,
             answer_only,
+            call_max_tokens: self.call_max_tokens,
         }))
     }
 
