@@ -6,6 +6,7 @@
 //! names a known tool, so a model explaining JSON does not trigger calls.
 
 mod parse;
+pub mod repair;
 mod validate;
 
 #[cfg(test)]
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use parse::parse;
+pub use repair::repair;
 pub use validate::{CallProblem, validate};
 
 /// A tool the model may call, as an MCP server describes it.

@@ -32,7 +32,7 @@ use crate::plugins::host::{
 use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
 use crate::plugins::{Manifest, Permissions, PluginsState};
-use crate::tools::{ToolCall, validate};
+use crate::tools::{ToolCall, repair, validate};
 
 /// A tool result longer than this (in bytes) is cut before the model sees it.
 pub const RESULT_LIMIT: usize = 8 * 1024;
@@ -373,15 +373,26 @@ impl Toolbox {
     }
 
     /// Checks a call the model wrote and decides whether a rule allows it.
+    /// A near miss (a number written as text, a tool name with a prefix, …) is mended
+    /// against the schema first (`tools::repair`), and runs as mended.
     pub fn prepare(&mut self, call: &ToolCall) -> Prepared {
+        let specs = self.registry.specs();
+        let call = match validate(call, &specs) {
+            Ok(()) => call.clone(),
+            Err(problem) => {
+                let (mended, notes) = repair(call, &specs);
+                if notes.is_empty() || validate(&mended, &specs).is_err() {
+                    return Prepared::Invalid {
+                        plugin: self.plugin_of(&call.name).unwrap_or_default(),
+                        tool: call.name.clone(),
+                        problem: problem.to_string(),
+                    };
+                }
+                tracing::info!(tool = %mended.name, repairs = %notes.join("; "), "mended a call");
+                mended
+            }
+        };
         let known = self.registry.find(&call.name).cloned();
-        if let Err(problem) = validate(call, &self.registry.specs()) {
-            return Prepared::Invalid {
-                plugin: known.map(|o| o.plugin).unwrap_or_default(),
-                tool: call.name.clone(),
-                problem: problem.to_string(),
-            };
-        }
         let offered = known.expect("validate found the tool");
         let grant = self
             .policy
