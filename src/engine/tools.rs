@@ -278,6 +278,43 @@ mod tests {
     }
 
     #[test]
+    fn the_grammar_holds_arguments_to_the_schemas_bounds() {
+        let tool = ToolSpec::new(
+            "t",
+            "",
+            json!({"type": "object", "properties": {
+                "note": {"type": "string", "maxLength": 40},
+                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                "unit": {"enum": ["celsius", "fahrenheit"]},
+                "count": {"type": "integer"},
+            }, "required": ["note"]}),
+        );
+        let g = grammar(&[tool]).unwrap();
+        for held in [
+            r#"alternative-0-arguments-note ::= "\"" char{0,40} "\"""#,
+            r#"alternative-0-arguments-tags ::= "[" space (string ("," space string){0,2})? space "]""#,
+            r#"alternative-0-arguments-unit ::= ("\"celsius\"" | "\"fahrenheit\"")"#,
+            r#"alternative-0-arguments-count-kv ::= "\"count\"" space ":" space integer"#,
+        ] {
+            assert!(g.contains(held), "{held} not in\n{g}");
+        }
+    }
+
+    #[test]
+    fn an_open_call_is_found_until_it_is_closed() {
+        let tools = [time_tool()];
+        let open = "Sure. <tool_call>\n{\"name\": \"get_current_time\", \"arguments\": {\"timezone\": \"Asia/To";
+        assert_eq!(open_call(open, &tools), Some((6, "get_current_time".into())));
+        let closed = format!("{open}kyo\"}}}}\n</tool_call>");
+        assert_eq!(open_call(&closed, &tools), None);
+        assert_eq!(open_call("<tool_call>\n{\"na", &tools), Some((0, String::new())));
+        let bare = "```json\n{\"name\": \"get_current_time\", \"arguments\": {\"time";
+        assert_eq!(open_call(bare, &tools), Some((0, "get_current_time".into())));
+        assert_eq!(open_call("Here is JSON: {\"a\": 1", &tools), None);
+        assert_eq!(open_call("no call at all", &tools), None);
+    }
+
+    #[test]
     fn the_trigger_names_the_offered_tools() {
         let p = trigger_pattern(&[time_tool(), ToolSpec::new("a.b", "", json!({}))]);
         assert_eq!(
