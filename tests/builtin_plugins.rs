@@ -97,7 +97,11 @@ async fn time_tells_the_time_in_a_zone_and_converts() {
     ] {
         let now = call(&client, "current_time", json!({"timezone": written})).await;
         assert!(!is_error(&now), "{written}: {}", text(&now));
-        assert!(text(&now).starts_with(&format!("In {zone} ")), "{}", text(&now));
+        assert!(
+            text(&now).starts_with(&format!("In {zone} ")),
+            "{}",
+            text(&now)
+        );
     }
     let unknown = call(&client, "current_time", json!({"timezone": "Mars/Olympus"})).await;
     assert!(is_error(&unknown));
@@ -137,7 +141,12 @@ async fn calc_evaluates_and_computes_loans() {
         json!({"principal": "$100,000", "annual_rate_percent": "5%", "years": "30"}),
     )
     .await;
-    assert_eq!(structured(&written)["monthly_payment"], 536.82, "{}", text(&written));
+    assert_eq!(
+        structured(&written)["monthly_payment"],
+        536.82,
+        "{}",
+        text(&written)
+    );
     let zero = call(
         &client,
         "loan_payment",

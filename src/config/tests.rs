@@ -192,6 +192,7 @@ fn every_env_var_sets_its_key() {
         ),
         ("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS", "16"),
         ("LIBRE_ASSISTANT_TOOLS_GRAMMAR", "off"),
+        ("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS", "64"),
         ("LIBRE_ASSISTANT_PLUGINS_SANDBOX", "best-effort"),
     ]);
     let root = tempfile::tempdir().unwrap();
@@ -231,7 +232,7 @@ fn every_env_var_sets_its_key() {
             allow: vec!["time/current_time".into(), "fs/*".into(), "web".into()],
             max_rounds: 16,
             grammar: false,
-            ..Tools::default()
+            call_max_tokens: 64,
         },
         plugins: Plugins {
             sandbox: Some("best-effort".into()),

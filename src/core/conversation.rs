@@ -59,7 +59,11 @@ impl Conversation {
     /// Removes the last message if it is the assistant's (an answer whose calls were all
     /// dropped as repeats).
     pub fn drop_last_answer(&mut self) {
-        if self.messages.last().is_some_and(|m| m.role == Role::Assistant) {
+        if self
+            .messages
+            .last()
+            .is_some_and(|m| m.role == Role::Assistant)
+        {
             self.messages.pop();
         }
         self.clamp_window();

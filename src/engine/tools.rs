@@ -158,9 +158,14 @@ pub fn open_call(text: &str, tools: &[ToolSpec]) -> Option<(usize, String)> {
 /// Where a call object naming one of `tools` starts (in a fence, where the fence starts), as
 /// the trigger pattern finds it.
 fn bare_call_start(text: &str, tools: &[ToolSpec]) -> Option<usize> {
+    // At the end of the text the key or the name may still be half written.
     let at = text.match_indices('{').map(|(i, _)| i).find(|&i| {
-        text[i + 1..].trim_start().starts_with("\"name\"")
-            && called_name(&text[i..]).is_some_and(|name| tools.iter().any(|t| t.name == name))
+        let head = text[i + 1..].trim_start();
+        if head.starts_with("\"name\"") {
+            called_name(head).is_none_or(|name| tools.iter().any(|t| t.name == name))
+        } else {
+            !head.is_empty() && "\"name\"".starts_with(head)
+        }
     })?;
     let before = text[..at].trim_end();
     let before = before.strip_suffix("json").unwrap_or(before);
@@ -304,13 +309,26 @@ mod tests {
     fn an_open_call_is_found_until_it_is_closed() {
         let tools = [time_tool()];
         let open = "Sure. <tool_call>\n{\"name\": \"get_current_time\", \"arguments\": {\"timezone\": \"Asia/To";
-        assert_eq!(open_call(open, &tools), Some((6, "get_current_time".into())));
+        assert_eq!(
+            open_call(open, &tools),
+            Some((6, "get_current_time".into()))
+        );
         let closed = format!("{open}kyo\"}}}}\n</tool_call>");
         assert_eq!(open_call(&closed, &tools), None);
-        assert_eq!(open_call("<tool_call>\n{\"na", &tools), Some((0, String::new())));
+        assert_eq!(
+            open_call("<tool_call>\n{\"na", &tools),
+            Some((0, String::new()))
+        );
         let bare = "```json\n{\"name\": \"get_current_time\", \"arguments\": {\"time";
-        assert_eq!(open_call(bare, &tools), Some((0, "get_current_time".into())));
+        assert_eq!(
+            open_call(bare, &tools),
+            Some((0, "get_current_time".into()))
+        );
+        let fenced = "```json\n{\n  \"name\":";
+        assert_eq!(open_call(fenced, &tools), Some((0, String::new())));
+        assert_eq!(open_call("```json\n{\"na", &tools), Some((0, String::new())));
         assert_eq!(open_call("Here is JSON: {\"a\": 1", &tools), None);
+        assert_eq!(open_call("{\"name\": \"Bob\", \"age\": 3", &tools), None);
         assert_eq!(open_call("no call at all", &tools), None);
     }
 

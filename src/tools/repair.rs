@@ -26,7 +26,10 @@ pub fn repair(call: &ToolCall, tools: &[ToolSpec]) -> (ToolCall, Vec<String>) {
     let Some(tool) = tools.iter().find(|t| t.name == call.name) else {
         return (call, notes);
     };
-    let properties = tool.input_schema.get("properties").and_then(Value::as_object);
+    let properties = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object);
     unwrap_arguments(&mut call.arguments, properties, &mut notes);
     if let Some(properties) = properties {
         for (key, value) in call.arguments.iter_mut() {
@@ -222,7 +225,16 @@ mod tests {
         ] {
             assert_eq!(number(text), Some(want), "{text}");
         }
-        for text in ["", "abc", "1,2", "12,34,567", "1.2.3", "5 years", "1,000 000", "$"] {
+        for text in [
+            "",
+            "abc",
+            "1,2",
+            "12,34,567",
+            "1.2.3",
+            "5 years",
+            "1,000 000",
+            "$",
+        ] {
             assert_eq!(number(text), None, "{text}");
         }
     }
@@ -264,7 +276,12 @@ mod tests {
             ToolSpec::new("current_time", "", json!({})),
             ToolSpec::new("convert_time", "", json!({})),
         ];
-        for name in ["get_current_time", "time.current_time", "Current-Time", "time/current_time"] {
+        for name in [
+            "get_current_time",
+            "time.current_time",
+            "Current-Time",
+            "time/current_time",
+        ] {
             let (fixed, notes) = repair(&call(name, json!({})), &tools);
             assert_eq!(fixed.name, "current_time", "{name}");
             assert_eq!(notes.len(), 1);

@@ -169,12 +169,8 @@ pub fn evaluate(expression: &str) -> Result<serde_json::Value, String> {
             .map_err(|e| format!("cannot set up the calculator: {e}"))?;
     }
     // Evaluated against `&context`, not `&mut`: assignments fail instead of persisting.
-    let value = evalexpr::eval_with_context(expression, &context).map_err(|e| {
-        format!(
-            "cannot evaluate {written:?}: {}",
-            one_line(&e.to_string())
-        )
-    })?;
+    let value = evalexpr::eval_with_context(expression, &context)
+        .map_err(|e| format!("cannot evaluate {written:?}: {}", one_line(&e.to_string())))?;
     to_json(&value)
 }
 
@@ -367,7 +363,11 @@ mod tests {
         let bad = serde_json::from_value::<LoanArgs>(
             json!({"principal": "lots", "annual_rate_percent": 5, "years": 30}),
         );
-        assert!(bad.unwrap_err().to_string().contains("\"lots\" is not a number"));
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("\"lots\" is not a number")
+        );
     }
 
     #[test]

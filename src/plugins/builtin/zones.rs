@@ -334,7 +334,10 @@ fn normalise(name: &str) -> String {
     let words: Vec<&str> = lower.split_whitespace().collect();
     let mut words = words.as_slice();
     while let [rest @ .., last] = words
-        && matches!(*last, "time" | "timezone" | "zone" | "standard" | "daylight")
+        && matches!(
+            *last,
+            "time" | "timezone" | "zone" | "standard" | "daylight"
+        )
         && !rest.is_empty()
     {
         words = rest;
@@ -375,11 +378,7 @@ fn offset(key: &str) -> Option<Tz> {
         _ => return None,
     };
     let digits = digits.trim();
-    let hours: i32 = digits
-        .strip_suffix(":00")
-        .unwrap_or(digits)
-        .parse()
-        .ok()?;
+    let hours: i32 = digits.strip_suffix(":00").unwrap_or(digits).parse().ok()?;
     if !(0..=14).contains(&hours) {
         return None;
     }
