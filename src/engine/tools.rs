@@ -326,7 +326,10 @@ mod tests {
         );
         let fenced = "```json\n{\n  \"name\":";
         assert_eq!(open_call(fenced, &tools), Some((0, String::new())));
-        assert_eq!(open_call("```json\n{\"na", &tools), Some((0, String::new())));
+        assert_eq!(
+            open_call("```json\n{\"na", &tools),
+            Some((0, String::new()))
+        );
         assert_eq!(open_call("Here is JSON: {\"a\": 1", &tools), None);
         assert_eq!(open_call("{\"name\": \"Bob\", \"age\": 3", &tools), None);
         assert_eq!(open_call("no call at all", &tools), None);

@@ -6,7 +6,8 @@
 //! prepare each call, waits for consent where needed, runs the call through a
 //! [`HostCaller`], and hands the outcome back to be recorded. Invariant: every call the model
 //! writes ends in exactly one [`Toolbox::record`], whether it ran, failed, was denied or was
-//! invalid, so the audit log and the figures see every call.
+//! invalid, so the audit log and the figures see every call; the one exception is a repeat of
+//! a call already made in the turn, which the turn drops before it gets here.
 
 mod held;
 mod policy;
