@@ -97,8 +97,8 @@ pub fn as_plain(message: &ChatMessage) -> ChatMessage {
 /// context they answer.
 pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<ChatMessage> {
     let mut out: Vec<ChatMessage> = Vec::with_capacity(messages.len());
-    // A call repeated with the same arguments adds nothing but an "already called" note,
-    // which small models parrot: only its first result is kept.
+    // A call repeated with the same arguments beside new calls gets its earlier result
+    // again (the turn drops a lone repeat): only its first result is kept.
     let mut seen = std::collections::HashSet::new();
     let mut i = 0;
     while i < messages.len() {
@@ -403,7 +403,7 @@ mod tests {
             ChatMessage::new(Role::Assistant, call),
             ChatMessage::new(Role::Tool, "12:00"),
             ChatMessage::new(Role::Assistant, call),
-            ChatMessage::new(Role::Tool, "error: already called"),
+            ChatMessage::new(Role::Tool, "12:00"),
         ];
         let out = answer_messages(&messages, &[time_tool()]);
         assert_eq!(out.len(), 1);
