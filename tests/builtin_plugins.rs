@@ -87,6 +87,22 @@ async fn time_tells_the_time_in_a_zone_and_converts() {
     )
     .await;
     assert!(text(&converted).contains("21:00"), "{}", text(&converted));
+    // Cities, countries and abbreviations name a zone, and the reply says which.
+    for (written, zone) in [
+        ("Paris", "Europe/Paris"),
+        ("New York", "America/New_York"),
+        ("San Francisco", "America/Los_Angeles"),
+        ("Japan", "Asia/Tokyo"),
+        ("CET", "Europe/Paris"),
+    ] {
+        let now = call(&client, "current_time", json!({"timezone": written})).await;
+        assert!(!is_error(&now), "{written}: {}", text(&now));
+        assert!(
+            text(&now).starts_with(&format!("In {zone} ")),
+            "{}",
+            text(&now)
+        );
+    }
     let unknown = call(&client, "current_time", json!({"timezone": "Mars/Olympus"})).await;
     assert!(is_error(&unknown));
     assert_eq!(text(&unknown).lines().count(), 1, "{}", text(&unknown));
@@ -119,6 +135,18 @@ async fn calc_evaluates_and_computes_loans() {
     )
     .await;
     assert_eq!(structured(&loan)["monthly_payment"], 536.82);
+    let written = call(
+        &client,
+        "loan_payment",
+        json!({"principal": "$100,000", "annual_rate_percent": "5%", "years": "30"}),
+    )
+    .await;
+    assert_eq!(
+        structured(&written)["monthly_payment"],
+        536.82,
+        "{}",
+        text(&written)
+    );
     let zero = call(
         &client,
         "loan_payment",

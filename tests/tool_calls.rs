@@ -57,6 +57,7 @@ fn answer_with(
                 answer_only,
                 priority: Vec::new(),
                 budget: 0,
+                call_max_tokens: 0,
             })),
             cancel: Arc::new(AtomicBool::new(false)),
             output: tx,

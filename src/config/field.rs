@@ -37,6 +37,7 @@ pub(crate) enum Field {
     Grammar,
     ToolBudget,
     GenericFormat,
+    CallMaxTokens,
     Sandbox,
 }
 
@@ -75,7 +76,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 27] = [
+    pub const ALL: [Field; 28] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -102,6 +103,7 @@ impl Field {
         Field::Grammar,
         Field::ToolBudget,
         Field::GenericFormat,
+        Field::CallMaxTokens,
         Field::Sandbox,
     ];
 
@@ -134,6 +136,7 @@ impl Field {
             Field::Grammar => "tools.grammar",
             Field::ToolBudget => "tools.budget",
             Field::GenericFormat => "tools.generic_format",
+            Field::CallMaxTokens => "tools.call_max_tokens",
             Field::Sandbox => "plugins.sandbox",
         }
     }
@@ -167,6 +170,7 @@ impl Field {
             Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
             Field::ToolBudget => Some("LIBRE_ASSISTANT_TOOLS_BUDGET"),
             Field::GenericFormat => Some("LIBRE_ASSISTANT_TOOLS_GENERIC_FORMAT"),
+            Field::CallMaxTokens => Some("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS"),
             Field::Sandbox => Some("LIBRE_ASSISTANT_PLUGINS_SANDBOX"),
         }
     }
@@ -206,6 +210,7 @@ impl Field {
             Field::Grammar => s.tools.grammar = raw.boolean()?,
             Field::ToolBudget => s.tools.budget = raw.count()?,
             Field::GenericFormat => s.tools.generic_format = raw.boolean()?,
+            Field::CallMaxTokens => s.tools.call_max_tokens = raw.count()?,
             Field::Sandbox => s.plugins.sandbox = Some(raw.text()?),
         }
         Ok(())
@@ -241,6 +246,7 @@ impl Field {
             Field::Grammar => Some(s.tools.grammar.to_string()),
             Field::ToolBudget => Some(s.tools.budget.to_string()),
             Field::GenericFormat => Some(s.tools.generic_format.to_string()),
+            Field::CallMaxTokens => Some(s.tools.call_max_tokens.to_string()),
             Field::Sandbox => s.plugins.sandbox.as_deref().map(quote),
         }
     }
@@ -274,7 +280,8 @@ impl Field {
             | Field::MaxRounds
             | Field::Grammar
             | Field::ToolBudget
-            | Field::GenericFormat => None,
+            | Field::GenericFormat
+            | Field::CallMaxTokens => None,
         }
     }
 }

@@ -138,6 +138,8 @@ pub struct Tools {
     pub budget: u32,
     /// Offer tools to a model whose chat template has no tool support, in the generic format.
     pub generic_format: bool,
+    /// The extra tokens a call still being written at `generation.max_tokens` may have.
+    pub call_max_tokens: u32,
 }
 
 /// Plugin settings.
@@ -164,6 +166,7 @@ impl Default for Tools {
             grammar: true,
             budget: 0,
             generic_format: false,
+            call_max_tokens: crate::engine::DEFAULT_CALL_MAX_TOKENS,
         }
     }
 }

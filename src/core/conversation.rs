@@ -56,6 +56,19 @@ impl Conversation {
         self.messages.push(message);
     }
 
+    /// Removes the last message if it is the assistant's (an answer whose calls were all
+    /// dropped as repeats).
+    pub fn drop_last_answer(&mut self) {
+        if self
+            .messages
+            .last()
+            .is_some_and(|m| m.role == Role::Assistant)
+        {
+            self.messages.pop();
+        }
+        self.clamp_window();
+    }
+
     /// Removes and returns the last message if it is from the user (a turn that failed).
     pub fn take_unanswered(&mut self) -> Option<ChatMessage> {
         let unanswered = self.messages.last().is_some_and(|m| m.role == Role::User);

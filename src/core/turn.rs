@@ -4,12 +4,12 @@
 //! assistant's text (markup included, as the model wrote it) and one tool message per call
 //! join the transcript, and the next round answers with the results. The turn ends with the
 //! first round that calls nothing, or when interrupted. A call repeated with the same arguments
-//! in one turn is answered "already called" instead of run again, and after the last allowed
-//! round, or a round of nothing but repeats, the model must answer in words (a grammar keeps
+//! in one turn is dropped quietly instead of run again, and after the last allowed round, or a
+//! round that brought nothing new, the model must answer in words (a grammar keeps
 //! it from opening a call): small models loop on calls otherwise. Call markup never
 //! reaches `TokenDelta`s (see `tools::Held`).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -53,6 +53,25 @@ enum CallWake<T> {
     Done(T),
 }
 
+/// The notice for a call the token limit cut off.
+fn cut_off_notice(tool: &str, tokens: u32) -> String {
+    let tool = if tool.is_empty() { "a tool" } else { tool };
+    format!(
+        "the model's call to {} was cut off at {tokens} tokens and was not run; \
+         tools.call_max_tokens in the config gives calls more",
+        crate::text::inert(tool)
+    )
+}
+
+/// What makes two calls the same call: the name and the arguments.
+fn signature(call: &ToolCall) -> String {
+    format!(
+        "{}\n{}",
+        call.name,
+        serde_json::Value::Object(call.arguments.clone())
+    )
+}
+
 impl Core {
     /// Answers the last user message, already in the transcript. Returns `Flow::Stop` if a
     /// shutdown arrived meanwhile (the answer was cancelled and is kept).
@@ -61,7 +80,7 @@ impl Core {
         self.save(None).await;
         let cancel = Arc::new(AtomicBool::new(false));
         let mut started = false;
-        let mut seen = HashSet::new();
+        let mut seen = HashMap::new();
         let mut round = 0;
         let mut answer_only = false;
         loop {
@@ -197,10 +216,25 @@ impl Core {
                 .collect(),
             _ => Vec::new(),
         };
-        let rest = held.finish(!calls.is_empty());
+        // A call the token limit cut off is never shown or kept as the answer's text.
+        let cut_off = match (&offer, finish) {
+            (Some(offer), Finish::Length | Finish::ContextFull) => {
+                crate::engine::open_call(&answer, &offer.tools)
+            }
+            _ => None,
+        };
+        let rest = held.finish(!calls.is_empty() || cut_off.is_some());
         if !rest.is_empty() {
             self.emit(Event::TokenDelta { text: rest }).await;
         }
+        let answer = match cut_off {
+            Some((start, tool)) => {
+                let message = cut_off_notice(&tool, stats.generated_tokens);
+                self.emit(Event::Notice { message }).await;
+                answer[..start].trim_end().to_owned()
+            }
+            None => answer,
+        };
         self.conversation
             .push(ChatMessage::new(Role::Assistant, answer));
         if calls.is_empty() || flow == Flow::Stop {
@@ -215,30 +249,32 @@ impl Core {
     /// Runs the calls of one answer in order; each adds a tool message. Stops early (the rest
     /// are not run) on an interrupt or a shutdown. Also returns how many calls brought
     /// something new: ran, were not repeats, and returned a result that is not an error.
+    ///
+    /// A call repeated with the same arguments in this turn is dropped quietly: no record, no
+    /// event. When every call of the answer is a repeat, the answer leaves the transcript
+    /// (the next round answers from the results already there); a repeat beside new calls
+    /// gets its earlier result again, so that calls and results stay paired.
     async fn run_calls(
         &mut self,
         calls: Vec<ToolCall>,
-        seen: &mut HashSet<String>,
+        seen: &mut HashMap<String, String>,
         cancel: &AtomicBool,
     ) -> (Flow, usize) {
         let count = calls.len();
+        let signatures: Vec<String> = calls.iter().map(signature).collect();
+        if signatures.iter().all(|s| seen.contains_key(s)) {
+            tracing::info!(count, "dropped a repeated tool call");
+            self.conversation.drop_last_answer();
+            return (Flow::Continue, 0);
+        }
         let mut fresh = 0;
-        for (i, call) in calls.into_iter().enumerate() {
-            let signature = format!(
-                "{}\n{}",
-                call.name,
-                serde_json::Value::Object(call.arguments.clone())
-            );
-            let repeated = !seen.insert(signature);
-            let result_flow = if repeated {
+        for (i, (call, signature)) in calls.into_iter().zip(signatures).enumerate() {
+            let result_flow = if let Some(earlier) = seen.get(&signature) {
                 // Small models repeat a call whose result they already have; running it again
                 // would only loop.
-                let problem = format!(
-                    "{} was already called with these arguments in this turn and its result is above; answer the user with it",
-                    call.name
-                );
-                let plugin = self.plugin_of(&call.name);
-                self.invalid(plugin, call, problem).await;
+                let earlier = earlier.clone();
+                self.conversation
+                    .push(ChatMessage::new(Role::Tool, earlier));
                 Flow::Continue
             } else if i >= CALLS_PER_ROUND {
                 let problem = format!(
@@ -250,6 +286,11 @@ impl Core {
             } else {
                 let (flow, useful) = self.one_call(call, cancel).await;
                 fresh += usize::from(useful);
+                if let Some(last) = self.conversation.messages().last()
+                    && last.role == Role::Tool
+                {
+                    seen.insert(signature, last.content.clone());
+                }
                 flow
             };
             if result_flow == Flow::Stop {
@@ -389,14 +430,6 @@ impl Core {
                 CallWake::Plugin(event) => self.plugin(event).await,
             }
         }
-    }
-
-    /// The plugin offering the tool the model calls `name`; empty when none does.
-    fn plugin_of(&self, name: &str) -> String {
-        self.tools
-            .as_ref()
-            .and_then(|t| t.plugin_of(name))
-            .unwrap_or_default()
     }
 
     /// A call that never became a request: recorded and answered with its problem.

@@ -122,6 +122,7 @@ mod tests {
             answer_only: false,
             priority: Vec::new(),
             budget: 0,
+            call_max_tokens: 0,
         };
         assert_eq!(budget(&offer, 4096, 4000), 1843);
         assert_eq!(budget(&offer, 4096, 1000), 1000 - SECTION_OVERHEAD);

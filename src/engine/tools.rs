@@ -35,7 +35,13 @@ pub struct ToolPrompt {
     pub priority: Vec<usize>,
     /// The most tokens the tool definitions may take; 0: a share of the context.
     pub budget: u32,
+    /// A call still being written when the answer's `max_tokens` runs out may go on for this
+    /// many more tokens (its own allowance); 0 gives it none.
+    pub call_max_tokens: u32,
 }
+
+/// The default of [`ToolPrompt::call_max_tokens`] (`tools.call_max_tokens`).
+pub const DEFAULT_CALL_MAX_TOKENS: u32 = 256;
 
 /// The grammar of an answer that does not open with a call: its first character is none of
 /// `<`, `{`, a backtick or white space; anything may follow.
@@ -96,8 +102,8 @@ pub fn as_plain(message: &ChatMessage) -> ChatMessage {
 /// context they answer.
 pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<ChatMessage> {
     let mut out: Vec<ChatMessage> = Vec::with_capacity(messages.len());
-    // A call repeated with the same arguments adds nothing but an "already called" note,
-    // which small models parrot: only its first result is kept.
+    // A call repeated with the same arguments beside new calls gets its earlier result
+    // again (the turn drops a lone repeat): only its first result is kept.
     let mut seen = std::collections::HashSet::new();
     let mut i = 0;
     while i < messages.len() {
@@ -139,6 +145,45 @@ pub fn answer_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<Chat
         }
     }
     out
+}
+
+/// The call that `text` opens and does not finish: where its markup starts and the tool it
+/// names (empty when the name is not written yet). None when no call is open.
+pub fn open_call(text: &str, tools: &[ToolSpec]) -> Option<(usize, String)> {
+    let start = text
+        .find(CALL_OPEN)
+        .or_else(|| bare_call_start(text, tools))?;
+    let call = &text[start..];
+    if !crate::tools::parse(call, tools).calls.is_empty() {
+        return None;
+    }
+    Some((start, called_name(call).unwrap_or_default()))
+}
+
+/// Where a call object naming one of `tools` starts (in a fence, where the fence starts), as
+/// the trigger pattern finds it.
+fn bare_call_start(text: &str, tools: &[ToolSpec]) -> Option<usize> {
+    // At the end of the text the key or the name may still be half written.
+    let at = text.match_indices('{').map(|(i, _)| i).find(|&i| {
+        let head = text[i + 1..].trim_start();
+        if head.starts_with("\"name\"") {
+            called_name(head).is_none_or(|name| tools.iter().any(|t| t.name == name))
+        } else {
+            !head.is_empty() && "\"name\"".starts_with(head)
+        }
+    })?;
+    let before = text[..at].trim_end();
+    let before = before.strip_suffix("json").unwrap_or(before);
+    Some(before.strip_suffix("```").map_or(at, str::len))
+}
+
+/// The value of the first `"name": "…"` in `text`, when it is written out.
+fn called_name(text: &str) -> Option<String> {
+    let key = text.find("\"name\"")?;
+    let rest = text[key + 6..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let end = rest.find('"')?;
+    Some(rest[..end].to_owned())
 }
 
 /// The GBNF grammar of one call to one of `tools`, markup included; its root is `root`.
@@ -243,6 +288,59 @@ mod tests {
     }
 
     #[test]
+    fn the_grammar_holds_arguments_to_the_schemas_bounds() {
+        let tool = ToolSpec::new(
+            "t",
+            "",
+            json!({"type": "object", "properties": {
+                "note": {"type": "string", "maxLength": 40},
+                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                "unit": {"enum": ["celsius", "fahrenheit"]},
+                "count": {"type": "integer"},
+            }, "required": ["note"]}),
+        );
+        let g = grammar(&[tool]).unwrap();
+        for held in [
+            r#"alternative-0-arguments-note ::= "\"" char{0,40} "\"""#,
+            r#"alternative-0-arguments-tags ::= "[" space (string ("," space string){0,2})? space "]""#,
+            r#"alternative-0-arguments-unit ::= ("\"celsius\"" | "\"fahrenheit\"")"#,
+            r#"alternative-0-arguments-count-kv ::= "\"count\"" space ":" space integer"#,
+        ] {
+            assert!(g.contains(held), "{held} not in\n{g}");
+        }
+    }
+
+    #[test]
+    fn an_open_call_is_found_until_it_is_closed() {
+        let tools = [time_tool()];
+        let open = "Sure. <tool_call>\n{\"name\": \"get_current_time\", \"arguments\": {\"timezone\": \"Asia/To";
+        assert_eq!(
+            open_call(open, &tools),
+            Some((6, "get_current_time".into()))
+        );
+        let closed = format!("{open}kyo\"}}}}\n</tool_call>");
+        assert_eq!(open_call(&closed, &tools), None);
+        assert_eq!(
+            open_call("<tool_call>\n{\"na", &tools),
+            Some((0, String::new()))
+        );
+        let bare = "```json\n{\"name\": \"get_current_time\", \"arguments\": {\"time";
+        assert_eq!(
+            open_call(bare, &tools),
+            Some((0, "get_current_time".into()))
+        );
+        let fenced = "```json\n{\n  \"name\":";
+        assert_eq!(open_call(fenced, &tools), Some((0, String::new())));
+        assert_eq!(
+            open_call("```json\n{\"na", &tools),
+            Some((0, String::new()))
+        );
+        assert_eq!(open_call("Here is JSON: {\"a\": 1", &tools), None);
+        assert_eq!(open_call("{\"name\": \"Bob\", \"age\": 3", &tools), None);
+        assert_eq!(open_call("no call at all", &tools), None);
+    }
+
+    #[test]
     fn the_trigger_names_the_offered_tools() {
         let p = trigger_pattern(&[time_tool(), ToolSpec::new("a.b", "", json!({}))]);
         assert_eq!(
@@ -310,7 +408,7 @@ mod tests {
             ChatMessage::new(Role::Assistant, call),
             ChatMessage::new(Role::Tool, "12:00"),
             ChatMessage::new(Role::Assistant, call),
-            ChatMessage::new(Role::Tool, "error: already called"),
+            ChatMessage::new(Role::Tool, "12:00"),
         ];
         let out = answer_messages(&messages, &[time_tool()]);
         assert_eq!(out.len(), 1);

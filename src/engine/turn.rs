@@ -251,12 +251,18 @@ impl<'m> Session<'m> {
         let gen_start = Instant::now();
         let mut first_token_at = None;
         let mut last_sent = None;
+        // The answer so far, kept only when it may hold a call (to give the call its allowance).
+        let mut so_far = CallWatch::new(job);
+        let mut limit = job.sampling.max_tokens;
         let finish_reason = loop {
             if job.cancel.load(Ordering::Relaxed) {
                 break Finish::Cancelled;
             }
-            if stats.generated_tokens >= job.sampling.max_tokens {
-                break Finish::Length;
+            if stats.generated_tokens >= limit {
+                match so_far.allowance(limit == job.sampling.max_tokens) {
+                    Some(extra) => limit = limit.saturating_add(extra),
+                    None => break Finish::Length,
+                }
             }
             let token = sampler.sample(&self.context, self.batch.n_tokens() - 1);
             let eog = vocab.is_eog(token);
@@ -273,6 +279,7 @@ impl<'m> Session<'m> {
                 }
                 decoded.clear();
                 utf8.push(&bytes, &mut decoded);
+                so_far.push(&decoded);
                 if stops.push(&decoded, &mut text) == Scan::Stopped {
                     break Finish::Stop;
                 }
@@ -366,6 +373,39 @@ impl<'m> Session<'m> {
     fn forget_cache(&mut self) {
         self.context.clear_kv_cache();
         self.cached.clear();
+    }
+}
+
+/// The text of an answer that may open a call, for the call's own token allowance.
+struct CallWatch<'j> {
+    /// The tools on offer, when calls may be written this round.
+    tools: Option<&'j ToolPrompt>,
+    text: String,
+}
+
+impl<'j> CallWatch<'j> {
+    fn new(job: &'j Job) -> Self {
+        let tools = job
+            .tools
+            .as_deref()
+            .filter(|t| !t.answer_only && t.call_max_tokens > 0);
+        CallWatch {
+            tools,
+            text: String::new(),
+        }
+    }
+
+    fn push(&mut self, piece: &str) {
+        if self.tools.is_some() {
+            self.text.push_str(piece);
+        }
+    }
+
+    /// At the token limit: the extra tokens a call being written may have. Only once, at the
+    /// answer's own limit (`first`); a call still open after its allowance is cut off.
+    fn allowance(&self, first: bool) -> Option<u32> {
+        let tools = self.tools.filter(|_| first)?;
+        tools::open_call(&self.text, &tools.tools).map(|_| tools.call_max_tokens)
     }
 }
 

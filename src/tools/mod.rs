@@ -7,6 +7,7 @@
 
 mod parse;
 mod rank;
+pub mod repair;
 mod validate;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 
 pub use parse::parse;
 pub use rank::rank;
+pub use repair::repair;
 pub use validate::{CallProblem, validate};
 
 /// A tool the model may call, as an MCP server describes it.

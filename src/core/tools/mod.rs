@@ -6,7 +6,8 @@
 //! prepare each call, waits for consent where needed, runs the call through a
 //! [`HostCaller`], and hands the outcome back to be recorded. Invariant: every call the model
 //! writes ends in exactly one [`Toolbox::record`], whether it ran, failed, was denied or was
-//! invalid, so the audit log and the figures see every call.
+//! invalid, so the audit log and the figures see every call; the one exception is a repeat of
+//! a call already made in the turn, which the turn drops before it gets here.
 
 mod held;
 mod policy;
@@ -32,7 +33,7 @@ use crate::plugins::host::{
 use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
 use crate::plugins::{Manifest, Permissions, PluginsState};
-use crate::tools::{ToolCall, validate};
+use crate::tools::{ToolCall, repair, validate};
 
 /// A tool result longer than this (in bytes) is cut before the model sees it.
 pub const RESULT_LIMIT: usize = 8 * 1024;
@@ -73,6 +74,8 @@ pub struct ToolsConfig {
     pub budget: u32,
     /// Offer tools to models whose template has no tool support, in the generic format.
     pub generic_format: bool,
+    /// The extra tokens a call still being written at the answer's token limit may have.
+    pub call_max_tokens: u32,
     /// The audit log; None records nothing (tests).
     pub audit: Option<PathBuf>,
     /// The usage figures file; None keeps them in memory only.
@@ -240,6 +243,7 @@ pub struct Toolbox {
     grammar: bool,
     budget: u32,
     generic_format: bool,
+    call_max_tokens: u32,
     audit_path: Option<PathBuf>,
     audit: Option<AuditLog>,
     usage_path: Option<PathBuf>,
@@ -291,6 +295,7 @@ impl Toolbox {
             grammar: config.grammar,
             budget: config.budget,
             generic_format: config.generic_format,
+            call_max_tokens: config.call_max_tokens,
             audit_path: config.audit,
             audit: None,
             usage_path: config.usage,
@@ -389,6 +394,7 @@ impl Toolbox {
             grammar: self.grammar,
             answer_only,
             budget: self.budget,
+            call_max_tokens: self.call_max_tokens,
         }))
     }
 
@@ -422,15 +428,26 @@ impl Toolbox {
     }
 
     /// Checks a call the model wrote and decides whether a rule allows it.
+    /// A near miss (a number written as text, a tool name with a prefix, …) is mended
+    /// against the schema first (`tools::repair`), and runs as mended.
     pub fn prepare(&mut self, call: &ToolCall) -> Prepared {
+        let specs = self.registry.specs();
+        let call = match validate(call, &specs) {
+            Ok(()) => call.clone(),
+            Err(problem) => {
+                let (mended, notes) = repair(call, &specs);
+                if notes.is_empty() || validate(&mended, &specs).is_err() {
+                    return Prepared::Invalid {
+                        plugin: self.plugin_of(&call.name).unwrap_or_default(),
+                        tool: call.name.clone(),
+                        problem: problem.to_string(),
+                    };
+                }
+                tracing::info!(tool = %mended.name, repairs = %notes.join("; "), "mended a call");
+                mended
+            }
+        };
         let known = self.registry.find(&call.name).cloned();
-        if let Err(problem) = validate(call, &self.registry.specs()) {
-            return Prepared::Invalid {
-                plugin: known.map(|o| o.plugin).unwrap_or_default(),
-                tool: call.name.clone(),
-                problem: problem.to_string(),
-            };
-        }
         let offered = known.expect("validate found the tool");
         let grant = self
             .policy

@@ -22,10 +22,16 @@ pub struct EvaluateArgs {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct LoanArgs {
     /// The amount borrowed.
+    #[serde(deserialize_with = "lenient")]
+    #[schemars(with = "f64")]
     pub principal: f64,
     /// Yearly interest rate in percent, e.g. 5 for 5%.
+    #[serde(deserialize_with = "lenient")]
+    #[schemars(with = "f64")]
     pub annual_rate_percent: f64,
     /// Length of the loan in years; paid monthly.
+    #[serde(deserialize_with = "lenient")]
+    #[schemars(with = "f64")]
     pub years: f64,
 }
 
@@ -33,10 +39,16 @@ pub struct LoanArgs {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CompoundArgs {
     /// The amount invested.
+    #[serde(deserialize_with = "lenient")]
+    #[schemars(with = "f64")]
     pub principal: f64,
     /// Yearly interest rate in percent, e.g. 5 for 5%.
+    #[serde(deserialize_with = "lenient")]
+    #[schemars(with = "f64")]
     pub annual_rate_percent: f64,
     /// Number of years.
+    #[serde(deserialize_with = "lenient")]
+    #[schemars(with = "f64")]
     pub years: f64,
     /// How often interest is added each year: 1 yearly, 12 monthly, 365 daily. Default 12.
     #[serde(default = "monthly")]
@@ -45,6 +57,23 @@ pub struct CompoundArgs {
 
 fn monthly() -> u32 {
     12
+}
+
+/// A number, or a string that plainly is one ("200,000", "$200 000", "5%"): clients that do
+/// not check arguments against the schema pass what the model wrote.
+fn lenient<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(f64),
+        Text(String),
+    }
+    match NumberOrText::deserialize(deserializer)? {
+        NumberOrText::Number(n) => Ok(n),
+        NumberOrText::Text(text) => crate::tools::repair::number(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is not a number; write e.g. 200000"))
+        }),
+    }
 }
 
 /// The `calc` MCP server.
@@ -127,8 +156,12 @@ impl ServerHandler for CalcServer {
     }
 }
 
-/// The value of `expression` as JSON, or a one-line error.
+/// The value of `expression` as JSON, or a one-line error. Written as people write it:
+/// `**` and `^` are powers, `×`, `·` and `x` between numbers multiply, `÷` divides, and
+/// `200,000` or `$5` are numbers.
 pub fn evaluate(expression: &str) -> Result<serde_json::Value, String> {
+    let written = expression;
+    let expression = &normalise(expression);
     let mut context = HashMapContext::<DefaultNumericTypes>::new();
     for (name, value) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
         context
@@ -136,13 +169,50 @@ pub fn evaluate(expression: &str) -> Result<serde_json::Value, String> {
             .map_err(|e| format!("cannot set up the calculator: {e}"))?;
     }
     // Evaluated against `&context`, not `&mut`: assignments fail instead of persisting.
-    let value = evalexpr::eval_with_context(expression, &context).map_err(|e| {
-        format!(
-            "cannot evaluate {expression:?}: {}",
-            one_line(&e.to_string())
-        )
-    })?;
+    let value = evalexpr::eval_with_context(expression, &context)
+        .map_err(|e| format!("cannot evaluate {written:?}: {}", one_line(&e.to_string())))?;
     to_json(&value)
+}
+
+/// `expression` in evalexpr's syntax (see [`evaluate`]).
+fn normalise(expression: &str) -> String {
+    let chars: Vec<char> = expression.replace("**", "^").chars().collect();
+    let digit_before = |i: usize| {
+        chars[..i]
+            .iter()
+            .rev()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(|c| c.is_ascii_digit() || *c == ')')
+    };
+    let digit_after = |i: usize| {
+        chars[i + 1..]
+            .iter()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(|c| c.is_ascii_digit() || *c == '(' || *c == '.')
+    };
+    // A comma inside a number ("200,000"): a digit before it, exactly three after it.
+    let grouping = |i: usize| {
+        i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.len() >= i + 4
+            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit())
+    };
+    let calls = expression.contains('(');
+    let mut out = String::with_capacity(expression.len());
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '×' | '·' | '∙' => out.push('*'),
+            '÷' => out.push('/'),
+            '−' => out.push('-'),
+            'x' | 'X' if digit_before(i) && digit_after(i) => out.push('*'),
+            '$' | '€' | '£' => {}
+            // Inside a function call a comma may separate arguments: "max(1,234)".
+            ',' if !calls && grouping(i) => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn to_json(value: &Value) -> Result<serde_json::Value, String> {
@@ -263,6 +333,41 @@ mod tests {
         assert_eq!(evaluate("2 > 1"), Ok(json!(true)));
         let pi = evaluate("pi").unwrap().as_f64().unwrap();
         assert!((pi - std::f64::consts::PI).abs() < 1e-12);
+    }
+
+    #[test]
+    fn expressions_as_people_write_them() {
+        assert_eq!(evaluate("2 ** 10"), evaluate("2 ^ 10"));
+        assert_eq!(evaluate("3 × 4"), Ok(json!(12)));
+        assert_eq!(evaluate("3x4"), Ok(json!(12)));
+        assert_eq!(evaluate("3 x 4"), Ok(json!(12)));
+        assert_eq!(evaluate("12 ÷ 4"), Ok(json!(3)));
+        assert_eq!(evaluate("200,000 * 2"), Ok(json!(400000)));
+        assert_eq!(evaluate("$1,500 + $500"), Ok(json!(2000)));
+        assert_eq!(evaluate("max(1,234)"), Ok(json!(234)));
+        assert_eq!(normalise("max(x, 2)"), "max(x, 2)");
+        let err = evaluate("2 ** ").unwrap_err();
+        assert!(err.contains("\"2 ** \""), "{err}");
+    }
+
+    #[test]
+    fn loan_arguments_may_be_written_as_text() {
+        let args: LoanArgs = serde_json::from_value(
+            json!({"principal": "$200,000", "annual_rate_percent": "5%", "years": 30}),
+        )
+        .unwrap();
+        assert_eq!(
+            (args.principal, args.annual_rate_percent, args.years),
+            (200_000.0, 5.0, 30.0)
+        );
+        let bad = serde_json::from_value::<LoanArgs>(
+            json!({"principal": "lots", "annual_rate_percent": 5, "years": 30}),
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("\"lots\" is not a number")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod calc;
 pub mod files;
 pub mod password;
 pub mod time;
+mod zones;
 
 use std::path::PathBuf;
 

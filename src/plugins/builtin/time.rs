@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 /// Arguments of `current_time`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CurrentTimeArgs {
-    /// IANA time zone name such as "Europe/Paris" or "Asia/Tokyo"; UTC when left out.
+    /// IANA time zone name such as "Europe/Paris" or "Asia/Tokyo" (a city name also works); UTC
+    /// when left out.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -80,11 +81,12 @@ impl ServerHandler for TimeServer {
     }
 }
 
-/// The zone with this IANA name, or a message saying how to write one.
+/// The zone `name` means: an IANA name, a city, a country, an abbreviation or a UTC offset
+/// (see `zones`); or a message saying how to write one. The reply names the zone it used.
 pub fn parse_zone(name: &str) -> Result<Tz, String> {
-    name.trim().parse::<Tz>().map_err(|_| {
+    super::zones::resolve(name).ok_or_else(|| {
         format!(
-            "unknown time zone {name:?}; use an IANA name such as \"Asia/Tokyo\", \"Europe/London\", \"America/New_York\" or \"UTC\""
+            "unknown time zone {name:?}; use an IANA name such as \"Asia/Tokyo\", \"Europe/London\", \"America/New_York\" or \"UTC\", or a large city"
         )
     })
 }

@@ -1,0 +1,162 @@
+//! Calls from small models through the binary in headless mode: a repeated call is dropped
+//! quietly and the model answers from the result it has; a call cut off by the token limit is
+//! reported and never shown as the answer. Assertions are on events, never on wording beyond
+//! the result's own figures.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::Home;
+
+/// Qwen2.5-Coder-1.5B-Instruct Q4_K_M in the test model cache (`scripts/test-models`).
+fn qwen_1_5b() -> PathBuf {
+    let path = support::model_cache()
+        .join("libre-assistant/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
+    assert!(
+        path.exists(),
+        "the 1.5B test model is not at {}; run scripts/test-models",
+        path.display()
+    );
+    path
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out
+}
+
+fn events(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+fn answer(events: &[Value]) -> String {
+    of_type(events, "delta")
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The 1.5B model calls current_time, and it has called it again with the same arguments
+/// (what made the "already called" error show): whatever it does in its later rounds, no call
+/// runs twice, nothing says "already called", no call is recorded as invalid, and the answer
+/// quotes the time.
+#[test]
+fn a_repeated_call_is_dropped_quietly_and_the_model_answers() {
+    let home = Home::new();
+    let out = run(home
+        .command()
+        .arg("--model")
+        .arg(qwen_1_5b())
+        .env("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS", "4")
+        .args([
+            "--temperature",
+            "0",
+            "--json",
+            "--allow-plugin",
+            "time",
+            "-p",
+            "What time is it in Tokyo right now?",
+        ]));
+    let events = events(&out);
+    let calls = of_type(&events, "tool_call");
+    let mut seen = std::collections::HashSet::new();
+    for call in &calls {
+        let signature = format!("{} {}", call["tool"], call["arguments"]);
+        assert!(seen.insert(signature), "a call ran twice: {events:?}");
+    }
+    let results = of_type(&events, "tool_result");
+    assert_eq!(results.len(), calls.len(), "{events:?}");
+    assert!(
+        results.iter().all(|r| r["outcome"] != "invalid"),
+        "{results:?}"
+    );
+    let all = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    assert!(!all.contains("already called"), "{all}");
+    let first = results
+        .iter()
+        .find(|r| r["tool"] == "current_time")
+        .unwrap_or_else(|| panic!("current_time was called: {events:?}"));
+    let result = first["text"].as_str().unwrap();
+    let clock = result
+        .split("it is now ")
+        .nth(1)
+        .and_then(|rest| rest.get(..5))
+        .unwrap_or_else(|| panic!("a clock in {result}"));
+    let said = answer(&events);
+    assert!(said.contains(clock), "the answer {said:?} uses {clock}");
+    let audit = home.command().args(["audit", "tail"]).output().unwrap();
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert_eq!(
+        audit.lines().filter(|l| l.contains("denied")).count(),
+        0,
+        "{audit}"
+    );
+}
+
+/// Asks the 0.5B model for a sum with the calculator, with a tiny answer limit.
+fn ask_sum(home: &Home, call_max_tokens: &str) -> Output {
+    run(home
+        .command()
+        .arg("--model")
+        .arg(support::qwen())
+        .env("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS", call_max_tokens)
+        .args([
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "8",
+            "--json",
+            "--allow-plugin",
+            "calc",
+            "-p",
+            "Use the calculator tool to evaluate 123456 * 654321 + 111111 * 222222.",
+        ]))
+}
+
+#[test]
+fn a_call_cut_off_by_the_token_limit_is_reported_not_shown() {
+    let home = Home::new();
+    let out = ask_sum(&home, "4");
+    let cut = events(&out);
+    let said = answer(&cut);
+    assert!(!said.contains('{'), "no call JSON in the answer: {said:?}");
+    assert!(!said.contains("tool_call"), "{said:?}");
+    assert!(of_type(&cut, "tool_call").is_empty(), "{cut:?}");
+    let notices: Vec<&str> = of_type(&cut, "notice")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("was cut off at 12 tokens")),
+        "{notices:?}"
+    );
+    assert!(
+        stderr(&out).contains("was cut off at 12 tokens"),
+        "{}",
+        stderr(&out)
+    );
+
+    // With its own allowance (the default), the same call is finished and runs.
+    let home = Home::new();
+    let whole = events(&ask_sum(&home, "256"));
+    let calls = of_type(&whole, "tool_call");
+    assert_eq!(calls.len(), 1, "{whole:?}");
+    assert_eq!(calls[0]["tool"], "evaluate");
+}
