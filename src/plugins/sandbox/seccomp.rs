@@ -10,6 +10,9 @@
 //! architecture check refuses x32 system-call numbers, which would otherwise bypass every rule
 //! (rust-vmm/seccompiler#74).
 
+// `libc::SYS_*` is a c_long: i64 here, but i32 on 32-bit targets, so the conversions stay.
+#![allow(clippy::useless_conversion)]
+
 use std::collections::BTreeMap;
 
 use seccompiler::{
@@ -118,8 +121,10 @@ fn target_arch() -> Option<TargetArch> {
 }
 
 // Classic BPF opcodes (linux/bpf_common.h).
-const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20;
-const BPF_JMP_JGE_K: u16 = 0x05 | 0x30;
+/// BPF_LD (0x00) | BPF_W (0x00) | BPF_ABS (0x20).
+const BPF_LD_W_ABS: u16 = 0x20;
+/// BPF_JMP (0x05) | BPF_JGE (0x30) | BPF_K (0x00).
+const BPF_JMP_JGE_K: u16 = 0x35;
 const BPF_RET_K: u16 = 0x06;
 /// `offsetof(struct seccomp_data, nr)`.
 const DATA_NR: u32 = 0;
