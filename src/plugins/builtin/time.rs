@@ -114,6 +114,49 @@ pub fn describe_now(now: DateTime<Utc>, tz: Tz) -> (String, Value) {
     (text, structured)
 }
 
+/// The wall-clock time in `text`: "HH:MM" as the schema asks, or what a model writes instead
+/// ("10:00 London time", "4pm", "9:30 am", "16:00:00", "noon"): the first clock time in it.
+pub fn parse_clock(text: &str) -> Option<NaiveTime> {
+    let lower = text.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "noon" | "midday" => return NaiveTime::from_hms_opt(12, 0, 0),
+        "midnight" => return NaiveTime::from_hms_opt(0, 0, 0),
+        _ => {}
+    }
+    let bytes = lower.as_bytes();
+    let start = bytes.iter().position(u8::is_ascii_digit)?;
+    let rest = &lower[start..];
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let hour_len = digits(rest);
+    let mut hour: u32 = rest[..hour_len].parse().ok()?;
+    let mut after = &rest[hour_len..];
+    let mut minute = 0;
+    let colon = after.starts_with(':');
+    if let Some(m) = after.strip_prefix(':') {
+        let n = digits(m);
+        if n != 2 {
+            return None;
+        }
+        minute = m[..2].parse().ok()?;
+        after = &m[2..];
+        // Seconds are dropped.
+        if let Some(sec) = after.strip_prefix(':') {
+            after = &sec[digits(sec)..];
+        }
+    } else if hour_len > 2 {
+        return None;
+    }
+    match after.trim_start().get(..2) {
+        Some("pm") if (1..=12).contains(&hour) => hour = hour % 12 + 12,
+        Some("am") if (1..=12).contains(&hour) => hour %= 12,
+        Some("am" | "pm") => return None,
+        // A bare number is not a time ("4" could be anything); "4pm" and "16:00" are.
+        _ if !colon => return None,
+        _ => {}
+    }
+    NaiveTime::from_hms_opt(hour, minute, 0)
+}
+
 /// `time` ("HH:MM") on `date` in `source`, converted to `target`.
 pub fn convert(
     time: &str,
@@ -121,7 +164,7 @@ pub fn convert(
     source: Tz,
     target: Tz,
 ) -> Result<(String, Value), String> {
-    let clock = NaiveTime::parse_from_str(time.trim(), "%H:%M").map_err(|_| {
+    let clock = parse_clock(time).ok_or_else(|| {
         format!("invalid time {time:?}; write it as 24-hour \"HH:MM\", e.g. \"14:30\"")
     })?;
     let from = match source.from_local_datetime(&date.and_time(clock)) {
@@ -217,9 +260,32 @@ mod tests {
     fn bad_times_and_dst_gaps_are_errors() {
         let utc = parse_zone("UTC").unwrap();
         assert!(convert("25:00", date(2025, 1, 6), utc, utc).is_err());
-        assert!(convert("noon", date(2025, 1, 6), utc, utc).is_err());
+        assert!(convert("teatime", date(2025, 1, 6), utc, utc).is_err());
         let paris = parse_zone("Europe/Paris").unwrap();
         let gap = convert("02:30", date(2025, 3, 30), paris, utc).unwrap_err();
         assert!(gap.contains("does not exist"), "{gap}");
+    }
+
+    #[test]
+    fn clock_times_are_read_as_models_write_them() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0);
+        for (text, want) in [
+            ("14:30", t(14, 30)),
+            ("9:05", t(9, 5)),
+            ("10:00 London time", t(10, 0)),
+            ("4pm", t(16, 0)),
+            ("4 PM", t(16, 0)),
+            ("9:30 am", t(9, 30)),
+            ("12am", t(0, 0)),
+            ("12pm", t(12, 0)),
+            ("16:00:00", t(16, 0)),
+            ("noon", t(12, 0)),
+            ("at 7:45", t(7, 45)),
+        ] {
+            assert_eq!(parse_clock(text), want, "{text}");
+        }
+        for text in ["", "4", "25:00", "13pm", "0am", "10:5", "1430", "later"] {
+            assert_eq!(parse_clock(text), None, "{text}");
+        }
     }
 }
