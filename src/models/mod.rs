@@ -143,6 +143,18 @@ impl ModelError {
     }
 }
 
+/// A new (or emptied) file only the user can read: models and their partial downloads are
+/// the user's, like everything the app writes.
+pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// An OS error's text without the trailing " (os error N)".
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
     let s = e.to_string();

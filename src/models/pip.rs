@@ -194,7 +194,7 @@ fn join(
     progress: &dyn Progress,
 ) -> Result<Fetched, SourceError> {
     let joined = dir.join("joined");
-    let file = File::create(&joined).map_err(|e| unwritable(&joined, &e))?;
+    let file = super::create_private(&joined).map_err(|e| unwritable(&joined, &e))?;
     progress.begin(
         &format!("{}: joining {} parts", entry.name, paths.len()),
         entry.size,

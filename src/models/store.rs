@@ -275,7 +275,7 @@ fn copy_hashed(source: &Path, part: &Path) -> Result<(String, u64), ModelError> 
         reason: io_reason(e),
     };
     let mut input = File::open(source).map_err(|e| unreadable(&e))?;
-    let out = File::create(part).map_err(|e| unwritable(part, &e))?;
+    let out = super::create_private(part).map_err(|e| unwritable(part, &e))?;
     let mut w = HashingWriter::new(out);
     let copied = copy_chunks(&mut input, &mut w, u64::MAX, &NoProgress);
     let (out, sha, size) = w.finish();

@@ -58,7 +58,7 @@ fn extract(
     let mut reader = zip
         .by_name(member)
         .map_err(|e| failed(format!("has no {member}: {e}")))?;
-    let target = File::create(out).map_err(|e| super::fetch::unwritable(out, &e))?;
+    let target = super::create_private(out).map_err(|e| super::fetch::unwritable(out, &e))?;
     let mut w = HashingWriter::new(target);
     let reading = format!("reading {member} from {name}");
     copy_chunks(&mut reader, &mut w, expected.size, progress)
