@@ -5,50 +5,15 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use serde_json::Value;
-use support::Home;
-
-/// Qwen2.5-Coder-1.5B-Instruct Q4_K_M in the test model cache (`scripts/test-models`).
-fn qwen_1_5b() -> PathBuf {
-    let path = support::model_cache()
-        .join("libre-assistant/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
-    assert!(
-        path.exists(),
-        "the 1.5B test model is not at {}; run scripts/test-models",
-        path.display()
-    );
-    path
-}
+use support::events::{answer, events, of_type, stderr};
+use support::{Home, qwen_1_5b};
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     out
-}
-
-fn events(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["type"] == kind).collect()
-}
-
-fn answer(events: &[Value]) -> String {
-    of_type(events, "delta")
-        .iter()
-        .filter_map(|e| e["text"].as_str())
-        .collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The 1.5B model calls current_time, and it has called it again with the same arguments

@@ -5,21 +5,9 @@
 
 mod support;
 
-use std::process::Output;
-
 use serde_json::Value;
 use support::Home;
-
-fn events(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["type"] == kind).collect()
-}
+use support::events::{events, of_type};
 
 fn names(event: &Value) -> Vec<&str> {
     event["offered"]

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::Home;
+use support::events::{answer, events, of_type, stderr};
 
 fn qwen(home: &Home) -> Command {
     let mut cmd = home.command();
@@ -31,28 +32,6 @@ fn ask_tokyo(home: &Home, flags: &[&str]) -> Output {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     out
-}
-
-fn events(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["type"] == kind).collect()
-}
-
-fn answer(events: &[Value]) -> String {
-    of_type(events, "delta")
-        .iter()
-        .filter_map(|e| e["text"].as_str())
-        .collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

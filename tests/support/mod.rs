@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod download;
+pub mod events;
 pub mod http;
 pub mod tmux;
 
