@@ -260,6 +260,28 @@ pub(crate) fn bar(fraction: f64, cells: usize) -> String {
     "█".repeat(done) + &"░".repeat(cells.saturating_sub(done))
 }
 
+/// Key hints, "Enter load · d download": keys in `help.key`, the rest dim; hints that do not
+/// fit in `cells` are left out.
+pub(crate) fn hints(hints: &[(&str, &str)], theme: &Theme, cells: usize) -> Line<'static> {
+    let (key, dim) = (theme.style("help.key"), theme.style("text.dim"));
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (i, (k, what)) in hints.iter().enumerate() {
+        let sep = if i == 0 { "" } else { " · " };
+        let w = width(sep) + width(k) + 1 + width(what);
+        if used + w > cells {
+            break;
+        }
+        used += w;
+        spans.extend([
+            Span::styled(sep, dim),
+            Span::styled(k.to_string(), key),
+            Span::styled(format!(" {what}"), dim),
+        ]);
+    }
+    Line::from(spans)
+}
+
 /// A "─ title ────" separator line `cells` wide in `style`.
 pub(crate) fn rule(title: &str, cells: usize, style: Style) -> Line<'static> {
     let head = truncate(&format!("─ {title} "), cells);

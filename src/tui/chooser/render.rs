@@ -234,22 +234,9 @@ fn row_line(chooser: &Chooser, i: usize, theme: &Theme, layout: fit::RowLayout) 
 
 /// "↑↓ move · Enter choose · Esc quit", as much as fits.
 fn hints_line(theme: &Theme, cells: usize) -> Line<'static> {
-    const HINTS: [(&str, &str); 3] = [("↑↓", "move"), ("Enter", "choose"), ("Esc", "quit")];
-    let (key, dim) = (theme.style("help.key"), theme.style("text.dim"));
-    let mut spans = Vec::new();
-    let mut used = 0;
-    for (i, (k, what)) in HINTS.iter().enumerate() {
-        let sep = if i == 0 { "" } else { " · " };
-        let w = width(sep) + width(k) + 1 + width(what);
-        if used + w > cells {
-            break;
-        }
-        used += w;
-        spans.extend([
-            Span::styled(sep, dim),
-            Span::styled(*k, key),
-            Span::styled(format!(" {what}"), dim),
-        ]);
-    }
-    Line::from(spans)
+    fit::hints(
+        &[("↑↓", "move"), ("Enter", "choose"), ("Esc", "quit")],
+        theme,
+        cells,
+    )
 }

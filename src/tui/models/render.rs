@@ -322,22 +322,9 @@ fn template_label(source: &TemplateSource) -> String {
 
 /// "Enter load · d download · x delete": keys in help.key; hints that don't fit are left out.
 fn hints_line(theme: &Theme, cells: usize) -> Line<'static> {
-    const HINTS: [(&str, &str); 3] = [("Enter", "load"), ("d", "download"), ("x", "delete")];
-    let (key, dim) = (theme.style("help.key"), theme.style("text.dim"));
-    let mut spans = Vec::new();
-    let mut used = 0;
-    for (i, (k, what)) in HINTS.iter().enumerate() {
-        let sep = if i == 0 { "" } else { " · " };
-        let w = width(sep) + width(k) + 1 + width(what);
-        if used + w > cells {
-            break;
-        }
-        used += w;
-        spans.extend([
-            Span::styled(sep, dim),
-            Span::styled(*k, key),
-            Span::styled(format!(" {what}"), dim),
-        ]);
-    }
-    Line::from(spans)
+    fit::hints(
+        &[("Enter", "load"), ("d", "download"), ("x", "delete")],
+        theme,
+        cells,
+    )
 }
