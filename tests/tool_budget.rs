@@ -1,7 +1,8 @@
 //! The tool budget and the models that are offered no tools, through the binary in headless
 //! mode with the real models: when the enabled tools do not fit the budget, the ones the
 //! question needs are offered and called; a model whose template has no tool support (SmolLM2)
-//! is offered none unless the generic format is asked for.
+//! is offered none unless the generic format is asked for; a question may call only the tools
+//! it shares words with (`tools.only_relevant`).
 
 mod support;
 
@@ -117,5 +118,45 @@ fn a_model_without_a_tool_template_is_offered_no_tools_unless_asked() {
         of_type(&got, "notice")
             .iter()
             .all(|n| !n["message"].as_str().unwrap_or("").starts_with("tools off"))
+    );
+}
+
+#[test]
+fn only_the_tools_a_question_shares_words_with_may_be_called() {
+    let home = Home::new();
+    // Nothing in the question points at a tool: none is offered, and no definitions are read.
+    let got = ask(&home, support::qwen(), "Who wrote Romeo and Juliet?", &[]);
+    assert!(of_type(&got, "tools").is_empty(), "{got:?}");
+    assert!(of_type(&got, "tool_call").is_empty(), "{got:?}");
+    let done = of_type(&got, "done")[0];
+    assert!(
+        done["stats"]["prompt_tokens"].as_u64().unwrap() < 100,
+        "{done}"
+    );
+
+    // A time question: every tool stays in the prompt (so it stays cached), the time tools
+    // alone may be called, and the model calls one.
+    let got = ask(&home, support::qwen(), "What time is it in Tokyo?", &[]);
+    let offers = of_type(&got, "tools");
+    assert_eq!(names(offers[0]).len(), 8, "{got:?}");
+    let mut callable: Vec<&str> = offers[0]["callable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    callable.sort();
+    assert_eq!(callable, ["convert_time", "current_time"], "{got:?}");
+    let calls = of_type(&got, "tool_call");
+    assert_eq!(calls[0]["plugin"], "time", "{got:?}");
+
+    // Turned off, every tool may be called again.
+    let off = [("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT", "false")];
+    let got = ask(&home, support::qwen(), "Who wrote Romeo and Juliet?", &off);
+    let offers = of_type(&got, "tools");
+    assert_eq!(
+        offers[0]["callable"].as_array().unwrap().len(),
+        8,
+        "{got:?}"
     );
 }

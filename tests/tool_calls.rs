@@ -56,6 +56,7 @@ fn answer_with(
                 grammar,
                 answer_only,
                 priority: Vec::new(),
+                callable: Vec::new(),
                 budget: 0,
                 call_max_tokens: 0,
             })),

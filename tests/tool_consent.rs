@@ -58,6 +58,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
         grammar: true,
         budget: 0,
         generic_format: false,
+        only_relevant: true,
         call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,
         audit: Some(state.join("audit.jsonl")),
         usage: Some(state.join("usage.json")),

@@ -157,6 +157,7 @@ async fn start(
         grammar: false,
         budget: 0,
         generic_format: false,
+        only_relevant: false,
         call_max_tokens: engine::DEFAULT_CALL_MAX_TOKENS,
         audit: Some(audit::audit_file(&setup.dirs)),
         usage: Some(usage::usage_file(&setup.dirs)),

@@ -102,6 +102,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             grammar: settings.grammar,
             budget: settings.budget,
             generic_format: settings.generic_format,
+            only_relevant: settings.only_relevant,
             call_max_tokens: settings.call_max_tokens,
             audit: Some(audit::audit_file(&setup.dirs)),
             usage: Some(usage::usage_file(&setup.dirs)),

@@ -37,6 +37,7 @@ pub(crate) enum Field {
     Grammar,
     ToolBudget,
     GenericFormat,
+    OnlyRelevant,
     CallMaxTokens,
     Sandbox,
 }
@@ -76,7 +77,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 28] = [
+    pub const ALL: [Field; 29] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -103,6 +104,7 @@ impl Field {
         Field::Grammar,
         Field::ToolBudget,
         Field::GenericFormat,
+        Field::OnlyRelevant,
         Field::CallMaxTokens,
         Field::Sandbox,
     ];
@@ -136,6 +138,7 @@ impl Field {
             Field::Grammar => "tools.grammar",
             Field::ToolBudget => "tools.budget",
             Field::GenericFormat => "tools.generic_format",
+            Field::OnlyRelevant => "tools.only_relevant",
             Field::CallMaxTokens => "tools.call_max_tokens",
             Field::Sandbox => "plugins.sandbox",
         }
@@ -170,6 +173,7 @@ impl Field {
             Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
             Field::ToolBudget => Some("LIBRE_ASSISTANT_TOOLS_BUDGET"),
             Field::GenericFormat => Some("LIBRE_ASSISTANT_TOOLS_GENERIC_FORMAT"),
+            Field::OnlyRelevant => Some("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT"),
             Field::CallMaxTokens => Some("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS"),
             Field::Sandbox => Some("LIBRE_ASSISTANT_PLUGINS_SANDBOX"),
         }
@@ -210,6 +214,7 @@ impl Field {
             Field::Grammar => s.tools.grammar = raw.boolean()?,
             Field::ToolBudget => s.tools.budget = raw.count()?,
             Field::GenericFormat => s.tools.generic_format = raw.boolean()?,
+            Field::OnlyRelevant => s.tools.only_relevant = raw.boolean()?,
             Field::CallMaxTokens => s.tools.call_max_tokens = raw.count()?,
             Field::Sandbox => s.plugins.sandbox = Some(raw.text()?),
         }
@@ -246,6 +251,7 @@ impl Field {
             Field::Grammar => Some(s.tools.grammar.to_string()),
             Field::ToolBudget => Some(s.tools.budget.to_string()),
             Field::GenericFormat => Some(s.tools.generic_format.to_string()),
+            Field::OnlyRelevant => Some(s.tools.only_relevant.to_string()),
             Field::CallMaxTokens => Some(s.tools.call_max_tokens.to_string()),
             Field::Sandbox => s.plugins.sandbox.as_deref().map(quote),
         }
@@ -281,6 +287,7 @@ impl Field {
             | Field::Grammar
             | Field::ToolBudget
             | Field::GenericFormat
+            | Field::OnlyRelevant
             | Field::CallMaxTokens => None,
         }
     }

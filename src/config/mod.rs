@@ -138,6 +138,9 @@ pub struct Tools {
     pub budget: u32,
     /// Offer tools to a model whose chat template has no tool support, in the generic format.
     pub generic_format: bool,
+    /// Let the model call only the tools that share words with the question (or the one
+    /// before it); with none, the question is answered without tools.
+    pub only_relevant: bool,
     /// The extra tokens a call still being written at `generation.max_tokens` may have.
     pub call_max_tokens: u32,
 }
@@ -166,6 +169,7 @@ impl Default for Tools {
             grammar: true,
             budget: 0,
             generic_format: false,
+            only_relevant: true,
             call_max_tokens: crate::engine::DEFAULT_CALL_MAX_TOKENS,
         }
     }

@@ -194,6 +194,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_TOOLS_GRAMMAR", "off"),
         ("LIBRE_ASSISTANT_TOOLS_BUDGET", "900"),
         ("LIBRE_ASSISTANT_TOOLS_GENERIC_FORMAT", "yes"),
+        ("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT", "no"),
         ("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS", "64"),
         ("LIBRE_ASSISTANT_PLUGINS_SANDBOX", "best-effort"),
     ]);
@@ -237,6 +238,7 @@ fn every_env_var_sets_its_key() {
             grammar: false,
             budget: 900,
             generic_format: true,
+            only_relevant: false,
             call_max_tokens: 64,
         },
         plugins: Plugins {
@@ -341,6 +343,7 @@ tools.max_rounds = 2                   # default
 tools.grammar = true                   # default
 tools.budget = 0                       # default
 tools.generic_format = false           # default
+tools.only_relevant = true             # default
 tools.call_max_tokens = 256            # default
 # plugins.sandbox =                    # unset: required where the kernel has Landlock, else best-effort
 "#;

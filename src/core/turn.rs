@@ -4,7 +4,8 @@
 //! assistant's text (markup included, as the model wrote it) and one tool message per call
 //! join the transcript, and the next round answers with the results. The turn ends with the
 //! first round that calls nothing, or when interrupted. A call repeated with the same arguments
-//! in one turn is dropped quietly instead of run again, and after the last allowed round, or a
+//! in one turn is dropped quietly instead of run again, and so is a call to a tool the
+//! question may not call (`tools.only_relevant`); after the last allowed round, or a
 //! round that brought nothing new, the model must answer in words (a grammar keeps
 //! it from opening a call): small models loop on calls otherwise. Call markup never
 //! reaches `TokenDelta`s (see `tools::Held`).
@@ -85,7 +86,7 @@ impl Core {
         let mut answer_only = false;
         loop {
             let offer = self.offer(answer_only, &self.conversation.prompt());
-            let (calls, stats) = match self.round(offer, &cancel, &mut started).await {
+            let (calls, stats) = match self.round(offer.clone(), &cancel, &mut started).await {
                 RoundEnd::Done(flow) => return flow,
                 RoundEnd::Calls(calls, stats) => (calls, stats),
             };
@@ -100,7 +101,9 @@ impl Core {
                 .await;
                 return Flow::Continue;
             }
-            let (flow, progress) = self.run_calls(calls, &mut seen, &cancel).await;
+            let (flow, progress) = self
+                .run_calls(calls, offer.as_deref(), &mut seen, &cancel)
+                .await;
             self.save(None).await;
             if flow == Flow::Stop || cancel.load(Ordering::Relaxed) {
                 let finish = Finish::Cancelled;
@@ -170,10 +173,10 @@ impl Core {
                     }
                     self.save_streaming(&answer).await;
                 }
-                Some(Output::Offered(offer)) => {
-                    if let Some(tools) = &self.tools {
-                        let tools = tools.offered(&offer);
-                        let budget = offer.budget;
+                Some(Output::Offered(made)) => {
+                    if let (Some(tools), Some(prompt)) = (&self.tools, &offer) {
+                        let tools = tools.offered(&made, prompt);
+                        let budget = made.budget;
                         self.emit(Event::ToolsOffered { tools, budget }).await;
                     }
                 }
@@ -250,26 +253,37 @@ impl Core {
     /// are not run) on an interrupt or a shutdown. Also returns how many calls brought
     /// something new: ran, were not repeats, and returned a result that is not an error.
     ///
-    /// A call repeated with the same arguments in this turn is dropped quietly: no record, no
-    /// event. When every call of the answer is a repeat, the answer leaves the transcript
-    /// (the next round answers from the results already there); a repeat beside new calls
-    /// gets its earlier result again, so that calls and results stay paired.
+    /// A call repeated with the same arguments in this turn, or to a tool the question may not
+    /// call, is dropped quietly: no record, no event. When every call of the answer is
+    /// dropped, the answer leaves the transcript (the next round answers from the results
+    /// already there); a dropped call beside others gets its earlier result again, or a line
+    /// saying it was not run, so that calls and results stay paired.
     async fn run_calls(
         &mut self,
         calls: Vec<ToolCall>,
+        offer: Option<&ToolPrompt>,
         seen: &mut HashMap<String, String>,
         cancel: &AtomicBool,
     ) -> (Flow, usize) {
         let count = calls.len();
         let signatures: Vec<String> = calls.iter().map(signature).collect();
-        if signatures.iter().all(|s| seen.contains_key(s)) {
-            tracing::info!(count, "dropped a repeated tool call");
+        let off_topic = |call: &ToolCall| offer.is_some_and(|o| o.off_topic(&call.name));
+        if calls
+            .iter()
+            .zip(&signatures)
+            .all(|(call, s)| off_topic(call) || seen.contains_key(s))
+        {
+            tracing::info!(count, "dropped repeated or off-topic tool calls");
             self.conversation.drop_last_answer();
             return (Flow::Continue, 0);
         }
         let mut fresh = 0;
         for (i, (call, signature)) in calls.into_iter().zip(signatures).enumerate() {
-            let result_flow = if let Some(earlier) = seen.get(&signature) {
+            let result_flow = if off_topic(&call) {
+                let line = format!("not run: {} does not fit this question", call.name);
+                self.conversation.push(ChatMessage::new(Role::Tool, line));
+                Flow::Continue
+            } else if let Some(earlier) = seen.get(&signature) {
                 // Small models repeat a call whose result they already have; running it again
                 // would only loop.
                 let earlier = earlier.clone();

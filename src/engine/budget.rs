@@ -72,22 +72,31 @@ pub fn budget(offer: &ToolPrompt, n_ctx: u32, room: u32) -> u32 {
     configured.min(room.saturating_sub(SECTION_OVERHEAD))
 }
 
-/// Chooses within `budget`: everything when it all fits, else the tools in `priority` order
-/// (then any not named there) while they fit; a tool too big to fit is passed over.
-pub fn choose(costs: &[u32], priority: &[usize], budget: u32) -> Vec<bool> {
+/// The order in which `offer`'s tools are taken when not all fit: by priority, then any not
+/// named there; with `callable` set, only the tools the question may call (the others would
+/// only take room).
+pub fn order(offer: &ToolPrompt) -> Vec<usize> {
+    let rest = (0..offer.tools.len()).filter(|i| !offer.priority.contains(i));
+    offer
+        .priority
+        .iter()
+        .copied()
+        .filter(|&i| i < offer.tools.len())
+        .chain(rest)
+        .filter(|&i| offer.callable.get(i).copied().unwrap_or(true))
+        .collect()
+}
+
+/// Chooses within `budget`: everything when it all fits, else the tools in `order` while
+/// they fit; a tool too big to fit is passed over.
+pub fn choose(costs: &[u32], order: &[usize], budget: u32) -> Vec<bool> {
     let total: u32 = costs.iter().sum();
     if total <= budget {
         return vec![true; costs.len()];
     }
     let mut chosen = vec![false; costs.len()];
-    let rest = (0..costs.len()).filter(|i| !priority.contains(i));
     let mut spent = 0u32;
-    for i in priority
-        .iter()
-        .copied()
-        .filter(|&i| i < costs.len())
-        .chain(rest)
-    {
+    for &i in order.iter().filter(|&&i| i < costs.len()) {
         if spent + costs[i] <= budget {
             spent += costs[i];
             chosen[i] = true;
@@ -110,8 +119,24 @@ mod tests {
         assert_eq!(choose(&[10, 20, 30], &[2, 0, 1], 45), [true, false, true]);
         // A tool too big for what is left is passed over for smaller ones after it.
         assert_eq!(choose(&[10, 40, 30], &[2, 1, 0], 45), [true, false, true]);
-        assert_eq!(choose(&[10, 20, 30], &[], 25), [true, false, false]);
         assert_eq!(choose(&[10, 20], &[1], 5), [false, false]);
+    }
+
+    #[test]
+    fn the_order_is_the_priority_then_the_rest_and_only_what_may_be_called() {
+        let tool = |name: &str| ToolSpec::new(name, "", serde_json::json!({}));
+        let mut offer = ToolPrompt {
+            tools: vec![tool("a"), tool("b"), tool("c")],
+            grammar: true,
+            answer_only: false,
+            priority: vec![2],
+            callable: Vec::new(),
+            budget: 0,
+            call_max_tokens: 0,
+        };
+        assert_eq!(order(&offer), [2, 0, 1]);
+        offer.callable = vec![true, false, true];
+        assert_eq!(order(&offer), [2, 0]);
     }
 
     #[test]
@@ -121,6 +146,7 @@ mod tests {
             grammar: true,
             answer_only: false,
             priority: Vec::new(),
+            callable: Vec::new(),
             budget: 0,
             call_max_tokens: 0,
         };

@@ -12,7 +12,7 @@ use llama_cpp_2::token::LlamaToken;
 use super::EngineError;
 use super::budget::{self, ToolCost, ToolOffer};
 use super::jinja::JinjaTemplate;
-use super::tools::{ToolPrompt, answer_messages, generic_messages};
+use super::tools::{ToolPrompt, answer_messages, generic_messages, guided};
 use crate::tools::ToolSpec;
 
 /// The template used when a model carries none: llama.cpp's built-in ChatML.
@@ -156,6 +156,14 @@ impl Template {
         if self.source == TemplateSource::Raw {
             return Ok(messages.iter().map(|m| m.content.as_str()).collect());
         }
+        let guided_messages;
+        let messages = match tools.is_empty() {
+            true => messages,
+            false => {
+                guided_messages = guided(messages);
+                &guided_messages
+            }
+        };
         if !tools.is_empty()
             && let Some(jinja) = &self.jinja
         {
@@ -281,7 +289,7 @@ fn choose_tools(
 ) -> (ToolOffer, Vec<ToolSpec>) {
     let costs = budget::costs(model, &offer.tools);
     let limit = budget::budget(offer, n_ctx, room);
-    let chosen = budget::choose(&costs, &offer.priority, limit);
+    let chosen = budget::choose(&costs, &budget::order(offer), limit);
     let offer_made = ToolOffer {
         costs: offer
             .tools

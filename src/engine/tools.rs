@@ -33,11 +33,37 @@ pub struct ToolPrompt {
     /// Indices into `tools`, the most relevant to the question first: the order in which
     /// they are chosen when not all fit the budget (see `budget.rs`).
     pub priority: Vec<usize>,
+    /// Which of `tools` the question may call, in the same order (empty: all of them). The
+    /// others stay in the prompt, so that its prefix stays cached, but the call grammar
+    /// leaves them out and the turn drops calls to them (see `tools.only_relevant`).
+    pub callable: Vec<bool>,
     /// The most tokens the tool definitions may take; 0: a share of the context.
     pub budget: u32,
     /// A call still being written when the answer's `max_tokens` runs out may go on for this
     /// many more tokens (its own allowance); 0 gives it none.
     pub call_max_tokens: u32,
+}
+
+impl ToolPrompt {
+    /// Whether `name` is a tool on offer (or a near miss of one's name, which repair mends)
+    /// that the question may not call. An unknown name is not: validation reports it.
+    pub fn off_topic(&self, name: &str) -> bool {
+        let name = match self.tools.iter().any(|t| t.name == name) {
+            true => Some(name.to_owned()),
+            false => crate::tools::repair::near_name(name, &self.tools),
+        };
+        name.is_some_and(|name| !self.may_call(&name))
+    }
+
+    /// Whether the question may call the tool the model calls `name`.
+    pub fn may_call(&self, name: &str) -> bool {
+        self.callable.is_empty()
+            || self
+                .tools
+                .iter()
+                .zip(&self.callable)
+                .any(|(tool, &callable)| callable && tool.name == name)
+    }
 }
 
 /// The default of [`ToolPrompt::call_max_tokens`] (`tools.call_max_tokens`).
@@ -46,6 +72,27 @@ pub const DEFAULT_CALL_MAX_TOKENS: u32 = 256;
 /// The grammar of an answer that does not open with a call: its first character is none of
 /// `<`, `{`, a backtick or white space; anything may follow.
 pub const ANSWER_GRAMMAR: &str = "root ::= [^<{`\\x00-\\x20] [^\\x00]*";
+
+/// What the system prompt says about tools whenever some are offered, in every format: small
+/// models otherwise call a tool for any question, copy a schema's example values, and answer
+/// a follow-up by adapting an earlier result (measured with scripts/eval-tools).
+pub const GUIDANCE: &str = "Call a tool only when the request needs what it does: live facts \
+such as the current time, exact arithmetic, random values, or files. Answer general knowledge, \
+explanations, advice, translations, writing and code yourself. Give a tool the values from the \
+request exactly (every number, unit and parenthesis). A follow-up about another place, amount \
+or time needs a new call: never adapt an earlier result.";
+
+/// `messages` with [`GUIDANCE`] at the end of the system prompt (or as one).
+pub fn guided(messages: &[ChatMessage]) -> Vec<ChatMessage> {
+    let mut out = messages.to_vec();
+    match out.first_mut() {
+        Some(system) if system.role == Role::System => {
+            system.content = format!("{}\n\n{GUIDANCE}", system.content);
+        }
+        _ => out.insert(0, ChatMessage::new(Role::System, GUIDANCE)),
+    }
+    out
+}
 
 /// The system prompt's tool section in the generic format (documented in docs/plugins.md).
 pub fn generic_instructions(tools: &[ToolSpec]) -> String {
@@ -374,6 +421,43 @@ mod tests {
         let out = generic_messages(&[ChatMessage::new(Role::User, "hi")], &[time_tool()]);
         assert_eq!(out[0].role, Role::System);
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn the_guidance_ends_the_system_prompt_or_becomes_one() {
+        let with = guided(&[
+            ChatMessage::new(Role::System, "Be brief."),
+            ChatMessage::new(Role::User, "hi"),
+        ]);
+        assert_eq!(with[0].content, format!("Be brief.\n\n{GUIDANCE}"));
+        assert_eq!(with[1].content, "hi");
+        let without = guided(&[ChatMessage::new(Role::User, "hi")]);
+        assert_eq!(without[0].role, Role::System);
+        assert_eq!(without[0].content, GUIDANCE);
+    }
+
+    #[test]
+    fn only_the_callable_tools_may_be_called() {
+        let offer = ToolPrompt {
+            tools: vec![time_tool(), ToolSpec::new("evaluate", "", json!({}))],
+            grammar: true,
+            answer_only: false,
+            priority: Vec::new(),
+            callable: vec![false, true],
+            budget: 0,
+            call_max_tokens: 0,
+        };
+        assert!(offer.may_call("evaluate"));
+        assert!(!offer.may_call("get_current_time"));
+        assert!(offer.off_topic("get_current_time"));
+        assert!(offer.off_topic("time__get_current_time"));
+        // An unknown name is for repair and validation to judge.
+        assert!(!offer.off_topic("multiply"));
+        let all = ToolPrompt {
+            callable: Vec::new(),
+            ..offer
+        };
+        assert!(all.may_call("get_current_time") && !all.off_topic("get_current_time"));
     }
 
     #[test]

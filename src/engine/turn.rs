@@ -339,7 +339,8 @@ impl<'m> Session<'m> {
     }
 
     /// The grammar for the job: the answer-only one, or the lazy one that holds a call to the
-    /// schemas of the `tools` in the prompt, when the job asks for either.
+    /// schemas of the `tools` in the prompt that the question may call, when the job asks
+    /// for either.
     /// A grammar that cannot be built is logged and left out: calls are still validated.
     fn call_grammar(&self, job: &Job, tools: &[ToolSpec]) -> Option<LlamaSampler> {
         let offer = job.tools.as_ref()?;
@@ -352,11 +353,16 @@ impl<'m> Session<'m> {
                 }
             };
         }
-        if !offer.grammar || tools.is_empty() {
+        let callable: Vec<ToolSpec> = tools
+            .iter()
+            .filter(|t| offer.may_call(&t.name))
+            .cloned()
+            .collect();
+        if !offer.grammar || callable.is_empty() {
             return None;
         }
-        let built = tools::grammar(tools).and_then(|g| {
-            let trigger = tools::trigger_pattern(tools);
+        let built = tools::grammar(&callable).and_then(|g| {
+            let trigger = tools::trigger_pattern(&callable);
             LlamaSampler::grammar_lazy_patterns(self.model, &g, "root", &[trigger], &[])
                 .map_err(|e| format!("llama.cpp rejected the tool-call grammar: {e}"))
         });

@@ -38,6 +38,8 @@ pub enum JsonEvent<'a> {
     Tools {
         /// The names of the tools offered, in the order the model sees them.
         offered: Vec<&'a str>,
+        /// The offered tools the question may call (`tools.only_relevant`).
+        callable: Vec<&'a str>,
         /// How many tools are enabled in all.
         enabled: usize,
         /// Tokens the offered definitions take.

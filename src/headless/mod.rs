@@ -121,6 +121,11 @@ impl Sink {
             let offered = tools.iter().filter(|t| t.offered);
             self.write(&json::line(&JsonEvent::Tools {
                 offered: offered.clone().map(|t| t.name.as_str()).collect(),
+                callable: tools
+                    .iter()
+                    .filter(|t| t.callable)
+                    .map(|t| t.name.as_str())
+                    .collect(),
                 enabled: tools.len(),
                 tokens: offered.map(|t| t.tokens).sum(),
                 budget,

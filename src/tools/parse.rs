@@ -262,7 +262,12 @@ fn call_in(value: &Value, tools: &[ToolSpec], trust: Trust) -> Option<(ToolCall,
         object = function;
     }
     let name = object.get("name")?.as_str()?;
-    let tool = tools.iter().find(|t| t.name == name);
+    // Untagged, a near miss of a tool's name ("filesystem__get_file_info") is a call too;
+    // `repair` mends the name.
+    let tool = tools.iter().find(|t| t.name == name).or_else(|| {
+        let near = super::repair::near_name(name, tools)?;
+        tools.iter().find(|t| t.name == near)
+    });
     if trust == Trust::Untagged
         && (tool.is_none() || object.keys().any(|k| !CALL_KEYS.contains(&k.as_str())))
     {

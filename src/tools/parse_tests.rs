@@ -291,3 +291,19 @@ fn never_panics_on_noise_or_truncations() {
         }
     }
 }
+
+#[test]
+fn fenced_json_naming_a_near_miss_of_a_tool_is_a_call_under_that_name() {
+    // Measured with scripts/eval-tools: Qwen 1.5B wrote a server's prefix before the name.
+    let output = "```json\n{\"name\": \"time__current_time\", \"arguments\": {\"timezone\": \"Asia/Tokyo\"}}\n```";
+    assert_eq!(
+        parse(output, &tools()),
+        parsed(
+            vec![(
+                call("time__current_time", json!({"timezone": "Asia/Tokyo"})),
+                Format::FencedJson
+            )],
+            ""
+        )
+    );
+}

@@ -1,6 +1,7 @@
 //! Ranking the tools on offer by how well they match a question: a cheap lexical score over
 //! each tool's name, description and parameters, so that when many tools are enabled the
-//! ones the question needs are offered first (see the tool budget in `engine::prompt`).
+//! ones the question needs are offered first (see the tool budget in `engine::prompt`), and
+//! so that a question may call only the tools it points at (`tools.only_relevant`).
 //!
 //! Pure and deterministic: the same question and tools give the same order; ties keep the
 //! tools' own order.
@@ -31,6 +32,8 @@ const HINTS: &[(&str, &str)] = &[
     ("day", "time"),
     ("zone", "timezone"),
     ("calculate", "expression"),
+    ("add", "expression"),
+    ("total", "expression"),
     ("compute", "expression"),
     ("plus", "expression"),
     ("minus", "expression"),
@@ -48,7 +51,6 @@ const HINTS: &[(&str, &str)] = &[
     ("monthly", "payment"),
     ("grow", "compound"),
     ("invest", "compound"),
-    ("saving", "compound"),
     ("passphrase", "password"),
     ("secure", "password"),
     ("strong", "strength"),
@@ -59,9 +61,21 @@ const HINTS: &[(&str, &str)] = &[
     ("list", "list"),
 ];
 
-/// The tools' indices, most relevant to `question` first; `context` (earlier user messages,
-/// for follow-ups such as "and in Paris?") counts at half weight.
-pub fn rank(question: &str, context: &str, tools: &[ToolSpec]) -> Vec<usize> {
+/// Indices of `scores`, highest first; ties keep their order.
+pub fn order(scores: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    order
+}
+
+/// How much a tool must share with the question to score at all: a word of its name (3) or
+/// of a parameter's name (2), or two words of its descriptions (1 each). One shared
+/// description word ("name", "write") is chance.
+const MIN_EVIDENCE: f64 = 2.0;
+
+/// Each tool's relevance to `question` (and `context` at half weight): 0 when the question
+/// shares too little with the tool's name, description or parameters (see `MIN_EVIDENCE`).
+pub fn scores(question: &str, context: &str, tools: &[ToolSpec]) -> Vec<f64> {
     let docs: Vec<BTreeMap<String, f64>> = tools.iter().map(document).collect();
     let n = docs.len() as f64;
     let idf = |term: &str| {
@@ -80,18 +94,18 @@ pub fn rank(question: &str, context: &str, tools: &[ToolSpec]) -> Vec<usize> {
     {
         terms.entry("expression".into()).or_insert(1.0);
     }
-    let scores: Vec<f64> = docs
-        .iter()
+    docs.iter()
         .map(|doc| {
-            terms
+            // Evidence counts where a word appears, not which message it came from: a
+            // follow-up leans on the question before it.
+            let shared = terms
                 .iter()
-                .filter_map(|(term, weight)| doc.get(term).map(|w| w * weight * idf(term)))
-                .sum()
+                .filter_map(|(term, weight)| doc.get(term).map(|w| (*w, w * weight * idf(term))));
+            let (evidence, score) =
+                shared.fold((0.0, 0.0), |(e, s), (w, scored)| (e + w, s + scored));
+            if evidence >= MIN_EVIDENCE { score } else { 0.0 }
         })
-        .collect();
-    let mut order: Vec<usize> = (0..tools.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    order
+        .collect()
 }
 
 /// A tool's terms and the weight of the best place each appears: its name counts most.
@@ -118,14 +132,35 @@ fn document(tool: &ToolSpec) -> BTreeMap<String, f64> {
     doc
 }
 
-/// A question's terms, with the tool words its everyday words stand for.
+/// A question's terms, with the tool words its everyday words stand for: a path names a
+/// "file" (`notes.txt`, `/tmp/a.md`) or a "directory" (`/tmp/docs`).
 fn query_terms(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
+    for token in text.split_whitespace() {
+        let token = token.trim_matches(|c: char| !(c.is_alphanumeric() || "/~_".contains(c)));
+        let last = token.rsplit('/').next().unwrap_or(token);
+        let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.starts_with(|c: char| c.is_ascii_alphabetic())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        if extension {
+            out.insert("file".to_owned());
+        } else if token.contains('/')
+            && token.contains(|c: char| c.is_alphabetic())
+            && !token.contains("//")
+        {
+            out.insert("directory".to_owned());
+        }
+    }
     for word in words(text) {
         if let Some((_, hint)) = HINTS.iter().find(|(w, _)| *w == word) {
             out.insert(stem(hint));
         }
-        if !STOP_WORDS.contains(&word.as_str()) {
+        // A number says nothing about which tool: "20" in a question is not the "default 20"
+        // of a password tool.
+        if !STOP_WORDS.contains(&word.as_str()) && !word.chars().all(|c| c.is_ascii_digit()) {
             out.insert(stem(&word));
         }
     }
@@ -234,7 +269,9 @@ mod tests {
 
     fn first(question: &str, context: &str) -> String {
         let tools = builtins();
-        tools[rank(question, context, &tools)[0]].name.clone()
+        tools[order(&scores(question, context, &tools))[0]]
+            .name
+            .clone()
     }
 
     #[test]
@@ -271,10 +308,44 @@ mod tests {
         );
     }
 
+    fn relevant(question: &str, context: &str) -> Vec<String> {
+        let tools = builtins();
+        let scores = scores(question, context, &tools);
+        tools
+            .iter()
+            .zip(scores)
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(t, _)| t.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_question_that_shares_nothing_with_a_tool_scores_zero() {
+        assert!(relevant("Who wrote Romeo and Juliet?", "").is_empty());
+        assert!(relevant("What is the capital of France?", "").is_empty());
+        // One shared word of a description is chance.
+        assert!(relevant("Write an arithmetic poem.", "").is_empty());
+        // Numbers say nothing: "24" is no password length here.
+        assert_eq!(relevant("What is 20 + 4?", ""), ["evaluate"]);
+    }
+
+    #[test]
+    fn a_path_names_a_file_and_a_follow_up_leans_on_the_question_before() {
+        assert_eq!(
+            relevant("What is on my to-do list in /tmp/docs/todo.txt?", ""),
+            ["read_file"]
+        );
+        assert!(relevant("And in Paris?", "").is_empty());
+        assert_eq!(
+            relevant("And in Paris?", "What time is it in Tokyo?"),
+            ["current_time", "convert_time"]
+        );
+    }
+
     #[test]
     fn ties_keep_the_tools_order() {
         let tools = builtins();
-        let order = rank("hello there", "", &tools);
+        let order = order(&scores("hello there", "", &tools));
         assert_eq!(order, (0..tools.len()).collect::<Vec<_>>());
     }
 

@@ -44,9 +44,9 @@ pub fn repair(call: &ToolCall, tools: &[ToolSpec]) -> (ToolCall, Vec<String>) {
     (call, notes)
 }
 
-/// The one offered tool `name` means: the same name after dropping a `plugin.`/`plugin/`
-/// prefix, a `get_` prefix, case and `-`/`_` differences.
-fn near_name(name: &str, tools: &[ToolSpec]) -> Option<String> {
+/// The one offered tool `name` means: the same name after dropping a `plugin.`/`plugin/`/
+/// `plugin__` prefix, a `get_` prefix, case and `-`/`_` differences.
+pub fn near_name(name: &str, tools: &[ToolSpec]) -> Option<String> {
     let wanted = simplify(name);
     let mut found = tools.iter().filter(|t| simplify(&t.name) == wanted);
     let first = found.next()?;
@@ -55,6 +55,7 @@ fn near_name(name: &str, tools: &[ToolSpec]) -> Option<String> {
 
 fn simplify(name: &str) -> String {
     let last = name.rsplit(['.', '/', ':']).next().unwrap_or(name);
+    let last = last.rsplit("__").next().unwrap_or(last);
     let lower = last.to_lowercase().replace('-', "_");
     lower
         .strip_prefix("get_")
@@ -281,6 +282,7 @@ mod tests {
             "time.current_time",
             "Current-Time",
             "time/current_time",
+            "time__get_current_time",
         ] {
             let (fixed, notes) = repair(&call(name, json!({})), &tools);
             assert_eq!(fixed.name, "current_time", "{name}");

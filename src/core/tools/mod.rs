@@ -53,6 +53,8 @@ pub struct OfferedTool {
     pub tokens: u32,
     /// Whether it was offered (it fitted the budget).
     pub offered: bool,
+    /// Whether the question may call it (`tools.only_relevant`).
+    pub callable: bool,
 }
 
 /// How the core offers and runs tools.
@@ -74,6 +76,8 @@ pub struct ToolsConfig {
     pub budget: u32,
     /// Offer tools to models whose template has no tool support, in the generic format.
     pub generic_format: bool,
+    /// Let the model call only the tools that share words with the question.
+    pub only_relevant: bool,
     /// The extra tokens a call still being written at the answer's token limit may have.
     pub call_max_tokens: u32,
     /// The audit log; None records nothing (tests).
@@ -243,6 +247,7 @@ pub struct Toolbox {
     grammar: bool,
     budget: u32,
     generic_format: bool,
+    only_relevant: bool,
     call_max_tokens: u32,
     audit_path: Option<PathBuf>,
     audit: Option<AuditLog>,
@@ -295,6 +300,7 @@ impl Toolbox {
             grammar: config.grammar,
             budget: config.budget,
             generic_format: config.generic_format,
+            only_relevant: config.only_relevant,
             call_max_tokens: config.call_max_tokens,
             audit_path: config.audit,
             audit: None,
@@ -378,7 +384,9 @@ impl Toolbox {
     /// The tools to offer before answering `messages`: none when no plugin runs. Every tool,
     /// in the same order in every round, so the prompt's prefix stays cached; when they do
     /// not all fit the budget, the engine takes them in `priority` order, the most relevant
-    /// to the last user message (and the one before, for follow-ups) first.
+    /// to the last user message (and the one before, for follow-ups) first. With
+    /// `only_relevant`, only the tools that share a word with those messages may be called,
+    /// and a question that shares none with any tool is offered none.
     /// `answer_only` asks for words, not calls.
     pub fn offer(&self, answer_only: bool, messages: &[ChatMessage]) -> Option<Arc<ToolPrompt>> {
         if self.registry.offered().is_empty() {
@@ -388,8 +396,17 @@ impl Toolbox {
         let mut users = messages.iter().rev().filter(|m| m.role == Role::User);
         let question = users.next().map_or("", |m| m.content.as_str());
         let before = users.next().map_or("", |m| m.content.as_str());
+        let scores = crate::tools::scores(question, before, &tools);
+        let callable: Vec<bool> = match self.only_relevant {
+            true => scores.iter().map(|&s| s > 0.0).collect(),
+            false => Vec::new(),
+        };
+        if self.only_relevant && !answer_only && !callable.contains(&true) {
+            return None;
+        }
         Some(Arc::new(ToolPrompt {
-            priority: crate::tools::rank(question, before, &tools),
+            priority: crate::tools::order(&scores),
+            callable,
             tools,
             grammar: self.grammar,
             answer_only,
@@ -398,8 +415,8 @@ impl Toolbox {
         }))
     }
 
-    /// The engine's choice of tools, with the plugin of each.
-    pub fn offered(&self, offer: &ToolOffer) -> Vec<OfferedTool> {
+    /// The engine's choice of tools for `prompt`, with the plugin of each.
+    pub fn offered(&self, offer: &ToolOffer, prompt: &ToolPrompt) -> Vec<OfferedTool> {
         offer
             .costs
             .iter()
@@ -408,6 +425,7 @@ impl Toolbox {
                 name: c.name.clone(),
                 tokens: c.tokens,
                 offered: c.offered,
+                callable: c.offered && prompt.may_call(&c.name),
             })
             .collect()
     }

@@ -29,10 +29,14 @@ pub struct LoanArgs {
     #[serde(deserialize_with = "lenient")]
     #[schemars(with = "f64")]
     pub annual_rate_percent: f64,
-    /// Length of the loan in years; paid monthly.
-    #[serde(deserialize_with = "lenient")]
-    #[schemars(with = "f64")]
-    pub years: f64,
+    /// Length of the loan in years, when the user gives years; paid monthly.
+    #[serde(default, deserialize_with = "lenient_or_none")]
+    #[schemars(with = "Option<f64>")]
+    pub years: Option<f64>,
+    /// Length of the loan in months, when the user gives months (instead of years).
+    #[serde(default, deserialize_with = "lenient_or_none")]
+    #[schemars(with = "Option<f64>")]
+    pub months: Option<f64>,
 }
 
 /// Arguments of `compound_interest`.
@@ -46,11 +50,11 @@ pub struct CompoundArgs {
     #[serde(deserialize_with = "lenient")]
     #[schemars(with = "f64")]
     pub annual_rate_percent: f64,
-    /// Number of years.
+    /// How many years the money grows.
     #[serde(deserialize_with = "lenient")]
     #[schemars(with = "f64")]
     pub years: f64,
-    /// How often interest is added each year: 1 yearly, 12 monthly, 365 daily. Default 12.
+    /// Interest additions a year: 1, 4, 12 (the usual) or 365. Default 12.
     #[serde(default = "monthly")]
     pub compounds_per_year: u32,
 }
@@ -62,17 +66,32 @@ fn monthly() -> u32 {
 /// A number, or a string that plainly is one ("200,000", "$200 000", "5%"): clients that do
 /// not check arguments against the schema pass what the model wrote.
 fn lenient<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumberOrText {
-        Number(f64),
-        Text(String),
-    }
-    match NumberOrText::deserialize(deserializer)? {
-        NumberOrText::Number(n) => Ok(n),
-        NumberOrText::Text(text) => crate::tools::repair::number(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!("{text:?} is not a number; write e.g. 200000"))
-        }),
+    NumberOrText::deserialize(deserializer)?.number()
+}
+
+/// [`lenient`] for an argument that may be left out (or null).
+fn lenient_or_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<f64>, D::Error> {
+    Option::<NumberOrText>::deserialize(deserializer)?
+        .map(NumberOrText::number)
+        .transpose()
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+impl NumberOrText {
+    fn number<E: serde::de::Error>(self) -> Result<f64, E> {
+        match self {
+            NumberOrText::Number(n) => Ok(n),
+            NumberOrText::Text(text) => crate::tools::repair::number(&text)
+                .ok_or_else(|| E::custom(format!("{text:?} is not a number; write e.g. 200000"))),
+        }
     }
 }
 
@@ -98,7 +117,7 @@ impl CalcServer {
     }
 
     #[tool(
-        description = "Evaluate an arithmetic expression: + - * / % ^, parentheses, comparisons, and functions such as math::sqrt, math::ln, math::sin, min, max, floor, round; constants pi and e. Integers divide as integers (7 / 2 is 3); write 7.0 / 2 for 3.5."
+        description = "Evaluate an arithmetic expression: any sum, product, percentage (15% of 80 is 80 * 15 / 100), power or total of several numbers. Operators + - * / % ^ and parentheses (keep the user's), comparisons, and functions such as math::sqrt, math::ln, math::sin, min, max, floor, round; constants pi and e. Integers divide as integers (7 / 2 is 3, 7.0 / 2 is 3.5)."
     )]
     fn evaluate(&self, Parameters(args): Parameters<EvaluateArgs>) -> CallToolResult {
         super::outcome(evaluate(&args.expression).map(|value| {
@@ -115,18 +134,20 @@ impl CalcServer {
     )]
     fn loan_payment(&self, Parameters(args): Parameters<LoanArgs>) -> CallToolResult {
         super::outcome(
-            loan_payment(args.principal, args.annual_rate_percent, args.years).map(|loan| {
-                let text = format!(
-                    "{:.2} a month for {} months; total paid {:.2}, of which interest {:.2}",
-                    loan.monthly_payment, loan.months, loan.total_paid, loan.total_interest
-                );
-                (text, loan.to_json())
-            }),
+            loan_years(&args)
+                .and_then(|years| loan_payment(args.principal, args.annual_rate_percent, years))
+                .map(|loan| {
+                    let text = format!(
+                        "{:.2} a month for {} months; total paid {:.2}, of which interest {:.2}",
+                        loan.monthly_payment, loan.months, loan.total_paid, loan.total_interest
+                    );
+                    (text, loan.to_json())
+                }),
         )
     }
 
     #[tool(
-        description = "Final amount and interest earned when a principal grows at a yearly rate, compounded a number of times a year."
+        description = "Savings and investments only: the final amount and interest earned when money grows at a yearly rate over some years, with interest added several periods a year."
     )]
     fn compound_interest(&self, Parameters(args): Parameters<CompoundArgs>) -> CallToolResult {
         let result = compound_interest(
@@ -273,6 +294,16 @@ fn check(name: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
     }
 }
 
+/// The loan's length in years, from `months` when the model gave it (a model that writes
+/// both writes months as the user said them).
+fn loan_years(args: &LoanArgs) -> Result<f64, String> {
+    match (args.months, args.years) {
+        (Some(months), _) => Ok(months / 12.0),
+        (None, Some(years)) => Ok(years),
+        (None, None) => Err("give the loan's length as years or months".to_owned()),
+    }
+}
+
 /// Standard amortisation: `P·r / (1 − (1 + r)^−n)` with monthly rate `r` and `n` months;
 /// `P / n` at a zero rate.
 pub fn loan_payment(principal: f64, annual_rate_percent: f64, years: f64) -> Result<Loan, String> {
@@ -357,8 +388,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (args.principal, args.annual_rate_percent, args.years),
-            (200_000.0, 5.0, 30.0)
+            (args.principal, args.annual_rate_percent, loan_years(&args)),
+            (200_000.0, 5.0, Ok(30.0))
+        );
+        let months = |value: serde_json::Value| {
+            loan_years(&serde_json::from_value::<LoanArgs>(value).unwrap())
+        };
+        let base = json!({"principal": 24000, "annual_rate_percent": 7.2});
+        let mut given = base.clone();
+        given["months"] = json!("60");
+        assert_eq!(months(given.clone()), Ok(5.0));
+        given["years"] = json!(60);
+        assert_eq!(months(given), Ok(5.0), "months win over years");
+        assert_eq!(
+            months(base),
+            Err("give the loan's length as years or months".to_owned())
         );
         let bad = serde_json::from_value::<LoanArgs>(
             json!({"principal": "lots", "annual_rate_percent": 5, "years": 30}),

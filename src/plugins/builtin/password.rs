@@ -28,23 +28,23 @@ const MAX_ESTIMATE_CHARS: usize = 256;
 /// Arguments of `generate_password`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PasswordArgs {
-    /// Number of characters, 8 to 128. Default 20.
-    #[serde(default = "default_length")]
-    pub length: u32,
-    /// Include symbols as well as letters and digits. Default true.
-    #[serde(default = "yes")]
-    pub symbols: bool,
+    /// How many characters: the number the user asked for, 8 to 128.
+    #[serde(default)]
+    pub length: Option<u32>,
+    /// false when the user wants no symbols (letters and digits only).
+    #[serde(default)]
+    pub symbols: Option<bool>,
 }
 
 /// Arguments of `generate_passphrase`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PassphraseArgs {
-    /// Number of words, 3 to 12. Default 5 (55 bits).
-    #[serde(default = "default_words")]
-    pub words: u32,
-    /// Put between words, at most 5 characters. Default "-".
-    #[serde(default = "default_separator")]
-    pub separator: String,
+    /// How many words: the number the user asked for, 3 to 12.
+    #[serde(default)]
+    pub words: Option<u32>,
+    /// What goes between the words, as the user asked (" " for spaces), at most 5 characters.
+    #[serde(default)]
+    pub separator: Option<String>,
 }
 
 /// Arguments of `estimate_strength`.
@@ -54,18 +54,11 @@ pub struct StrengthArgs {
     pub password: String,
 }
 
-fn default_length() -> u32 {
-    20
-}
-fn yes() -> bool {
-    true
-}
-fn default_words() -> u32 {
-    5
-}
-fn default_separator() -> String {
-    "-".to_owned()
-}
+// The defaults stay out of the schemas: small models copy a default shown to them over the
+// number the user asked for (measured with scripts/eval-tools).
+const DEFAULT_LENGTH: u32 = 20;
+const DEFAULT_WORDS: u32 = 5;
+const DEFAULT_SEPARATOR: &str = "-";
 
 /// The `password` MCP server.
 #[derive(Debug, Clone)]
@@ -89,11 +82,15 @@ impl PasswordServer {
     }
 
     #[tool(
-        description = "Generate a random password from the OS random source: letters, digits and (by default) symbols, at least one of each, 8 to 128 characters (default 20)."
+        description = "Generate a random password from the OS random source: letters, digits and symbols (unless asked for none), at least one of each, 8 to 128 characters (20 when the user gives no length)."
     )]
     fn generate_password(&self, Parameters(args): Parameters<PasswordArgs>) -> CallToolResult {
         super::outcome(
-            generate_password(args.length, args.symbols).map(|(password, bits)| {
+            generate_password(
+                args.length.unwrap_or(DEFAULT_LENGTH),
+                args.symbols.unwrap_or(true),
+            )
+            .map(|(password, bits)| {
                 let text = format!("{password}\n(about {bits:.0} bits of entropy)");
                 (
                     text,
@@ -104,11 +101,15 @@ impl PasswordServer {
     }
 
     #[tool(
-        description = "Generate a random passphrase of common English words from the OS random source: 3 to 12 words (default 5), 11 bits of entropy per word, joined by a separator (default \"-\")."
+        description = "Generate a random passphrase of common English words from the OS random source: 3 to 12 words (5 when the user gives no number), 11 bits of entropy per word, joined by the separator the user asks for (a hyphen when none)."
     )]
     fn generate_passphrase(&self, Parameters(args): Parameters<PassphraseArgs>) -> CallToolResult {
         super::outcome(
-            generate_passphrase(args.words, &args.separator).map(|(phrase, bits)| {
+            generate_passphrase(
+                args.words.unwrap_or(DEFAULT_WORDS),
+                args.separator.as_deref().unwrap_or(DEFAULT_SEPARATOR),
+            )
+            .map(|(phrase, bits)| {
                 let text = format!("{phrase}\n({bits:.0} bits of entropy)");
                 (text, json!({ "passphrase": phrase, "entropy_bits": bits }))
             }),
@@ -116,7 +117,7 @@ impl PasswordServer {
     }
 
     #[tool(
-        description = "Estimate a password's strength with zxcvbn: score 0 (too guessable) to 4 (very unguessable), estimated guesses, crack times, and advice."
+        description = "Estimate a password's strength with zxcvbn: score 0 (too guessable) to 4 (very unguessable), estimated guesses, how long cracking would take, and advice."
     )]
     fn estimate_strength(&self, Parameters(args): Parameters<StrengthArgs>) -> CallToolResult {
         super::outcome(estimate_strength(&args.password))

@@ -165,6 +165,7 @@ fn cost(plugin: &str, name: &str, tokens: u32, offered: bool) -> OfferedTool {
         name: name.into(),
         tokens,
         offered,
+        callable: offered,
     }
 }
 
