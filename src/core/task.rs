@@ -282,23 +282,25 @@ impl Core {
     /// The conversation and the tools the next turn would send.
     fn prompt(&self) -> Warmed {
         let messages = self.conversation.prompt();
-        let offer = self.offer(false, &messages);
+        let offer = self.offer(false, &messages, &[]);
         (messages, offer)
     }
 
-    /// The tools to offer with `messages`: none without plugins, or when the loaded model
-    /// is not offered tools (see [`Toolbox::offers_to`]).
+    /// The tools to offer with `messages`, after this turn's `called` tools (plugin, tool):
+    /// none without plugins, or when the loaded model is not offered tools (see
+    /// [`Toolbox::offers_to`]).
     pub(super) fn offer(
         &self,
         answer_only: bool,
         messages: &[ChatMessage],
+        called: &[(String, String)],
     ) -> Option<Arc<ToolPrompt>> {
         let tools = self.tools.as_ref()?;
         let tool_template = self.engine.as_ref()?.info().tool_template;
         if !tools.offers_to(tool_template) {
             return None;
         }
-        tools.offer(answer_only, messages)
+        tools.offer(answer_only, messages, called)
     }
 
     /// An engine is loaded and the prompt differs from the one last prefilled.

@@ -82,10 +82,11 @@ impl Core {
         let cancel = Arc::new(AtomicBool::new(false));
         let mut started = false;
         let mut seen = HashMap::new();
+        let mut called = Vec::new();
         let mut round = 0;
         let mut answer_only = false;
         loop {
-            let offer = self.offer(answer_only, &self.conversation.prompt());
+            let offer = self.offer(answer_only, &self.conversation.prompt(), &called);
             let (calls, stats) = match self.round(offer.clone(), &cancel, &mut started).await {
                 RoundEnd::Done(flow) => return flow,
                 RoundEnd::Calls(calls, stats) => (calls, stats),
@@ -102,7 +103,7 @@ impl Core {
                 return Flow::Continue;
             }
             let (flow, progress) = self
-                .run_calls(calls, offer.as_deref(), &mut seen, &cancel)
+                .run_calls(calls, offer.as_deref(), &mut seen, &mut called, &cancel)
                 .await;
             self.save(None).await;
             if flow == Flow::Stop || cancel.load(Ordering::Relaxed) {
@@ -257,12 +258,14 @@ impl Core {
     /// call, is dropped quietly: no record, no event. When every call of the answer is
     /// dropped, the answer leaves the transcript (the next round answers from the results
     /// already there); a dropped call beside others gets its earlier result again, or a line
-    /// saying it was not run, so that calls and results stay paired.
+    /// saying it was not run, so that calls and results stay paired. The (plugin, tool) of
+    /// each call that brought something new joins `called`.
     async fn run_calls(
         &mut self,
         calls: Vec<ToolCall>,
         offer: Option<&ToolPrompt>,
         seen: &mut HashMap<String, String>,
+        called: &mut Vec<(String, String)>,
         cancel: &AtomicBool,
     ) -> (Flow, usize) {
         let count = calls.len();
@@ -299,7 +302,8 @@ impl Core {
                 Flow::Continue
             } else {
                 let (flow, useful) = self.one_call(call, cancel).await;
-                fresh += usize::from(useful);
+                fresh += usize::from(useful.is_some());
+                called.extend(useful);
                 if let Some(last) = self.conversation.messages().last()
                     && last.role == Role::Tool
                 {
@@ -317,17 +321,22 @@ impl Core {
         (Flow::Continue, fresh)
     }
 
-    /// Runs one call; also tells whether it returned a result that is not an error.
-    async fn one_call(&mut self, call: ToolCall, cancel: &AtomicBool) -> (Flow, bool) {
+    /// Runs one call; also gives its (plugin, tool) when it returned a result that is not an
+    /// error.
+    async fn one_call(
+        &mut self,
+        call: ToolCall,
+        cancel: &AtomicBool,
+    ) -> (Flow, Option<(String, String)>) {
         let Some(tools) = &mut self.tools else {
-            return (Flow::Continue, false);
+            return (Flow::Continue, None);
         };
         let (request, grant) = match tools.prepare(&call) {
             Prepared::Invalid {
                 plugin, problem, ..
             } => {
                 self.invalid(plugin, call, problem).await;
-                return (Flow::Continue, false);
+                return (Flow::Continue, None);
             }
             Prepared::Ready(request, grant) => (request, grant),
         };
@@ -348,7 +357,7 @@ impl Core {
             let result = CallResult::Denied { reason };
             self.finish_call(&request, Grant::None, Duration::ZERO, result)
                 .await;
-            return (flow, false);
+            return (flow, None);
         };
         self.emit(Event::ToolCallStarted {
             request: request.clone(),
@@ -364,7 +373,10 @@ impl Core {
             }
         );
         self.finish_call(&request, grant, duration, result).await;
-        (flow, useful)
+        (
+            flow,
+            useful.then(|| (request.plugin.clone(), request.tool.clone())),
+        )
     }
 
     /// Puts the call to the user; returns the grant (None: denied) and whether to go on.

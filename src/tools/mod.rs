@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use parse::parse;
-pub use rank::{order, scores};
+pub use rank::{after_calls, order, scores};
 pub use repair::repair;
 pub use validate::{CallProblem, validate};
 

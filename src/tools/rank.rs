@@ -108,6 +108,36 @@ pub fn scores(question: &str, context: &str, tools: &[ToolSpec]) -> Vec<f64> {
         .collect()
 }
 
+/// How close to the question's best tool another tool of a plugin already called this turn
+/// must score to stay callable (see [`after_calls`]).
+const SAME_PLUGIN_SHARE: f64 = 0.75;
+
+/// Which tools stay callable after this turn's `called` tools, given each tool's `owner`
+/// (plugin, tool): the tools called again (another city), other plugins' tools (compute
+/// with what a file said), and a plugin's other tools only when the question points at them
+/// nearly as much as at its best tool. Small models otherwise follow a loan payment with
+/// compound interest, or a new password with a strength check, that nobody asked for
+/// (measured with scripts/eval-tools).
+pub fn after_calls(
+    callable: &[bool],
+    scores: &[f64],
+    owners: &[(String, String)],
+    called: &[(String, String)],
+) -> Vec<bool> {
+    let best = scores.iter().copied().fold(0.0, f64::max);
+    callable
+        .iter()
+        .zip(scores)
+        .zip(owners)
+        .map(|((&callable, &score), owner)| {
+            callable
+                && (called.contains(owner)
+                    || !called.iter().any(|(plugin, _)| *plugin == owner.0)
+                    || score >= SAME_PLUGIN_SHARE * best)
+        })
+        .collect()
+}
+
 /// A tool's terms and the weight of the best place each appears: its name counts most.
 fn document(tool: &ToolSpec) -> BTreeMap<String, f64> {
     let mut doc = BTreeMap::new();
@@ -339,6 +369,30 @@ mod tests {
         assert_eq!(
             relevant("And in Paris?", "What time is it in Tokyo?"),
             ["current_time", "convert_time"]
+        );
+    }
+
+    #[test]
+    fn after_a_call_a_plugins_other_tools_need_the_questions_word() {
+        let owner = |p: &str, t: &str| (p.to_owned(), t.to_owned());
+        let owners = [
+            owner("calc", "loan_payment"),
+            owner("calc", "compound_interest"),
+            owner("files", "read_text_file"),
+            owner("password", "estimate_strength"),
+        ];
+        let callable = [true, true, true, false];
+        let scores = [22.4, 13.1, 6.0, 0.0];
+        let called = [owner("calc", "loan_payment")];
+        assert_eq!(
+            after_calls(&callable, &scores, &owners, &called),
+            [true, false, true, false]
+        );
+        // Named nearly as much as the tool called: "generate a password and rate it".
+        let scores = [22.4, 20.0, 6.0, 0.0];
+        assert_eq!(
+            after_calls(&callable, &scores, &owners, &called),
+            [true, true, true, false]
         );
     }
 

@@ -386,9 +386,15 @@ impl Toolbox {
     /// not all fit the budget, the engine takes them in `priority` order, the most relevant
     /// to the last user message (and the one before, for follow-ups) first. With
     /// `only_relevant`, only the tools that share a word with those messages may be called,
-    /// and a question that shares none with any tool is offered none.
+    /// and a question that shares none with any tool is offered none. After this turn's
+    /// `called` tools (plugin, tool), see [`crate::tools::after_calls`].
     /// `answer_only` asks for words, not calls.
-    pub fn offer(&self, answer_only: bool, messages: &[ChatMessage]) -> Option<Arc<ToolPrompt>> {
+    pub fn offer(
+        &self,
+        answer_only: bool,
+        messages: &[ChatMessage],
+        called: &[(String, String)],
+    ) -> Option<Arc<ToolPrompt>> {
         if self.registry.offered().is_empty() {
             return None;
         }
@@ -397,12 +403,25 @@ impl Toolbox {
         let question = users.next().map_or("", |m| m.content.as_str());
         let before = users.next().map_or("", |m| m.content.as_str());
         let scores = crate::tools::scores(question, before, &tools);
-        let callable: Vec<bool> = match self.only_relevant {
+        let mut callable: Vec<bool> = match self.only_relevant {
             true => scores.iter().map(|&s| s > 0.0).collect(),
             false => Vec::new(),
         };
         if self.only_relevant && !answer_only && !callable.contains(&true) {
             return None;
+        }
+        let mut answer_only = answer_only;
+        if self.only_relevant && !called.is_empty() {
+            let owners: Vec<(String, String)> = tools
+                .iter()
+                .map(|t| match self.registry.find(&t.name) {
+                    Some(o) => (o.plugin.clone(), o.info.name.clone()),
+                    None => Default::default(),
+                })
+                .collect();
+            callable = crate::tools::after_calls(&callable, &scores, &owners, called);
+            // Nothing left to call: the model answers with the results it has.
+            answer_only |= !callable.contains(&true);
         }
         Some(Arc::new(ToolPrompt {
             priority: crate::tools::order(&scores),
