@@ -77,10 +77,11 @@ pub const ANSWER_GRAMMAR: &str = "root ::= [^<{`\\x00-\\x20] [^\\x00]*";
 /// models otherwise call a tool for any question, copy a schema's example values, and answer
 /// a follow-up by adapting an earlier result (measured with scripts/eval-tools).
 pub const GUIDANCE: &str = "Call a tool only when the request needs what it does: live facts \
-such as the current time, exact arithmetic, random values, or files. Answer general knowledge, \
-explanations, advice, translations, writing and code yourself. Give a tool the values from the \
-request exactly (every number, unit and parenthesis). A follow-up about another place, amount \
-or time needs a new call: never adapt an earlier result.";
+such as the current time, exact arithmetic, random values, or files. A question that asks why, \
+what something is, or for tips, explanations, translations, writing or code is answered by you, \
+without tools. Give a tool the request's values exactly: every number and parenthesis, in the \
+unit the user wrote (months stay months). A follow-up about another place, amount or time \
+needs a new call: never adapt an earlier result.";
 
 /// `messages` with [`GUIDANCE`] at the end of the system prompt (or as one).
 pub fn guided(messages: &[ChatMessage]) -> Vec<ChatMessage> {

@@ -89,9 +89,7 @@ pub fn scores(question: &str, context: &str, tools: &[ToolSpec]) -> Vec<f64> {
             *slot = slot.max(weight);
         }
     }
-    if question.chars().any(|c| c.is_ascii_digit())
-        && question.chars().any(|c| "+-*/^×÷%".contains(c))
-    {
+    if arithmetic(question) {
         terms.entry("expression".into()).or_insert(1.0);
     }
     docs.iter()
@@ -136,6 +134,24 @@ pub fn after_calls(
                     || score >= SAME_PLUGIN_SHARE * best)
         })
         .collect()
+}
+
+/// Whether `text` writes arithmetic: an operator between a number and a number or a
+/// parenthesis (`2 + 3`, `4*(1+2)`, `(17 + 25) * 3`), or a percentage (`15%`). A hyphen in
+/// "16-character" or a slash in a path is not.
+fn arithmetic(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    chars.iter().enumerate().any(|(i, &c)| {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let operand_before = before.is_some_and(|b| b.is_ascii_digit() || b == ')');
+        let operand_after = after.is_some_and(|a| a.is_ascii_digit() || a == '(');
+        match c {
+            '%' => before.is_some_and(|b| b.is_ascii_digit()),
+            '+' | '-' | '*' | '/' | '^' | '×' | '÷' => operand_before && operand_after,
+            _ => false,
+        }
+    })
 }
 
 /// A tool's terms and the weight of the best place each appears: its name counts most.
@@ -394,6 +410,27 @@ mod tests {
             after_calls(&callable, &scores, &owners, &called),
             [true, true, true, false]
         );
+    }
+
+    #[test]
+    fn arithmetic_is_operators_between_numbers() {
+        for yes in [
+            "2 + 3",
+            "(17 + 25) * 3 - 8",
+            "4*(1+2)",
+            "15% of 2,340",
+            "10 / 4",
+        ] {
+            assert!(arithmetic(yes), "{yes}");
+        }
+        for no in [
+            "a 16-character password",
+            "/tmp/2024/notes.txt",
+            "UTF-8",
+            "the 3 of us",
+        ] {
+            assert!(!arithmetic(no), "{no}");
+        }
     }
 
     #[test]
