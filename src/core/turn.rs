@@ -91,7 +91,8 @@ impl Core {
                 RoundEnd::Done(flow) => return flow,
                 RoundEnd::Calls(calls, stats) => (calls, stats),
             };
-            if answer_only {
+            // The toolbox also asks for words when nothing is left to call.
+            if answer_only || offer.as_ref().is_some_and(|o| o.answer_only) {
                 let message = "the model went on calling tools instead of answering; those calls were not run (tools.max_rounds in the config allows more rounds)".to_owned();
                 self.emit(Event::Notice { message }).await;
                 self.save(None).await;
