@@ -86,13 +86,18 @@ needs a new call: never adapt an earlier result.";
 /// `messages` with [`GUIDANCE`] at the end of the system prompt (or as one).
 pub fn guided(messages: &[ChatMessage]) -> Vec<ChatMessage> {
     let mut out = messages.to_vec();
-    match out.first_mut() {
-        Some(system) if system.role == Role::System => {
-            system.content = format!("{}\n\n{GUIDANCE}", system.content);
-        }
-        _ => out.insert(0, ChatMessage::new(Role::System, GUIDANCE)),
-    }
+    end_system_prompt(&mut out, GUIDANCE);
     out
+}
+
+/// Appends `section` to the system prompt of `messages`, or makes it the system prompt.
+fn end_system_prompt(messages: &mut Vec<ChatMessage>, section: &str) {
+    match messages.first_mut() {
+        Some(system) if system.role == Role::System => {
+            system.content = format!("{}\n\n{section}", system.content);
+        }
+        _ => messages.insert(0, ChatMessage::new(Role::System, section)),
+    }
 }
 
 /// The system prompt's tool section in the generic format (documented in docs/plugins.md).
@@ -123,13 +128,7 @@ pub fn generic_messages(messages: &[ChatMessage], tools: &[ToolSpec]) -> Vec<Cha
     if tools.is_empty() {
         return out;
     }
-    let section = generic_instructions(tools);
-    match out.first_mut() {
-        Some(system) if system.role == Role::System => {
-            system.content = format!("{}\n\n{section}", system.content);
-        }
-        _ => out.insert(0, ChatMessage::new(Role::System, section)),
-    }
+    end_system_prompt(&mut out, &generic_instructions(tools));
     out
 }
 
