@@ -131,14 +131,33 @@ async fn calc_evaluates_and_computes_loans() {
     let loan = call(
         &client,
         "loan_payment",
-        json!({"principal": 100000, "annual_rate_percent": 5, "years": 30}),
+        json!({"principal": 100000, "annual_rate_percent": 5, "term": "30 years"}),
     )
     .await;
     assert_eq!(structured(&loan)["monthly_payment"], 536.82);
+    let months = call(
+        &client,
+        "loan_payment",
+        json!({"principal": 100000, "annual_rate_percent": 5, "term": "360 months"}),
+    )
+    .await;
+    assert_eq!(structured(&months)["monthly_payment"], 536.82);
+    let bare = call(
+        &client,
+        "loan_payment",
+        json!({"principal": 100000, "annual_rate_percent": 5, "term": "30"}),
+    )
+    .await;
+    assert!(is_error(&bare));
+    assert!(
+        text(&bare).contains(r#"write it with its unit, e.g. "30 years" or "60 months""#),
+        "{}",
+        text(&bare)
+    );
     let written = call(
         &client,
         "loan_payment",
-        json!({"principal": "$100,000", "annual_rate_percent": "5%", "years": "30"}),
+        json!({"principal": "$100,000", "annual_rate_percent": "5%", "term": "30 years"}),
     )
     .await;
     assert_eq!(
@@ -150,14 +169,14 @@ async fn calc_evaluates_and_computes_loans() {
     let zero = call(
         &client,
         "loan_payment",
-        json!({"principal": 1200, "annual_rate_percent": 0, "years": 1}),
+        json!({"principal": 1200, "annual_rate_percent": 0, "term": "1 year"}),
     )
     .await;
     assert_eq!(structured(&zero)["monthly_payment"], 100.0);
     let negative = call(
         &client,
         "loan_payment",
-        json!({"principal": -5, "annual_rate_percent": 5, "years": 30}),
+        json!({"principal": -5, "annual_rate_percent": 5, "term": "30 years"}),
     )
     .await;
     assert!(is_error(&negative));

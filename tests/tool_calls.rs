@@ -32,7 +32,16 @@ fn answer(
     tools: Vec<ToolSpec>,
     grammar: bool,
 ) -> String {
-    answer_with(engine, messages, tools, grammar, false)
+    answer_with(engine, messages, tools, grammar, Round::Free)
+}
+
+/// What the round asks of the model.
+#[derive(PartialEq)]
+enum Round {
+    /// Words or a call, as it likes.
+    Free,
+    AnswerOnly,
+    MustCall,
 }
 
 fn answer_with(
@@ -40,7 +49,7 @@ fn answer_with(
     messages: Vec<ChatMessage>,
     tools: Vec<ToolSpec>,
     grammar: bool,
-    answer_only: bool,
+    round: Round,
 ) -> String {
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     engine
@@ -54,7 +63,8 @@ fn answer_with(
             tools: Some(Arc::new(ToolPrompt {
                 tools,
                 grammar,
-                answer_only,
+                answer_only: round == Round::AnswerOnly,
+                must_call: round == Round::MustCall,
                 priority: Vec::new(),
                 callable: Vec::new(),
                 budget: 0,
@@ -93,6 +103,48 @@ fn qwen_calls_the_time_tool_with_valid_arguments() {
 }
 
 #[test]
+fn a_round_that_must_call_opens_with_a_call_the_model_would_not_write() {
+    let engine = Engine::start(support::engine_config(support::qwen(), 2048)).unwrap();
+    let follow_up = vec![
+        ChatMessage::new(Role::User, "What time is it in Tokyo?"),
+        ChatMessage::new(
+            Role::Assistant,
+            "<tool_call>\n{\"name\": \"current_time\", \"arguments\": {\"timezone\": \"Asia/Tokyo\"}}\n</tool_call>",
+        ),
+        ChatMessage::new(
+            Role::Tool,
+            "In Asia/Tokyo it is now 01:57 on Tuesday, 24 November 2026 (UTC+09:00).",
+        ),
+        ChatMessage::new(Role::Assistant, "It is 01:57 in Tokyo."),
+        ChatMessage::new(Role::User, "And in Paris?"),
+    ];
+    // The question may call only the tool the conversation points at (`tools.only_relevant`).
+    let clock = time_tools()[..1].to_vec();
+    let text = answer_with(&engine, follow_up, clock.clone(), true, Round::MustCall);
+    eprintln!("{text}");
+    let parsed = tools::parse(&text, &clock);
+    assert_eq!(parsed.calls.len(), 1, "{text}");
+    assert_eq!(
+        parsed.calls[0].0.arguments["timezone"],
+        json!("Europe/Paris"),
+        "{text}"
+    );
+    // A greeting gets words in a free round, and a call when the round must call.
+    let hello = || vec![ChatMessage::new(Role::User, "Hello!")];
+    let free = answer(&engine, hello(), time_tools(), true);
+    assert!(
+        tools::parse(&free, &time_tools()).calls.is_empty(),
+        "{free}"
+    );
+    let forced = answer_with(&engine, hello(), time_tools(), true, Round::MustCall);
+    assert_eq!(
+        tools::parse(&forced, &time_tools()).calls.len(),
+        1,
+        "{forced}"
+    );
+}
+
+#[test]
 fn after_a_result_an_answer_only_round_answers_from_it() {
     let engine = Engine::start(support::engine_config(support::qwen(), 2048)).unwrap();
     let messages = vec![
@@ -106,7 +158,7 @@ fn after_a_result_an_answer_only_round_answers_from_it() {
             "In Asia/Tokyo it is now 01:57 on Tuesday, 24 November 2026 (UTC+09:00; 2026-11-24T01:57:00+09:00).",
         ),
     ];
-    let text = answer_with(&engine, messages, time_tools(), true, true);
+    let text = answer_with(&engine, messages, time_tools(), true, Round::AnswerOnly);
     assert!(
         tools::parse(&text, &time_tools()).calls.is_empty(),
         "{text}"

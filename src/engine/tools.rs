@@ -30,6 +30,10 @@ pub struct ToolPrompt {
     /// The model must answer in words this time: a grammar keeps the answer from opening
     /// with a call (the tools stay in the prompt, so its prefix stays cached).
     pub answer_only: bool,
+    /// The answer must open with a call (with the grammar on): an elliptical follow-up
+    /// ("And in Paris?") asks for the earlier request again, and small models otherwise
+    /// adapt the earlier result instead of asking the tool.
+    pub must_call: bool,
     /// Indices into `tools`, the most relevant to the question first: the order in which
     /// they are chosen when not all fit the budget (see `budget.rs`).
     pub priority: Vec<usize>,
@@ -344,6 +348,7 @@ mod tests {
                 "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
                 "unit": {"enum": ["celsius", "fahrenheit"]},
                 "count": {"type": "integer"},
+                "term": {"type": "string", "pattern": "^[0-9]+ (years?|months?)$"},
             }, "required": ["note"]}),
         );
         let g = grammar(&[tool]).unwrap();
@@ -352,6 +357,7 @@ mod tests {
             r#"alternative-0-arguments-tags ::= "[" space (string ("," space string){0,2})? space "]""#,
             r#"alternative-0-arguments-unit ::= ("\"celsius\"" | "\"fahrenheit\"")"#,
             r#"alternative-0-arguments-count-kv ::= "\"count\"" space ":" space integer"#,
+            r#"alternative-0-arguments-term ::= "\"" ([0-9]+ " " ("year" "s"? | "month" "s"?)) "\"""#,
         ] {
             assert!(g.contains(held), "{held} not in\n{g}");
         }
@@ -442,6 +448,7 @@ mod tests {
             tools: vec![time_tool(), ToolSpec::new("evaluate", "", json!({}))],
             grammar: true,
             answer_only: false,
+            must_call: false,
             priority: Vec::new(),
             callable: vec![false, true],
             budget: 0,

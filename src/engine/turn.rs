@@ -338,9 +338,10 @@ impl<'m> Session<'m> {
         std::str::from_utf8(&special).is_ok_and(|text| stops.is_stop(text))
     }
 
-    /// The grammar for the job: the answer-only one, or the lazy one that holds a call to the
+    /// The grammar for the job: the answer-only one, or the one that holds a call to the
     /// schemas of the `tools` in the prompt that the question may call, when the job asks
-    /// for either.
+    /// for either: lazy (free text until a call opens), or from the first token when the
+    /// answer must call.
     /// A grammar that cannot be built is logged and left out: calls are still validated.
     fn call_grammar(&self, job: &Job, tools: &[ToolSpec]) -> Option<LlamaSampler> {
         let offer = job.tools.as_ref()?;
@@ -362,9 +363,14 @@ impl<'m> Session<'m> {
             return None;
         }
         let built = tools::grammar(&callable).and_then(|g| {
-            let trigger = tools::trigger_pattern(&callable);
-            LlamaSampler::grammar_lazy_patterns(self.model, &g, "root", &[trigger], &[])
-                .map_err(|e| format!("llama.cpp rejected the tool-call grammar: {e}"))
+            let built = match offer.must_call {
+                true => LlamaSampler::grammar(self.model, &g, "root"),
+                false => {
+                    let trigger = tools::trigger_pattern(&callable);
+                    LlamaSampler::grammar_lazy_patterns(self.model, &g, "root", &[trigger], &[])
+                }
+            };
+            built.map_err(|e| format!("llama.cpp rejected the tool-call grammar: {e}"))
         });
         match built {
             Ok(sampler) => Some(sampler),

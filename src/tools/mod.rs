@@ -5,6 +5,7 @@
 //! Invariant: a JSON object without call markup (bare or in a fence) is a call only when it
 //! names a known tool, so a model explaining JSON does not trigger calls.
 
+mod intent;
 mod parse;
 mod rank;
 pub mod repair;
@@ -18,6 +19,7 @@ mod validate_tests;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use intent::{asks_knowledge, follow_up};
 pub use parse::parse;
 pub use rank::{after_calls, order, scores};
 pub use repair::repair;

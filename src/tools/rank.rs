@@ -25,7 +25,6 @@ const STOP_WORDS: &[&str] = &[
 /// words ("what time is it in Tokyo" names no "timezone").
 const HINTS: &[(&str, &str)] = &[
     ("clock", "time"),
-    ("hour", "time"),
     ("o'clock", "time"),
     ("date", "time"),
     ("today", "time"),
@@ -181,25 +180,11 @@ fn document(tool: &ToolSpec) -> BTreeMap<String, f64> {
 /// A question's terms, with the tool words its everyday words stand for: a path names a
 /// "file" (`notes.txt`, `/tmp/a.md`) or a "directory" (`/tmp/docs`).
 fn query_terms(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for token in text.split_whitespace() {
-        let token = token.trim_matches(|c: char| !(c.is_alphanumeric() || "/~_".contains(c)));
-        let last = token.rsplit('/').next().unwrap_or(token);
-        let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
-            !stem.is_empty()
-                && (1..=5).contains(&ext.len())
-                && ext.starts_with(|c: char| c.is_ascii_alphabetic())
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-        });
-        if extension {
-            out.insert("file".to_owned());
-        } else if token.contains('/')
-            && token.contains(|c: char| c.is_alphabetic())
-            && !token.contains("//")
-        {
-            out.insert("directory".to_owned());
-        }
-    }
+    let mut out: BTreeSet<String> = text
+        .split_whitespace()
+        .filter_map(path_kind)
+        .map(str::to_owned)
+        .collect();
     for word in words(text) {
         if let Some((_, hint)) = HINTS.iter().find(|(w, _)| *w == word) {
             out.insert(stem(hint));
@@ -211,6 +196,31 @@ fn query_terms(text: &str) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// What a word of a question names when it is a path: a "file" (`notes.txt`, `/tmp/a.md`)
+/// or a "directory" (`/tmp/docs`, `~/notes`); a URL, a time zone (`Europe/Paris`), "and/or"
+/// or a date such as 1/2 is none.
+fn path_kind(word: &str) -> Option<&'static str> {
+    let token = word.trim_matches(|c: char| !(c.is_alphanumeric() || "/~_".contains(c)));
+    let last = token.rsplit('/').next().unwrap_or(token);
+    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (1..=5).contains(&ext.len())
+            && ext.starts_with(|c: char| c.is_ascii_alphabetic())
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    if extension {
+        Some("file")
+    } else if token.starts_with(['/', '~', '.'])
+        && token.contains('/')
+        && token.contains(|c: char| c.is_alphabetic())
+        && !token.contains("//")
+    {
+        Some("directory")
+    } else {
+        None
+    }
 }
 
 /// A tool text's terms: words split at case changes and underscores, stop words left out.

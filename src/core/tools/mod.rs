@@ -387,8 +387,9 @@ impl Toolbox {
     /// to the last user message (and the one before, for follow-ups) first. With
     /// `only_relevant`, only the tools that share a word with those messages may be called,
     /// and a question that shares none with any tool is offered none. After this turn's
-    /// `called` tools (plugin, tool), see [`crate::tools::after_calls`].
-    /// `answer_only` asks for words, not calls.
+    /// `called` tools (plugin, tool), see [`crate::tools::after_calls`]. A question that asks
+    /// for knowledge ("why …", tips) is offered none, and an elliptical follow-up ("And in
+    /// Paris?") must call (see `crate::tools::intent`). `answer_only` asks for words, not calls.
     pub fn offer(
         &self,
         answer_only: bool,
@@ -407,9 +408,16 @@ impl Toolbox {
             true => scores.iter().map(|&s| s > 0.0).collect(),
             false => Vec::new(),
         };
-        if self.only_relevant && !answer_only && !callable.contains(&true) {
+        let knowledge = self.only_relevant && crate::tools::asks_knowledge(question);
+        if self.only_relevant && !answer_only && (knowledge || !callable.contains(&true)) {
             return None;
         }
+        // "And in Paris?" after a question a tool answered asks the tool again.
+        let must_call = self.only_relevant
+            && !answer_only
+            && called.is_empty()
+            && !before.is_empty()
+            && crate::tools::follow_up(question);
         let mut answer_only = answer_only;
         if self.only_relevant && !called.is_empty() {
             let owners: Vec<(String, String)> = tools
@@ -429,6 +437,7 @@ impl Toolbox {
             tools,
             grammar: self.grammar,
             answer_only,
+            must_call: must_call && !answer_only,
             budget: self.budget,
             call_max_tokens: self.call_max_tokens,
         }))

@@ -29,14 +29,9 @@ pub struct LoanArgs {
     #[serde(deserialize_with = "lenient")]
     #[schemars(with = "f64")]
     pub annual_rate_percent: f64,
-    /// Length of the loan in years, when the user gives years; paid monthly.
-    #[serde(default, deserialize_with = "lenient_or_none")]
-    #[schemars(with = "Option<f64>")]
-    pub years: Option<f64>,
-    /// Length of the loan in months, when the user gives months (instead of years).
-    #[serde(default, deserialize_with = "lenient_or_none")]
-    #[schemars(with = "Option<f64>")]
-    pub months: Option<f64>,
+    /// How long the loan runs, with its unit as the user gave it: "30 years", "60 months".
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)? (years?|months?)$"))]
+    pub term: String,
 }
 
 /// Arguments of `compound_interest`.
@@ -67,15 +62,6 @@ fn monthly() -> u32 {
 /// not check arguments against the schema pass what the model wrote.
 fn lenient<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     NumberOrText::deserialize(deserializer)?.number()
-}
-
-/// [`lenient`] for an argument that may be left out (or null).
-fn lenient_or_none<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<f64>, D::Error> {
-    Option::<NumberOrText>::deserialize(deserializer)?
-        .map(NumberOrText::number)
-        .transpose()
 }
 
 #[derive(Deserialize)]
@@ -134,7 +120,7 @@ impl CalcServer {
     )]
     fn loan_payment(&self, Parameters(args): Parameters<LoanArgs>) -> CallToolResult {
         super::outcome(
-            loan_years(&args)
+            term_years(&args.term)
                 .and_then(|years| loan_payment(args.principal, args.annual_rate_percent, years))
                 .map(|loan| {
                     let text = format!(
@@ -294,13 +280,26 @@ fn check(name: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
     }
 }
 
-/// The loan's length in years, from `months` when the model gave it (a model that writes
-/// both writes months as the user said them).
-fn loan_years(args: &LoanArgs) -> Result<f64, String> {
-    match (args.months, args.years) {
-        (Some(months), _) => Ok(months / 12.0),
-        (None, Some(years)) => Ok(years),
-        (None, None) => Err("give the loan's length as years or months".to_owned()),
+/// The loan's length in years from its `term`: "30 years", "60 months", "5 yrs",
+/// "30-year". A bare number is refused: 60 may be months or years.
+fn term_years(term: &str) -> Result<f64, String> {
+    let text = term.trim().to_lowercase().replace('-', " ");
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number = crate::tools::repair::number(number);
+    let unit = unit.trim().trim_end_matches('s');
+    let per_year = match unit {
+        "year" | "yr" | "y" => Some(1.0),
+        "month" | "mo" => Some(12.0),
+        _ => None,
+    };
+    match (number, per_year) {
+        (Some(n), Some(per_year)) => Ok(n / per_year),
+        _ => Err(format!(
+            "cannot read the term {term:?}; write it with its unit, e.g. \"30 years\" or \"60 months\""
+        )),
     }
 }
 
@@ -384,28 +383,33 @@ mod tests {
     #[test]
     fn loan_arguments_may_be_written_as_text() {
         let args: LoanArgs = serde_json::from_value(
-            json!({"principal": "$200,000", "annual_rate_percent": "5%", "years": 30}),
+            json!({"principal": "$200,000", "annual_rate_percent": "5%", "term": "30 years"}),
         )
         .unwrap();
         assert_eq!(
-            (args.principal, args.annual_rate_percent, loan_years(&args)),
+            (
+                args.principal,
+                args.annual_rate_percent,
+                term_years(&args.term)
+            ),
             (200_000.0, 5.0, Ok(30.0))
         );
-        let months = |value: serde_json::Value| {
-            loan_years(&serde_json::from_value::<LoanArgs>(value).unwrap())
-        };
-        let base = json!({"principal": 24000, "annual_rate_percent": 7.2});
-        let mut given = base.clone();
-        given["months"] = json!("60");
-        assert_eq!(months(given.clone()), Ok(5.0));
-        given["years"] = json!(60);
-        assert_eq!(months(given), Ok(5.0), "months win over years");
-        assert_eq!(
-            months(base),
-            Err("give the loan's length as years or months".to_owned())
-        );
+        for (term, years) in [
+            ("60 months", 5.0),
+            ("1 year", 1.0),
+            ("18 months", 1.5),
+            ("30-year", 30.0),
+            ("5 yrs", 5.0),
+            ("2.5 years", 2.5),
+        ] {
+            assert_eq!(term_years(term), Ok(years), "{term}");
+        }
+        for bare in ["60", "sixty months", "30 decades", ""] {
+            let err = term_years(bare).unwrap_err();
+            assert!(err.contains("e.g. \"30 years\" or \"60 months\""), "{err}");
+        }
         let bad = serde_json::from_value::<LoanArgs>(
-            json!({"principal": "lots", "annual_rate_percent": 5, "years": 30}),
+            json!({"principal": "lots", "annual_rate_percent": 5, "term": "30 years"}),
         );
         assert!(
             bad.unwrap_err()

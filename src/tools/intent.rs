@@ -1,0 +1,157 @@
+//! What a question asks for, read from its wording alone: knowledge the model has (why, tips,
+//! what something stands for), or, in a conversation, the same thing again for another place
+//! or amount ("And in Paris?"). Pure and cheap, like the ranking in `rank.rs`; used with
+//! `tools.only_relevant` (measured with scripts/eval-tools: small models called a time tool
+//! for "why do countries use daylight saving time?", and answered "and in Paris?" by
+//! adapting the Tokyo result instead of asking the tool).
+
+/// How a question that asks for knowledge starts.
+const KNOWLEDGE_OPENINGS: &[&str] = &[
+    "why ",
+    "explain ",
+    "describe ",
+    "what makes ",
+    "what is the difference ",
+    "what's the difference ",
+];
+
+/// Phrases anywhere in a question that ask for knowledge, not for a value.
+const KNOWLEDGE_PHRASES: &[&str] = &[
+    " tips",
+    " advice",
+    " stand for",
+    " stands for",
+    " in general",
+];
+
+/// How an elliptical follow-up starts: it names only what changed.
+const FOLLOW_UP_OPENINGS: &[&str] = &[
+    "and ",
+    "what about ",
+    "how about ",
+    "and what about ",
+    "same for ",
+    "now for ",
+];
+
+/// The longest follow-up, in words: a longer question says what it wants on its own.
+const FOLLOW_UP_WORDS: usize = 6;
+
+/// Whether `question` asks for knowledge the model has rather than for a value a tool
+/// gives: it opens with "why" or "explain", or asks for tips or what something stands for,
+/// and holds no concrete value a tool could take (a digit, a quotation, a path).
+pub fn asks_knowledge(question: &str) -> bool {
+    let text = format!(" {}", sentences(question));
+    let opens = question_starts(question)
+        .iter()
+        .any(|start| KNOWLEDGE_OPENINGS.iter().any(|o| start.starts_with(o)));
+    let asks = opens || KNOWLEDGE_PHRASES.iter().any(|p| text.contains(p));
+    asks && !concrete(question)
+}
+
+/// Whether `question` is an elliptical follow-up ("And in Paris?", "What about Sydney?",
+/// "And over 15 years?"): a short question that opens like one. It asks for the earlier
+/// request again with what changed, so it needs a call of its own.
+pub fn follow_up(question: &str) -> bool {
+    let text = sentences(question);
+    question.split_whitespace().count() <= FOLLOW_UP_WORDS
+        && FOLLOW_UP_OPENINGS.iter().any(|o| text.starts_with(o))
+}
+
+/// `question` in lower case, its punctuation spaces.
+fn sentences(question: &str) -> String {
+    question
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '?' | '!' | '.' | ',' | ';' | ':' => ' ',
+            '\u{2019}' => '\'',
+            c => c,
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        + " "
+}
+
+/// The start of each sentence of `question`, lower case: "Thanks! What does JST stand
+/// for?" asks its question in the second.
+fn question_starts(question: &str) -> Vec<String> {
+    question
+        .split(['.', '!', '?'])
+        .map(|s| sentences(s))
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+/// Whether `question` holds a value a tool could take: a digit, a quotation or a path.
+fn concrete(question: &str) -> bool {
+    question.chars().any(|c| c.is_ascii_digit())
+        || question.contains(['"', '\u{201c}', '`'])
+        || quoted(question)
+        || question
+            .split_whitespace()
+            .any(|w| w.contains('/') && w.chars().any(char::is_alphabetic))
+}
+
+/// Whether `question` quotes something in single quotes ('hunter2'); an apostrophe in
+/// "what's" or "countries'" is not a quotation.
+fn quoted(question: &str) -> bool {
+    question.split_whitespace().any(|w| {
+        w.starts_with(['\'', '\u{2018}'])
+            && w.trim_start_matches(['\'', '\u{2018}'])
+                .chars()
+                .next()
+                .is_some()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_question_for_knowledge_holds_no_value_for_a_tool() {
+        for yes in [
+            "Why do some countries use daylight saving time?",
+            "What makes a password strong? Give me three tips.",
+            "Thanks! What does JST stand for?",
+            "Explain what a time zone is, in two sentences.",
+            "Any advice on picking a passphrase?",
+        ] {
+            assert!(asks_knowledge(yes), "{yes}");
+        }
+        for no in [
+            "What time is it in Tokyo right now?",
+            "Why is 'hunter2' a weak password?",
+            "Explain what (17 + 25) * 3 comes to.",
+            "Why is /tmp/docs/todo.txt so long?",
+            "Generate a random password of 24 characters.",
+            "Is 'correct horse battery staple' a good password?",
+            "Give me tips on 'hunter2'.",
+        ] {
+            assert!(!asks_knowledge(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_follow_up_is_short_and_names_only_what_changed() {
+        for yes in [
+            "And in Paris?",
+            "What about Sydney?",
+            "And over 15 years?",
+            "how about 20 characters",
+        ] {
+            assert!(follow_up(yes), "{yes}");
+        }
+        for no in [
+            "Thanks! What does JST stand for?",
+            "And now write me a long poem about the sea and the sky.",
+            "Android phones keep time how?",
+            "What time is it in Paris?",
+        ] {
+            assert!(!follow_up(no), "{no}");
+        }
+    }
+}
