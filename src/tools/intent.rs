@@ -80,7 +80,7 @@ fn sentences(question: &str) -> String {
 fn question_starts(question: &str) -> Vec<String> {
     question
         .split(['.', '!', '?'])
-        .map(|s| sentences(s))
+        .map(sentences)
         .filter(|s| !s.trim().is_empty())
         .collect()
 }
