@@ -326,6 +326,12 @@ pub fn resolve(name: &str) -> Option<Tz> {
             let first = key.split([',', '(']).next()?.trim();
             (first != key).then(|| resolve(first)).flatten()
         })
+        .or_else(|| {
+            // "Asia/London", "America/Berlin": a wrong region before a city that is right.
+            let (_, last) = name.rsplit_once('/')?;
+            let key = normalise(last);
+            table(CITIES, &key).or_else(|| city(&key))
+        })
 }
 
 /// Lowercase, without dots, "time" and "city" suffixes, with single spaces.
@@ -425,6 +431,14 @@ mod tests {
         assert_eq!(zone("Washington, D.C."), Some("America/New_York"));
         assert_eq!(zone("Paris, France"), Some("Europe/Paris"));
         assert_eq!(zone("Tokyo time"), Some("Asia/Tokyo"));
+    }
+
+    #[test]
+    fn a_city_under_the_wrong_region() {
+        assert_eq!(zone("Asia/London"), Some("Europe/London"));
+        assert_eq!(zone("America/Berlin"), Some("Europe/Berlin"));
+        assert_eq!(zone("Europe/San_Francisco"), Some("America/Los_Angeles"));
+        assert_eq!(zone("Asia/Atlantis"), None);
     }
 
     #[test]
