@@ -329,6 +329,13 @@ impl Core {
         call: ToolCall,
         cancel: &AtomicBool,
     ) -> (Flow, Option<(String, String)>) {
+        let messages = self.conversation.messages();
+        let question = messages.iter().rev().find(|m| m.role == Role::User);
+        let question = question.map_or("", |m| m.content.as_str());
+        let (call, notes) = crate::tools::as_written(&call, question);
+        if !notes.is_empty() {
+            tracing::info!(tool = %call.name, repairs = %notes.join("; "), "mended a call");
+        }
         let Some(tools) = &mut self.tools else {
             return (Flow::Continue, None);
         };

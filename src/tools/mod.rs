@@ -5,6 +5,7 @@
 //! Invariant: a JSON object without call markup (bare or in a fence) is a call only when it
 //! names a known tool, so a model explaining JSON does not trigger calls.
 
+mod as_written;
 mod intent;
 mod parse;
 mod rank;
@@ -19,6 +20,7 @@ mod validate_tests;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use as_written::as_written;
 pub use intent::{asks_knowledge, follow_up};
 pub use parse::parse;
 pub use rank::{after_calls, order, scores};

@@ -103,7 +103,7 @@ impl CalcServer {
     }
 
     #[tool(
-        description = "Evaluate an arithmetic expression: any sum, product, percentage (15% of 80 is 80 * 15 / 100), power or total of several numbers. Operators + - * / % ^ and parentheses (keep the user's), comparisons, and functions such as math::sqrt, math::ln, math::sin, min, max, floor, round; constants pi and e. Integers divide as integers (7 / 2 is 3, 7.0 / 2 is 3.5)."
+        description = "Evaluate an arithmetic expression: any sum, product, percentage (15% of 80 is 80 * 15 / 100), power or total of several numbers. Operators + - * / % ^ and parentheses (keep the user's), comparisons, and functions such as math::sqrt, math::ln, math::sin, min, max, floor, round; constants pi and e. Division is exact (7 / 2 is 3.5)."
     )]
     fn evaluate(&self, Parameters(args): Parameters<EvaluateArgs>) -> CallToolResult {
         super::outcome(evaluate(&args.expression).map(|value| {
@@ -168,7 +168,7 @@ impl ServerHandler for CalcServer {
 /// `200,000` or `$5` are numbers.
 pub fn evaluate(expression: &str) -> Result<serde_json::Value, String> {
     let written = expression;
-    let expression = &normalise(expression);
+    let expression = &exact_division(&normalise(expression));
     let mut context = HashMapContext::<DefaultNumericTypes>::new();
     for (name, value) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
         context
@@ -222,9 +222,45 @@ fn normalise(expression: &str) -> String {
     out
 }
 
+/// `expression` with its whole numbers written as decimals when it divides, so that 7 / 2
+/// is 3.5 and 15 / 100 * 2340 is 351 as on any calculator (evalexpr divides integers as
+/// integers; a model wrote `15 / 100 * 2340` for "15% of 2,340" and got 0). A number that is
+/// part of a name (`log2`), a decimal or an exponent (`1e5`) is left alone.
+fn exact_division(expression: &str) -> String {
+    if !expression.contains('/') {
+        return expression.to_owned();
+    }
+    let chars: Vec<char> = expression.chars().collect();
+    let mut out = String::with_capacity(expression.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let in_word = i > 0 && (chars[i - 1].is_alphanumeric() || "_.:".contains(chars[i - 1]));
+        if !c.is_ascii_digit() || in_word {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let end = (i..chars.len())
+            .find(|&j| !chars[j].is_ascii_digit())
+            .unwrap_or(chars.len());
+        out.extend(&chars[i..end]);
+        let next = chars.get(end);
+        if next.is_none_or(|n| !(n.is_alphanumeric() || *n == '.' || *n == '_')) {
+            out.push_str(".0");
+        }
+        i = end;
+    }
+    out
+}
+
+/// Whole floats below 2^53 are shown as integers: 351, not 351.0.
+const EXACT_WHOLE: f64 = 9_007_199_254_740_992.0;
+
 fn to_json(value: &Value) -> Result<serde_json::Value, String> {
     match value {
         Value::Int(i) => Ok(json!(i)),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < EXACT_WHOLE => Ok(json!(*f as i64)),
         Value::Float(f) if f.is_finite() => Ok(json!(f)),
         Value::Float(f) => Err(format!("the result is not a finite number ({f})")),
         Value::Boolean(b) => Ok(json!(b)),
@@ -359,7 +395,16 @@ mod tests {
     fn evaluates_with_precedence_functions_and_constants() {
         assert_eq!(evaluate("2 + 3 * 4"), Ok(json!(14)));
         assert_eq!(evaluate("7.0 / 2"), Ok(json!(3.5)));
-        assert_eq!(evaluate("math::sqrt(16)"), Ok(json!(4.0)));
+        assert_eq!(evaluate("7 / 2"), Ok(json!(3.5)));
+        assert_eq!(evaluate("15 / 100 * 2340"), Ok(json!(351)));
+        assert_eq!(evaluate("(17 + 25) / 4"), Ok(json!(10.5)));
+        assert_eq!(evaluate("1e3 / 8"), Ok(json!(125)));
+        assert_eq!(evaluate("math::log2(8) / 3"), Ok(json!(1)));
+        assert_eq!(evaluate("math::sqrt(16)"), Ok(json!(4)));
+        assert_eq!(
+            evaluate("math::sqrt(2)"),
+            Ok(json!(std::f64::consts::SQRT_2))
+        );
         assert_eq!(evaluate("2 > 1"), Ok(json!(true)));
         let pi = evaluate("pi").unwrap().as_f64().unwrap();
         assert!((pi - std::f64::consts::PI).abs() < 1e-12);
