@@ -134,6 +134,16 @@ fn only_the_tools_a_question_shares_words_with_may_be_called() {
         "{done}"
     );
 
+    // A question for knowledge names the time tools' words but wants none of them.
+    let got = ask(
+        &home,
+        support::qwen(),
+        "Why do some countries use daylight saving time?",
+        &[],
+    );
+    assert!(of_type(&got, "tools").is_empty(), "{got:?}");
+    assert!(of_type(&got, "tool_call").is_empty(), "{got:?}");
+
     // A time question: every tool stays in the prompt (so it stays cached), the time tools
     // alone may be called, and the model calls one.
     let got = ask(&home, support::qwen(), "What time is it in Tokyo?", &[]);

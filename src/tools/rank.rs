@@ -223,6 +223,22 @@ fn path_kind(word: &str) -> Option<&'static str> {
     }
 }
 
+/// Which of the `callable` tools fit the paths `question` names: when it names paths and
+/// every one is a file (`/tmp/docs/todo.txt`), a tool whose name says "directory" does not
+/// (small models listed "my to-do list in …/todo.txt" as a directory). Otherwise
+/// `callable` as it is.
+pub fn fit_paths(question: &str, tools: &[ToolSpec], callable: &[bool]) -> Vec<bool> {
+    let kinds: Vec<&str> = question.split_whitespace().filter_map(path_kind).collect();
+    if kinds.is_empty() || kinds.contains(&"directory") {
+        return callable.to_vec();
+    }
+    callable
+        .iter()
+        .zip(tools)
+        .map(|(&c, tool)| c && !terms(&tool.name).any(|t| t.starts_with("director")))
+        .collect()
+}
+
 /// A tool text's terms: words split at case changes and underscores, stop words left out.
 fn terms(text: &str) -> impl Iterator<Item = String> {
     words(&split_case(text))
@@ -420,6 +436,23 @@ mod tests {
             after_calls(&callable, &scores, &owners, &called),
             [true, true, true, false]
         );
+    }
+
+    #[test]
+    fn a_file_path_is_no_directory() {
+        let tools = vec![
+            tool("list_directory", "Lists a directory.", json!({"path": {}})),
+            tool("read_text_file", "Reads a file.", json!({"path": {}})),
+            tool("list_allowed_directories", "", json!({})),
+        ];
+        let all = [true, true, true];
+        let todo = "What is on my to-do list in /tmp/docs/todo.txt?";
+        assert_eq!(fit_paths(todo, &tools, &all), [false, true, false]);
+        // A directory among the paths, or no path: nothing changes.
+        let both = "Copy /tmp/docs/todo.txt into /tmp/old";
+        assert_eq!(fit_paths(both, &tools, &all), all);
+        assert_eq!(fit_paths("List my folders", &tools, &all), all);
+        assert_eq!(fit_paths(todo, &tools, &[]), Vec::<bool>::new());
     }
 
     #[test]

@@ -405,7 +405,10 @@ impl Toolbox {
         let before = users.next().map_or("", |m| m.content.as_str());
         let scores = crate::tools::scores(question, before, &tools);
         let mut callable: Vec<bool> = match self.only_relevant {
-            true => scores.iter().map(|&s| s > 0.0).collect(),
+            true => {
+                let relevant: Vec<bool> = scores.iter().map(|&s| s > 0.0).collect();
+                crate::tools::fit_paths(question, &tools, &relevant)
+            }
             false => Vec::new(),
         };
         let knowledge = self.only_relevant && crate::tools::asks_knowledge(question);
