@@ -5,6 +5,8 @@
 //! for "why do countries use daylight saving time?", and answered "and in Paris?" by
 //! adapting the Tokyo result instead of asking the tool).
 
+use super::ToolSpec;
+
 /// How a question that asks for knowledge starts.
 const KNOWLEDGE_OPENINGS: &[&str] = &[
     "why ",
@@ -23,6 +25,9 @@ const KNOWLEDGE_PHRASES: &[&str] = &[
     " stands for",
     " in general",
 ];
+
+/// How a request to read something first opens.
+const READ_OPENINGS: &[&str] = &["read ", "open ", "look at ", "load "];
 
 /// How an elliptical follow-up starts: it names only what changed.
 const FOLLOW_UP_OPENINGS: &[&str] = &[
@@ -56,6 +61,54 @@ pub fn follow_up(question: &str) -> bool {
     let text = sentences(question);
     question.split_whitespace().count() <= FOLLOW_UP_WORDS
         && FOLLOW_UP_OPENINGS.iter().any(|o| text.starts_with(o))
+}
+
+/// Whether `question` opens by asking to read a path ("Read /tmp/hours.txt. At 25 dollars
+/// an hour, how much did I earn?"): the read comes first, and whatever else it asks is
+/// done with what the file says.
+pub fn reads_first(question: &str) -> bool {
+    let text = question.trim_start().to_lowercase();
+    let Some(opening) = READ_OPENINGS.iter().find(|o| text.starts_with(**o)) else {
+        return false;
+    };
+    // The path follows within a few words: "Read the file /tmp/a.txt".
+    question.trim_start()[opening.len()..]
+        .split_whitespace()
+        .take(4)
+        .any(|word| super::rank::path_kind(word).is_some())
+}
+
+/// Which tools this round must call, if it must: `Some` of the `callable` tools narrowed to
+/// those it may call, `None` when the model may answer in words. Each tool's `owners`
+/// (plugin, tool) and this turn's `called` ones tell the steps apart:
+/// - an elliptical follow-up of an earlier question (`before`) calls again;
+/// - a request that opens by reading a path calls a tool that takes a path first, then,
+///   once that answered, one of another plugin's callable tools ("Read hours.txt. At 25
+///   dollars an hour, how much did I earn?": the file, then the sum), when there is one.
+pub fn must_call(
+    question: &str,
+    before: &str,
+    tools: &[ToolSpec],
+    owners: &[(String, String)],
+    callable: &[bool],
+    called: &[(String, String)],
+) -> Option<Vec<bool>> {
+    let narrowed = |keep: &dyn Fn(usize) -> bool| {
+        let out: Vec<bool> = (0..tools.len())
+            .map(|i| callable.get(i).copied().unwrap_or(true) && keep(i))
+            .collect();
+        out.contains(&true).then_some(out)
+    };
+    if called.is_empty() && !before.is_empty() && follow_up(question) {
+        return narrowed(&|_| true);
+    }
+    if !reads_first(question) {
+        return None;
+    }
+    match called.is_empty() {
+        true => narrowed(&|i| super::takes_path(&tools[i])),
+        false => narrowed(&|i| !called.iter().any(|(plugin, _)| *plugin == owners[i].0)),
+    }
 }
 
 /// `question` in lower case, its punctuation spaces.
@@ -133,6 +186,57 @@ mod tests {
         ] {
             assert!(!asks_knowledge(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_request_to_read_a_path_first() {
+        for yes in [
+            "Read /tmp/docs/hours.txt. At 25 dollars an hour, how much did I earn?",
+            "read notes.md and sum the numbers",
+            "Open the file ~/todo.txt and tell me what is due",
+        ] {
+            assert!(reads_first(yes), "{yes}");
+        }
+        for no in [
+            "What is on my to-do list in /tmp/docs/todo.txt?",
+            "Read me a poem about /tmp",
+            "Ready to read /tmp/a.txt?",
+            "Read the following text and summarise it, then save it as a.txt",
+        ] {
+            assert!(!reads_first(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_round_must_call_for_a_follow_up_and_for_each_step_of_a_read() {
+        use serde_json::json;
+        let tools = [
+            ToolSpec::new("read_text_file", "", json!({"properties": {"path": {}}})),
+            ToolSpec::new("evaluate", "", json!({"properties": {"expression": {}}})),
+            ToolSpec::new("current_time", "", json!({"properties": {"timezone": {}}})),
+        ];
+        let owner = |p: &str, t: &str| (p.to_owned(), t.to_owned());
+        let owners = [
+            owner("files", "read_text_file"),
+            owner("calc", "evaluate"),
+            owner("time", "current_time"),
+        ];
+        let callable = [true, true, false];
+        let must = |question: &str, before: &str, called: &[(String, String)]| {
+            must_call(question, before, &tools, &owners, &callable, called)
+        };
+        assert_eq!(
+            must("And in Paris?", "What time is it in Tokyo?", &[]),
+            Some(vec![true, true, false])
+        );
+        assert_eq!(must("And in Paris?", "", &[]), None);
+        let read = "Read /tmp/hours.txt. At 25 dollars an hour, how much did I earn?";
+        assert_eq!(must(read, "", &[]), Some(vec![true, false, false]));
+        let after_read = [owner("files", "read_text_file")];
+        assert_eq!(must(read, "", &after_read), Some(vec![false, true, false]));
+        let after_both = [owner("files", "read_text_file"), owner("calc", "evaluate")];
+        assert_eq!(must(read, "", &after_both), None);
+        assert_eq!(must("What time is it in Tokyo?", "", &[]), None);
     }
 
     #[test]

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use as_written::as_written;
-pub use intent::{asks_knowledge, follow_up};
+pub use intent::{asks_knowledge, must_call};
 pub use parse::parse;
-pub use rank::{after_calls, fit_paths, order, scores};
+pub use rank::{after_calls, fit_paths, order, scores, takes_path};
 pub use repair::repair;
 pub use validate::{CallProblem, validate};
 

@@ -45,6 +45,7 @@ const HINTS: &[(&str, &str)] = &[
     ("root", "expression"),
     ("power", "expression"),
     ("percent", "expression"),
+    ("much", "expression"),
     ("mortgage", "loan"),
     ("borrow", "loan"),
     ("monthly", "payment"),
@@ -201,7 +202,7 @@ fn query_terms(text: &str) -> BTreeSet<String> {
 /// What a word of a question names when it is a path: a "file" (`notes.txt`, `/tmp/a.md`)
 /// or a "directory" (`/tmp/docs`, `~/notes`); a URL, a time zone (`Europe/Paris`), "and/or"
 /// or a date such as 1/2 is none.
-fn path_kind(word: &str) -> Option<&'static str> {
+pub(super) fn path_kind(word: &str) -> Option<&'static str> {
     let token = word.trim_matches(|c: char| !(c.is_alphanumeric() || "/~_".contains(c)));
     let last = token.rsplit('/').next().unwrap_or(token);
     let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
@@ -237,6 +238,17 @@ pub fn fit_paths(question: &str, tools: &[ToolSpec], callable: &[bool]) -> Vec<b
         .zip(tools)
         .map(|(&c, tool)| c && !terms(&tool.name).any(|t| t.starts_with("director")))
         .collect()
+}
+
+/// Whether one of `tool`'s parameters is a path, by its name (`path`, `file`, `directory`).
+pub fn takes_path(tool: &ToolSpec) -> bool {
+    let Some(Value::Object(props)) = tool.input_schema.get("properties") else {
+        return false;
+    };
+    let path_words = ["path", "file", "filename", "directory", "dir", "folder"];
+    props
+        .keys()
+        .any(|name| terms(name).any(|t| path_words.contains(&t.as_str())))
 }
 
 /// A tool text's terms: words split at case changes and underscores, stop words left out.
@@ -453,6 +465,16 @@ mod tests {
         assert_eq!(fit_paths(both, &tools, &all), all);
         assert_eq!(fit_paths("List my folders", &tools, &all), all);
         assert_eq!(fit_paths(todo, &tools, &[]), Vec::<bool>::new());
+    }
+
+    #[test]
+    fn a_path_parameter_is_named_so() {
+        let takes = |props: Value| takes_path(&tool("t", "", props));
+        assert!(takes(json!({"path": {}})));
+        assert!(takes(json!({"filePath": {}})));
+        assert!(takes(json!({"source_file": {}, "mode": {}})));
+        assert!(!takes(json!({"timezone": {}})));
+        assert!(!takes(json!({"pathological": {}})));
     }
 
     #[test]

@@ -389,7 +389,8 @@ impl Toolbox {
     /// and a question that shares none with any tool is offered none. After this turn's
     /// `called` tools (plugin, tool), see [`crate::tools::after_calls`]. A question that asks
     /// for knowledge ("why …", tips) is offered none, and an elliptical follow-up ("And in
-    /// Paris?") must call (see `crate::tools::intent`). `answer_only` asks for words, not calls.
+    /// Paris?") must call, as must each step of "Read a.txt and …" (see
+    /// `crate::tools::must_call`). `answer_only` asks for words, not calls.
     pub fn offer(
         &self,
         answer_only: bool,
@@ -415,24 +416,27 @@ impl Toolbox {
         if self.only_relevant && !answer_only && (knowledge || !callable.contains(&true)) {
             return None;
         }
-        // "And in Paris?" after a question a tool answered asks the tool again.
-        let must_call = self.only_relevant
-            && !answer_only
-            && called.is_empty()
-            && !before.is_empty()
-            && crate::tools::follow_up(question);
+        let owners: Vec<(String, String)> = tools
+            .iter()
+            .map(|t| match self.registry.find(&t.name) {
+                Some(o) => (o.plugin.clone(), o.info.name.clone()),
+                None => Default::default(),
+            })
+            .collect();
         let mut answer_only = answer_only;
         if self.only_relevant && !called.is_empty() {
-            let owners: Vec<(String, String)> = tools
-                .iter()
-                .map(|t| match self.registry.find(&t.name) {
-                    Some(o) => (o.plugin.clone(), o.info.name.clone()),
-                    None => Default::default(),
-                })
-                .collect();
             callable = crate::tools::after_calls(&callable, &scores, &owners, called);
             // Nothing left to call: the model answers with the results it has.
             answer_only |= !callable.contains(&true);
+        }
+        // "And in Paris?" asks the tool again; "Read a.txt and add up …" reads, then adds.
+        let must = match self.only_relevant && !answer_only {
+            true => crate::tools::must_call(question, before, &tools, &owners, &callable, called),
+            false => None,
+        };
+        let must_call = must.is_some();
+        if let Some(narrowed) = must {
+            callable = narrowed;
         }
         Some(Arc::new(ToolPrompt {
             priority: crate::tools::order(&scores),
@@ -440,7 +444,7 @@ impl Toolbox {
             tools,
             grammar: self.grammar,
             answer_only,
-            must_call: must_call && !answer_only,
+            must_call,
             budget: self.budget,
             call_max_tokens: self.call_max_tokens,
         }))
