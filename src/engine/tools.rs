@@ -238,15 +238,25 @@ fn called_name(text: &str) -> Option<String> {
 }
 
 /// The GBNF grammar of one call to one of `tools`, markup included; its root is `root`.
-pub fn grammar(tools: &[ToolSpec]) -> Result<String, String> {
+/// A lazy grammar takes the call in whatever markup the model opened (the tag, a fence or a
+/// bare object); one that `must_call` from the first token takes the tag alone, the markup
+/// of the model's template and of the generic format (given the fence too, Qwen 0.5B opened
+/// with it and then called a tool it had not meant).
+pub fn grammar(tools: &[ToolSpec], must_call: bool) -> Result<String, String> {
     let alternatives: Vec<Value> = tools.iter().map(call_schema).collect();
     let schema = json!({ "oneOf": alternatives });
     let body = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
         .map_err(|e| format!("cannot turn the tools' input schemas into a grammar: {e}"))?;
     let renamed = rename_root(&body)?;
+    let tagged = format!("\"{CALL_OPEN}\" call-ws tool-call call-ws \"{CALL_CLOSE}\"");
+    let root = match must_call {
+        true => tagged,
+        false => {
+            format!("{tagged} | \"```\" \"json\"? call-ws tool-call call-ws \"```\" | tool-call")
+        }
+    };
     Ok(format!(
-        "root ::= \"{CALL_OPEN}\" call-ws tool-call call-ws \"{CALL_CLOSE}\" | \"```\" \"json\"? call-ws tool-call call-ws \"```\" | tool-call\n\
-         call-ws ::= [ \\n]{{0,2}}\n{renamed}"
+        "root ::= {root}\ncall-ws ::= [ \\n]{{0,2}}\n{renamed}"
     ))
 }
 
@@ -326,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_grammar_wraps_the_calls_in_the_markup() {
-        let g = grammar(&[time_tool()]).unwrap();
+        let g = grammar(&[time_tool()], false).unwrap();
         assert!(
             g.starts_with(
                 "root ::= \"<tool_call>\" call-ws tool-call call-ws \"</tool_call>\" | \"```\""
@@ -336,6 +346,13 @@ mod tests {
         assert!(g.contains("tool-call ::="), "{g}");
         assert_eq!(g.matches("root ::=").count(), 1, "{g}");
         assert!(g.contains("get_current_time"), "{g}");
+        let must = grammar(&[time_tool()], true).unwrap();
+        assert!(
+            must.starts_with(
+                "root ::= \"<tool_call>\" call-ws tool-call call-ws \"</tool_call>\"\n"
+            ),
+            "{must}"
+        );
     }
 
     #[test]
@@ -351,7 +368,7 @@ mod tests {
                 "term": {"type": "string", "pattern": "^[0-9]+ (years?|months?)$"},
             }, "required": ["note"]}),
         );
-        let g = grammar(&[tool]).unwrap();
+        let g = grammar(&[tool], false).unwrap();
         for held in [
             r#"alternative-0-arguments-note ::= "\"" char{0,40} "\"""#,
             r#"alternative-0-arguments-tags ::= "[" space (string ("," space string){0,2})? space "]""#,

@@ -362,7 +362,7 @@ impl<'m> Session<'m> {
         if !offer.grammar || callable.is_empty() {
             return None;
         }
-        let built = tools::grammar(&callable).and_then(|g| {
+        let built = tools::grammar(&callable, offer.must_call).and_then(|g| {
             let built = match offer.must_call {
                 true => LlamaSampler::grammar(self.model, &g, "root"),
                 false => {

@@ -82,12 +82,12 @@ pub fn reads_first(question: &str) -> bool {
 /// those it may call, `None` when the model may answer in words. Each tool's `owners`
 /// (plugin, tool) and this turn's `called` ones tell the steps apart:
 /// - an elliptical follow-up of an earlier question (`before`) calls again;
-/// - a question that names a path calls a tool that takes a path first: only a tool knows
-///   what a file on this machine holds (small models answered "the to-do list in todo.txt
-///   is empty" without reading it);
-/// - a request that opens by reading a path then, once that answered, calls one of another
-///   plugin's callable tools ("Read hours.txt. At 25 dollars an hour, how much did I
-///   earn?": the file, then the sum), when there is one.
+/// - a request that opens by reading a path calls a tool that takes a path first, then,
+///   once that answered, one of another plugin's callable tools ("Read hours.txt. At 25
+///   dollars an hour, how much did I earn?": the file, then the sum), when there is one.
+///   (Any question that names a path was tried too: "what is on my to-do list in
+///   todo.txt" then read the file, but "when was todo.txt modified" read it instead of
+///   asking for its details.)
 pub fn must_call(
     question: &str,
     before: &str,
@@ -105,15 +105,12 @@ pub fn must_call(
     if called.is_empty() && !before.is_empty() && follow_up(question) {
         return narrowed(&|_| true);
     }
-    let names_path = question
-        .split_whitespace()
-        .any(|word| super::rank::path_kind(word).is_some());
+    if !reads_first(question) {
+        return None;
+    }
     match called.is_empty() {
-        true if names_path => narrowed(&|i| super::takes_path(&tools[i])),
-        false if reads_first(question) => {
-            narrowed(&|i| !called.iter().any(|(plugin, _)| *plugin == owners[i].0))
-        }
-        _ => None,
+        true => narrowed(&|i| super::takes_path(&tools[i])),
+        false => narrowed(&|i| !called.iter().any(|(plugin, _)| *plugin == owners[i].0)),
     }
 }
 
@@ -243,10 +240,11 @@ mod tests {
         let after_both = [owner("files", "read_text_file"), owner("calc", "evaluate")];
         assert_eq!(must(read, "", &after_both), None);
         assert_eq!(must("What time is it in Tokyo?", "", &[]), None);
-        // A path names a file only a tool can read; no second step unless it opens by reading.
-        let todo = "What is on my to-do list in /tmp/todo.txt?";
-        assert_eq!(must(todo, "", &[]), Some(vec![true, false, false]));
-        assert_eq!(must(todo, "", &after_read), None);
+        // A path alone does not make the question call.
+        assert_eq!(
+            must("What is on my to-do list in /tmp/todo.txt?", "", &[]),
+            None
+        );
     }
 
     #[test]
