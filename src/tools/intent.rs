@@ -57,7 +57,7 @@ pub fn asks_knowledge(question: &str) -> bool {
 /// Whether `question` is an elliptical follow-up ("And in Paris?", "What about Sydney?",
 /// "And over 15 years?"): a short question that opens like one. It asks for the earlier
 /// request again with what changed, so it needs a call of its own.
-pub fn follow_up(question: &str) -> bool {
+fn follow_up(question: &str) -> bool {
     let text = sentences(question);
     question.split_whitespace().count() <= FOLLOW_UP_WORDS
         && FOLLOW_UP_OPENINGS.iter().any(|o| text.starts_with(o))
@@ -66,7 +66,7 @@ pub fn follow_up(question: &str) -> bool {
 /// Whether `question` opens by asking to read a path ("Read /tmp/hours.txt. At 25 dollars
 /// an hour, how much did I earn?"): the read comes first, and whatever else it asks is
 /// done with what the file says.
-pub fn reads_first(question: &str) -> bool {
+fn reads_first(question: &str) -> bool {
     let text = question.trim_start().to_lowercase();
     let Some(opening) = READ_OPENINGS.iter().find(|o| text.starts_with(**o)) else {
         return false;
@@ -109,7 +109,7 @@ pub fn must_call(
         return None;
     }
     match called.is_empty() {
-        true => narrowed(&|i| super::takes_path(&tools[i])),
+        true => narrowed(&|i| super::rank::takes_path(&tools[i])),
         false => narrowed(&|i| !called.iter().any(|(plugin, _)| *plugin == owners[i].0)),
     }
 }

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 pub use as_written::as_written;
 pub use intent::{asks_knowledge, must_call};
 pub use parse::parse;
-pub use rank::{after_calls, fit_paths, order, scores, takes_path};
+pub use rank::{after_calls, fit_paths, order, scores};
 pub use repair::repair;
 pub use validate::{CallProblem, validate};
 

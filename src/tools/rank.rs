@@ -241,7 +241,7 @@ pub fn fit_paths(question: &str, tools: &[ToolSpec], callable: &[bool]) -> Vec<b
 }
 
 /// Whether one of `tool`'s parameters is a path, by its name (`path`, `file`, `directory`).
-pub fn takes_path(tool: &ToolSpec) -> bool {
+pub(super) fn takes_path(tool: &ToolSpec) -> bool {
     let Some(Value::Object(props)) = tool.input_schema.get("properties") else {
         return false;
     };
