@@ -105,7 +105,7 @@ async fn tools_of(host: &mut HostHandle, id: &str) -> Vec<String> {
     .await
     {
         HostEvent::Tools { tools, .. } => tools.into_iter().map(|t| t.name).collect(),
-        HostEvent::Status { .. } | HostEvent::Resources { .. } => unreachable!(),
+        _ => unreachable!(),
     }
 }
 

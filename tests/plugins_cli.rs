@@ -150,7 +150,7 @@ fn show_prints_the_manifest_and_an_unknown_id_is_a_usage_error() {
         "args:         --root ~/notes".to_owned(),
         format!("runs:         {dir}/server --root {home_dir}/notes"),
         "env:          NOTES_TOKEN".to_owned(),
-        "timeout:      45 s".to_owned(),
+        "timeout:      45 s without progress, 600 s in all".to_owned(),
         "read:         ~/notes".to_owned(),
         "write:        none".to_owned(),
         "network:      no".to_owned(),

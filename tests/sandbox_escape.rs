@@ -85,7 +85,7 @@ impl Probe {
                             "the probe crashed: {status:?}"
                         );
                     }
-                    HostEvent::Resources { .. } => {}
+                    _ => {}
                 }
             }
         })

@@ -178,7 +178,10 @@ async fn start(
                     format!("plugin {id} failed to start: {error}"),
                 ));
             }
-            HostEvent::Status { .. } | HostEvent::Resources { .. } => {}
+            HostEvent::Status { .. }
+            | HostEvent::Resources { .. }
+            | HostEvent::Progress { .. }
+            | HostEvent::Log { .. } => {}
         }
     }
     Err(Failure::new(

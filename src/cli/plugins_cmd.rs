@@ -194,7 +194,11 @@ fn show(plugin: &Plugin, sandbox: &SandboxConfig) {
         "secrets:      {} (values in the secret store)",
         or_none(&m.secrets)
     );
-    println!("timeout:      {} s", m.timeout_secs);
+    println!(
+        "timeout:      {} s without progress, {} s in all",
+        m.timeout_secs,
+        m.max_timeout_secs.max(m.timeout_secs)
+    );
     println!("read:         {}", or_none(&m.permissions.read));
     println!("write:        {}", or_none(&m.permissions.write));
     println!(

@@ -231,7 +231,7 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
             }
             PluginState::Starting | PluginState::Running => {}
         },
-        HostEvent::Resources { .. } => {}
+        HostEvent::Resources { .. } | HostEvent::Progress { .. } | HostEvent::Log { .. } => {}
     }
 }
 

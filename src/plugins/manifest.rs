@@ -26,6 +26,13 @@ pub const MANIFEST_FILE: &str = "plugin.toml";
 /// The default call timeout, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
+/// The default longest call that keeps reporting progress, in seconds.
+pub const DEFAULT_MAX_TIMEOUT_SECS: u64 = 600;
+
+fn is_default_max_timeout(secs: &u64) -> bool {
+    *secs == DEFAULT_MAX_TIMEOUT_SECS
+}
+
 /// The schema, compiled once; `Err` only if the embedded schema itself is broken (a bug).
 static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {
     let schema: serde_json::Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
@@ -50,8 +57,12 @@ pub struct Manifest {
     pub env: Vec<String>,
     /// Names of variables whose values come from the secret store (`plugins secret set`).
     pub secrets: Vec<String>,
-    /// How long one tool call may take, in seconds (1–600).
+    /// How long one tool call may go without an answer or progress, in seconds (1–600).
     pub timeout_secs: u64,
+    /// How long one tool call may take in all while it reports progress, in seconds (1–3600;
+    /// never less than `timeout_secs`).
+    #[serde(skip_serializing_if = "is_default_max_timeout")]
+    pub max_timeout_secs: u64,
     /// What the plugin declares it needs.
     pub permissions: Permissions,
     /// Resource limits; past one the plugin is stopped.
@@ -116,6 +127,7 @@ impl Default for Manifest {
             env: Vec::new(),
             secrets: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            max_timeout_secs: DEFAULT_MAX_TIMEOUT_SECS,
             permissions: Permissions::default(),
             limits: Limits::default(),
         }

@@ -25,6 +25,7 @@ args = ["--root", "~/notes"]
 env = ["NOTES_TOKEN"]
 secrets = ["NOTES_API_KEY"]
 timeout_secs = 90
+max_timeout_secs = 1200
 
 [permissions]
 read = ["~/notes"]
@@ -47,6 +48,7 @@ cpu_percent = 80
             env: vec!["NOTES_TOKEN".into()],
             secrets: vec!["NOTES_API_KEY".into()],
             timeout_secs: 90,
+            max_timeout_secs: 1200,
             permissions: Permissions {
                 read: vec!["~/notes".into()],
                 write: vec!["/tmp/notes".into()],

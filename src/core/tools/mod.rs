@@ -339,6 +339,7 @@ impl Toolbox {
                 self.resources_unsaved = true;
                 None
             }
+            HostEvent::Progress { .. } | HostEvent::Log { .. } => None,
         }
     }
 

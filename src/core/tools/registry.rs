@@ -122,6 +122,7 @@ mod tests {
             name: name.into(),
             description: format!("{name} tool"),
             input_schema: serde_json::json!({"type": "object"}),
+            hints: Default::default(),
         }
     }
 

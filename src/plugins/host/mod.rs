@@ -7,7 +7,9 @@
 //! timeout. [`HostHandle::shutdown`] returns only once every child's process group has been
 //! signalled away; dropping the handle (or the runtime) kills the groups too.
 
+mod call;
 mod child;
+mod client;
 mod launch;
 pub mod monitor;
 mod supervisor;
@@ -60,6 +62,28 @@ pub enum HostEvent {
         /// Every tool it offers (all pages).
         tools: Vec<ToolInfo>,
     },
+    /// A call in flight reported progress (`notifications/progress`).
+    Progress {
+        /// The plugin's id.
+        plugin: String,
+        /// The tool being called.
+        tool: String,
+        /// How far it is, in the server's units.
+        progress: f64,
+        /// Where it ends, if the server knows.
+        total: Option<f64>,
+        /// What it is doing (inert, one line).
+        message: Option<String>,
+    },
+    /// The plugin logged a message (`notifications/message`); it is in the log file too.
+    Log {
+        /// The plugin's id.
+        plugin: String,
+        /// Its level: debug, info, notice, warning, error, critical, alert, emergency.
+        level: String,
+        /// The message (inert, one line).
+        text: String,
+    },
     /// What a running plugin consumes, every `monitor::INTERVAL`.
     Resources {
         /// The plugin's id.
@@ -102,6 +126,59 @@ pub struct ToolInfo {
     pub description: String,
     /// The JSON Schema of its arguments.
     pub input_schema: Value,
+    /// What the server says the tool does to the world (hints, untrusted).
+    pub hints: Hints,
+}
+
+/// A tool's annotations as the server declared them (`None`: not declared). They are the
+/// server's claims: they decide only what a user's rule says to trust them for
+/// (`PLUGIN:read-only`), and that a tool declared destructive is never always allowed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// A human-readable title (inert).
+    pub title: Option<String>,
+    /// It does not change its environment.
+    pub read_only: Option<bool>,
+    /// It may destroy or overwrite (meaningless when read-only).
+    pub destructive: Option<bool>,
+    /// Calling it again with the same arguments changes nothing more.
+    pub idempotent: Option<bool>,
+    /// It reaches outside the machine.
+    pub open_world: Option<bool>,
+}
+
+impl Hints {
+    /// Declared read-only.
+    pub fn read_only(&self) -> bool {
+        self.read_only == Some(true)
+    }
+
+    /// Declared destructive, and not read-only.
+    pub fn destructive(&self) -> bool {
+        !self.read_only() && self.destructive == Some(true)
+    }
+
+    /// The declared hints as words for the consent dialog and `plugins tools`: `read-only`,
+    /// `destructive` or `additive`, `idempotent`, `open world`; empty when none is declared.
+    pub fn words(&self) -> Vec<&'static str> {
+        let mut words = Vec::new();
+        if self.read_only() {
+            words.push("read-only");
+        } else {
+            match self.destructive {
+                Some(true) => words.push("destructive"),
+                Some(false) => words.push("additive"),
+                None => {}
+            }
+            if self.idempotent == Some(true) {
+                words.push("idempotent");
+            }
+        }
+        if self.open_world == Some(true) {
+            words.push("open world");
+        }
+        words
+    }
 }
 
 /// What a tool call returned.
@@ -124,10 +201,17 @@ pub enum CallError {
     /// The plugin is starting, restarting, crashed or stopped.
     #[error("the plugin is not running ({0}); try again once it is running, or see the log")]
     NotRunning(String),
-    /// The call ran past the manifest's timeout and was cancelled.
-    #[error("the tool call timed out after {}s and was cancelled; raise timeout_secs in the plugin's manifest if it needs longer", .after.as_secs())]
+    /// The call went without an answer or progress for the manifest's timeout and was
+    /// cancelled.
+    #[error("the tool call timed out after {}s without an answer or progress and was cancelled; raise timeout_secs in the plugin's manifest if it needs longer", .after.as_secs())]
     Timeout {
         /// The timeout that ran out.
+        after: Duration,
+    },
+    /// The call kept reporting progress past the manifest's `max_timeout_secs`.
+    #[error("the tool call ran past its longest allowed time ({}s) and was cancelled; raise max_timeout_secs in the plugin's manifest if it needs longer", .after.as_secs())]
+    TimeoutTotal {
+        /// The total that ran out.
         after: Duration,
     },
     /// The plugin's process went away during the call.

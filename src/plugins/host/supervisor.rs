@@ -11,19 +11,20 @@ use std::ffi::OsString;
 use std::process::Stdio;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig};
-use rmcp::model::{Implementation, Tool};
-use rmcp::service::{NotificationContext, Peer, RunningServiceCancellationToken};
+use rmcp::model::{CallToolRequestParams, Tool};
+use rmcp::service::{Peer, RunningServiceCancellationToken};
 use rmcp::transport::TokioChildProcess;
-use rmcp::{ClientHandler, RoleClient, ServiceError, ServiceExt};
+use rmcp::{RoleClient, ServiceError, ServiceExt};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::call::{self, Limits};
 use super::child::{self, Group, Tail};
+use super::client::{self, Client, Progress};
 use super::launch::{self, SandboxConfig};
 use super::monitor::{self, OverLimit, Watch};
-use super::{CallError, HostEvent, PluginOp, PluginState, ToolInfo, ToolOutcome};
+use super::{CallError, Hints, HostEvent, PluginOp, PluginState, ToolInfo};
 use crate::plugins::sandbox::Mode;
 use crate::plugins::secrets::{SecretError, SecretStore};
 use crate::plugins::{Plugin, sandbox};
@@ -53,25 +54,6 @@ pub fn backoff(restart: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-/// Our MCP client: reports `tools/list_changed` to the supervisor.
-struct Client {
-    changed: mpsc::Sender<()>,
-}
-
-impl ClientHandler for Client {
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        // One pending refresh is enough: a full channel already means "list again".
-        let _ = self.changed.try_send(());
-    }
-
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new("libre-assistant", env!("CARGO_PKG_VERSION")),
-        )
-    }
-}
-
 /// A child past its handshake.
 struct Running {
     peer: Peer<RoleClient>,
@@ -79,6 +61,8 @@ struct Running {
     /// Ends when the connection closes (the child exited or its stdout closed).
     closed: JoinHandle<()>,
     changed: mpsc::Receiver<()>,
+    /// The calls in flight that may hear progress.
+    progress: Progress,
     group: Group,
     /// The last lines of its stderr, and the task reading it.
     tail: Tail,
@@ -190,8 +174,18 @@ impl Supervisor {
             tokio::spawn(child::forward_stderr(self.id.clone(), stderr, tail.clone()))
         });
         let (changed_tx, changed) = mpsc::channel(1);
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let granted = self
+            .plugin
+            .manifest
+            .expanded(&self.plugin.dir, home.as_deref());
+        let progress = Progress::default();
         let client = Client {
+            plugin: self.id.clone(),
             changed: changed_tx,
+            events: self.events.clone(),
+            progress: progress.clone(),
+            roots: client::roots(&granted.permissions.read, &granted.permissions.write),
         };
         let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, client.serve(transport));
         tokio::pin!(handshake);
@@ -233,6 +227,7 @@ impl Supervisor {
             cancel,
             closed,
             changed,
+            progress,
             group,
             tail,
             stderr,
@@ -328,7 +323,11 @@ impl Supervisor {
 
     /// The running loop: calls, refreshes on `tools/list_changed`, and the child's end.
     async fn take_ops(&mut self, running: &mut Running) -> Exit {
-        let timeout = Duration::from_secs(self.plugin.manifest.timeout_secs);
+        let manifest = &self.plugin.manifest;
+        let limits = Limits {
+            idle: Duration::from_secs(manifest.timeout_secs),
+            total: Duration::from_secs(manifest.max_timeout_secs.max(manifest.timeout_secs)),
+        };
         let mut watch = Watch::new(self.plugin.manifest.limits.clone());
         let mut tick = tokio::time::interval(monitor::INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -343,14 +342,26 @@ impl Supervisor {
             tokio::select! {
                 op = self.ops.recv() => match op {
                     None => return Exit::Shutdown,
-                    Some(PluginOp::Call { tool, arguments, reply }) => {
+                    Some(PluginOp::Call { tool, arguments, mut reply }) => {
                         let peer = running.peer.clone();
+                        let progress = running.progress.clone();
                         let params = CallToolRequestParams::new(tool).with_arguments(arguments);
                         let ended_tx = ended_tx.clone();
                         in_flight += 1;
                         tokio::spawn(async move {
-                            let result = call(&peer, params, timeout).await;
-                            let _ = ended_tx.send(matches!(result, Err(CallError::Timeout { .. })));
+                            // A caller that goes away drops the call, which cancels it.
+                            let result = tokio::select! {
+                                result = call::call(&peer, params, limits, &progress) => result,
+                                () = reply.closed() => {
+                                    let _ = ended_tx.send(false);
+                                    return;
+                                }
+                            };
+                            let timed_out = matches!(
+                                result,
+                                Err(CallError::Timeout { .. } | CallError::TimeoutTotal { .. })
+                            );
+                            let _ = ended_tx.send(timed_out);
                             let _ = reply.send(result);
                         });
                     }
@@ -452,49 +463,19 @@ async fn list_tools(peer: &Peer<RoleClient>) -> Result<Vec<ToolInfo>, ServiceErr
 
 fn tool_info(tool: Tool) -> ToolInfo {
     let description = tool.description.as_deref().unwrap_or_default();
+    let annotations = tool.annotations.unwrap_or_default();
+    let title = tool.title.or(annotations.title);
     ToolInfo {
         name: tool.name.into_owned(),
         description: text::inert(description).into_owned(),
         input_schema: Value::Object((*tool.input_schema).clone()),
-    }
-}
-
-/// One call, cancelled (by dropping it, which sends `notifications/cancelled`) at `timeout`.
-async fn call(
-    peer: &Peer<RoleClient>,
-    params: CallToolRequestParams,
-    timeout: Duration,
-) -> Result<ToolOutcome, CallError> {
-    match tokio::time::timeout(timeout, peer.call_tool(params)).await {
-        Err(_) => Err(CallError::Timeout { after: timeout }),
-        Ok(Ok(result)) => Ok(outcome(result)),
-        Ok(Err(e)) => Err(call_error(e)),
-    }
-}
-
-fn outcome(result: CallToolResult) -> ToolOutcome {
-    let text: Vec<&str> = result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text())
-        .map(|t| t.text.as_str())
-        .collect();
-    ToolOutcome {
-        text: text.join("\n"),
-        structured: result.structured_content,
-        is_error: result.is_error.unwrap_or(false),
-    }
-}
-
-fn call_error(e: ServiceError) -> CallError {
-    let one_line = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    match e {
-        ServiceError::McpError(e) => CallError::Protocol(one_line(e.message.into_owned())),
-        ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
-            CallError::Crashed(one_line(e.to_string()))
-        }
-        ServiceError::Timeout { timeout } => CallError::Timeout { after: timeout },
-        other => CallError::Protocol(one_line(other.to_string())),
+        hints: Hints {
+            title: title.map(|t| text::inert(&t).into_owned()),
+            read_only: annotations.read_only_hint,
+            destructive: annotations.destructive_hint,
+            idempotent: annotations.idempotent_hint,
+            open_world: annotations.open_world_hint,
+        },
     }
 }
 

@@ -306,6 +306,16 @@ impl App {
                     row.tools = tools.len();
                 }
             }
+            HostEvent::Log {
+                plugin,
+                level,
+                text,
+            } => {
+                if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
+                    row.logged(&level, &text);
+                }
+            }
+            HostEvent::Progress { .. } => {}
         }
     }
 }

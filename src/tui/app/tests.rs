@@ -232,6 +232,7 @@ fn model_and_plugin_panes() {
             error: None,
             resources: None,
             latencies: Vec::new(),
+            logs: Vec::new(),
         }]);
         let one = screen(&mut t.app, w, h);
         insta::assert_snapshot!(format!("panes_{w}x{h}"), [models, empty, one].join("\n"));
@@ -467,6 +468,7 @@ fn a_model_offered_no_tools_says_so_in_the_status_bar_and_plugin_pane() {
         error: None,
         resources: None,
         latencies: Vec::new(),
+        logs: Vec::new(),
     }]);
     t.app.state.focus = Pane::Plugins;
     t.app.on_core(Event::ModelTools { offered: false });

@@ -228,6 +228,7 @@ fn plugin_figures_fill_the_pane() {
             error: None,
             resources: None,
             latencies: Vec::new(),
+            logs: Vec::new(),
         }];
         t.app.on_core(Event::PluginFigures {
             plugins: vec![(

@@ -60,10 +60,15 @@ pub struct PluginRow {
     pub resources: Option<Resources>,
     /// How long its recent calls took, in milliseconds, oldest first.
     pub latencies: Vec<u64>,
+    /// Its last log messages (`level: text`, inert), oldest first.
+    pub logs: Vec<String>,
 }
 
 /// How many recent call latencies a row keeps for its sparkline.
 pub const LATENCIES: usize = 30;
+
+/// How many of a plugin's log messages a row keeps for its details.
+pub const LOG_LINES: usize = 5;
 
 impl PluginRow {
     /// A plugin as discovery found it: starting if enabled, else disabled; no calls yet;
@@ -87,7 +92,16 @@ impl PluginRow {
             error: None,
             resources: None,
             latencies: Vec::new(),
+            logs: Vec::new(),
         }
+    }
+
+    /// Keeps a log message, dropping the oldest past [`LOG_LINES`].
+    pub fn logged(&mut self, level: &str, text: &str) {
+        if self.logs.len() == LOG_LINES {
+            self.logs.remove(0);
+        }
+        self.logs.push(format!("{level}: {text}"));
     }
 
     /// Takes in how long a call took.

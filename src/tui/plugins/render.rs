@@ -310,5 +310,13 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
                 .map(|l| Line::styled(l, theme.style("error"))),
         );
     }
+    if !row.logs.is_empty() {
+        lines.push(fit::rule("log", cells, theme.style("text.dim")));
+        lines.extend(
+            row.logs
+                .iter()
+                .map(|l| Line::styled(truncate(l, cells), styles.0)),
+        );
+    }
     lines
 }

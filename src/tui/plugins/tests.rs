@@ -21,6 +21,7 @@ fn three_rows() -> Vec<PluginRow> {
             error: None,
             resources: None,
             latencies: Vec::new(),
+            logs: Vec::new(),
         },
         PluginRow {
             id: "web-search".into(),
@@ -36,6 +37,7 @@ fn three_rows() -> Vec<PluginRow> {
             error: Some("MCP handshake failed (it was denied the network; `libre-assistant plugins grant web-search --network` (permissions.network) allows it)".into()),
             resources: None,
             latencies: Vec::new(),
+            logs: Vec::new(),
         },
         PluginRow {
             id: "time".into(),
@@ -51,6 +53,7 @@ fn three_rows() -> Vec<PluginRow> {
             error: None,
             resources: None,
             latencies: Vec::new(),
+            logs: Vec::new(),
         },
     ]
 }

@@ -1,0 +1,113 @@
+//! One tool call on a running plugin: its timeouts, its progress, and its cancellation.
+//!
+//! Invariants: a call waits at most `timeout` without hearing progress, and never more than
+//! `max_total` in all; each progress notification restarts the first clock. A call that ends
+//! early for any reason but an answer (a timeout, or its caller dropping it) sends the server
+//! `notifications/cancelled` with the request's id.
+
+use std::time::Duration;
+
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
+    ClientRequest, RequestId, ServerResult,
+};
+use rmcp::service::{Peer, PeerRequestOptions};
+use rmcp::{RoleClient, ServiceError};
+
+use super::client::Progress;
+use super::{CallError, ToolOutcome};
+
+/// How long a call may run: `idle` without progress, `total` at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The manifest's `timeout_secs`.
+    pub idle: Duration,
+    /// The manifest's `max_timeout_secs` (at least `idle`).
+    pub total: Duration,
+}
+
+/// Calls a tool, reporting its progress through `progress`.
+pub async fn call(
+    peer: &Peer<RoleClient>,
+    params: CallToolRequestParams,
+    limits: Limits,
+    progress: &Progress,
+) -> Result<ToolOutcome, CallError> {
+    let tool = params.name.to_string();
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    let options = PeerRequestOptions::with_timeout(limits.idle)
+        .reset_timeout_on_progress()
+        .with_max_total_timeout(limits.total.max(limits.idle));
+    let handle = peer
+        .send_cancellable_request(request, options)
+        .await
+        .map_err(|e| call_error(e, limits))?;
+    let _tracked = progress.track(handle.progress_token.clone(), &tool);
+    let mut abandoned = Abandoned {
+        peer: peer.clone(),
+        id: Some(handle.id.clone()),
+    };
+    let result = handle.await_response().await;
+    // Answered or timed out: rmcp has sent what the server needs to hear.
+    abandoned.id = None;
+    match result {
+        Ok(ServerResult::CallToolResult(result)) => Ok(outcome(result)),
+        Ok(_) => Err(CallError::Protocol(
+            "the server answered the call with something other than a tool result (a task or \
+             an input request, which this version does not take)"
+                .to_owned(),
+        )),
+        Err(e) => Err(call_error(e, limits)),
+    }
+}
+
+/// Sends `notifications/cancelled` for a call whose caller went away.
+struct Abandoned {
+    peer: Peer<RoleClient>,
+    id: Option<RequestId>,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let peer = self.peer.clone();
+        let reason = "cancelled by the user".to_owned();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let params = CancelledNotificationParam::new(Some(id), Some(reason));
+                let _ = peer.notify_cancelled(params).await;
+            });
+        }
+    }
+}
+
+fn outcome(result: CallToolResult) -> ToolOutcome {
+    let text: Vec<&str> = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect();
+    ToolOutcome {
+        text: text.join("\n"),
+        structured: result.structured_content,
+        is_error: result.is_error.unwrap_or(false),
+    }
+}
+
+fn call_error(e: ServiceError, limits: Limits) -> CallError {
+    let one_line = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match e {
+        ServiceError::McpError(e) => CallError::Protocol(one_line(e.message.into_owned())),
+        ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
+            CallError::Crashed(one_line(e.to_string()))
+        }
+        ServiceError::Timeout { timeout } if timeout > limits.idle => {
+            CallError::TimeoutTotal { after: timeout }
+        }
+        ServiceError::Timeout { timeout } => CallError::Timeout { after: timeout },
+        other => CallError::Protocol(one_line(other.to_string())),
+    }
+}

@@ -1,0 +1,233 @@
+//! The MCP features past tools, against real servers (`scripts/test-servers` and the small
+//! SDK servers in `tests/servers`): the capabilities we advertise and the tools they unlock,
+//! roots, progress that keeps a call alive up to its hard maximum, logging, cancellation
+//! reaching the server, and tool annotations.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use libre_assistant::plugins::Plugin;
+use libre_assistant::plugins::host::{
+    self, CallError, HostConfig, HostEvent, HostHandle, ToolInfo, ToolOutcome,
+};
+use serde_json::{Map, Value, json};
+
+/// The longest any single wait in these tests may take.
+const WAIT: Duration = Duration::from_secs(60);
+
+fn everything(id: &str) -> Plugin {
+    let command = support::test_servers().join("mcp-server-everything");
+    support::plugin(id, &command.to_string_lossy(), &["stdio"])
+}
+
+/// `tests/servers/NAME.cjs`, run by node on the reference servers' SDK.
+fn sdk_server(id: &str, name: &str) -> Plugin {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/servers/{name}.cjs"));
+    // test_servers() is the `bin` directory; the npm packages are beside it.
+    let modules = support::test_servers().join("../node/node_modules");
+    let mut server = support::plugin(
+        id,
+        "node",
+        &[&script.to_string_lossy(), &modules.to_string_lossy()],
+    );
+    server.manifest.permissions.read = vec![modules.to_string_lossy().into_owned()];
+    server
+}
+
+fn start(plugins: Vec<Plugin>) -> HostHandle {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let root = ROOT.get_or_init(|| support::target_dir("mcp_features"));
+    host::spawn(HostConfig {
+        plugins,
+        max_restarts: 0,
+        sandbox: Some(support::sandbox(root)),
+        secrets: None,
+    })
+}
+
+/// Waits for the first event that `want` accepts, failing after [`WAIT`].
+async fn wait_for(host: &mut HostHandle, mut want: impl FnMut(&HostEvent) -> bool) -> HostEvent {
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            let event = host.events.recv().await.expect("the host is running");
+            if want(&event) {
+                return event;
+            }
+        }
+    })
+    .await;
+    found.expect("the event came in time")
+}
+
+/// Waits until `id` lists a tool named `name`, and returns its tools.
+async fn tools_with(host: &mut HostHandle, id: &str, name: &str) -> Vec<ToolInfo> {
+    let event = wait_for(host, |e| {
+        matches!(e, HostEvent::Tools { plugin, tools } if plugin == id && tools.iter().any(|t| t.name == name))
+    })
+    .await;
+    match event {
+        HostEvent::Tools { tools, .. } => tools,
+        _ => unreachable!(),
+    }
+}
+
+fn args(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+async fn call(
+    host: &HostHandle,
+    id: &str,
+    tool: &str,
+    value: Value,
+) -> Result<ToolOutcome, CallError> {
+    host.call(id, tool, args(value)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn advertised_roots_unlock_the_roots_tool_and_are_the_granted_directories() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let granted = dir.path().join("my notes");
+    std::fs::create_dir(&granted).expect("mkdir");
+    let granted = granted.canonicalize().expect("canonical");
+    let mut plugin = everything("everything");
+    plugin.manifest.permissions.read = vec![granted.to_string_lossy().into_owned()];
+    let mut host = start(vec![plugin]);
+    // server-everything registers get-roots-list only for a client that advertises roots.
+    tools_with(&mut host, "everything", "get-roots-list").await;
+    let roots = call(&host, "everything", "get-roots-list", json!({}))
+        .await
+        .expect("get-roots-list answers");
+    let uri = format!("file://{}", granted.to_string_lossy().replace(' ', "%20"));
+    assert!(roots.text.contains(&uri), "{}", roots.text);
+    assert!(!roots.is_error, "{roots:?}");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_keeps_a_slow_call_alive_and_is_reported() {
+    let mut plugin = everything("slow");
+    plugin.manifest.timeout_secs = 2;
+    plugin.manifest.max_timeout_secs = 60;
+    let mut host = start(vec![plugin]);
+    tools_with(&mut host, "slow", "trigger-long-running-operation").await;
+    let caller = host.caller();
+    // Three seconds in all, a step every 0.3 s: past the 2 s timeout only through progress.
+    let running = tokio::spawn(async move {
+        caller
+            .call(
+                "slow",
+                "trigger-long-running-operation",
+                args(json!({"duration": 3, "steps": 10})),
+            )
+            .await
+    });
+    let mut steps = Vec::new();
+    while steps.len() < 10 {
+        if let HostEvent::Progress {
+            plugin,
+            tool,
+            progress,
+            total,
+            ..
+        } = wait_for(&mut host, |e| matches!(e, HostEvent::Progress { .. })).await
+        {
+            assert_eq!(
+                (plugin.as_str(), tool.as_str()),
+                ("slow", "trigger-long-running-operation")
+            );
+            assert_eq!(total, Some(10.0));
+            steps.push(progress);
+        }
+    }
+    assert_eq!(steps, (1..=10).map(f64::from).collect::<Vec<_>>());
+    let done = running
+        .await
+        .expect("the call task")
+        .expect("the call outlived its timeout");
+    assert!(done.text.contains("completed"), "{done:?}");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_does_not_keep_a_call_past_its_hard_maximum() {
+    let mut plugin = everything("capped");
+    plugin.manifest.timeout_secs = 1;
+    plugin.manifest.max_timeout_secs = 2;
+    let mut host = start(vec![plugin]);
+    tools_with(&mut host, "capped", "trigger-long-running-operation").await;
+    let slow = call(
+        &host,
+        "capped",
+        "trigger-long-running-operation",
+        json!({"duration": 30, "steps": 100}),
+    )
+    .await;
+    assert_eq!(
+        slow,
+        Err(CallError::TimeoutTotal {
+            after: Duration::from_secs(2)
+        })
+    );
+    let echo = call(&host, "capped", "echo", json!({"message": "still here"})).await;
+    assert!(
+        echo.expect("echo after the cap")
+            .text
+            .contains("still here")
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_its_caller_drops_is_cancelled_in_the_server_which_logs_it() {
+    let mut host = start(vec![sdk_server("hints", "hints")]);
+    tools_with(&mut host, "hints", "wait").await;
+    let caller = host.caller();
+    let waiting = tokio::spawn(async move { caller.call("hints", "wait", args(json!({}))).await });
+    // The server logs once the call reaches it; then the caller goes away.
+    wait_for(&mut host, |e| {
+        matches!(e, HostEvent::Log { plugin, text, .. } if plugin == "hints" && text == "waiting")
+    })
+    .await;
+    waiting.abort();
+    let logged = wait_for(
+        &mut host,
+        |e| matches!(e, HostEvent::Log { text, .. } if text.contains("cancelled")),
+    )
+    .await;
+    assert_eq!(
+        logged,
+        HostEvent::Log {
+            plugin: "hints".into(),
+            level: "info".into(),
+            text: "cancelled wait".into(),
+        }
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tool_annotations_arrive_as_hints() {
+    let mut host = start(vec![sdk_server("hints", "hints")]);
+    let tools = tools_with(&mut host, "hints", "show").await;
+    let hints = |name: &str| {
+        tools
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{name} listed"))
+            .hints
+            .clone()
+    };
+    let show = hints("show");
+    assert!(show.read_only() && !show.destructive());
+    assert_eq!(show.title.as_deref(), Some("Show the note"));
+    assert_eq!(show.words(), ["read-only"]);
+    let erase = hints("erase");
+    assert!(!erase.read_only() && erase.destructive());
+    assert_eq!(erase.words(), ["destructive"]);
+    let plain = hints("plain");
+    assert!(!plain.read_only() && !plain.destructive() && plain.words().is_empty());
+    host.shutdown().await;
+}
