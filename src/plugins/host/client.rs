@@ -170,7 +170,7 @@ pub fn roots(read: &[String], write: &[String]) -> Vec<Root> {
     let mut seen = Vec::new();
     for path in read.iter().chain(write) {
         let path = Path::new(path);
-        if path.is_dir() && !seen.iter().any(|p: &&Path| *p == path) {
+        if path.is_dir() && !seen.contains(&path) {
             seen.push(path);
         }
     }
