@@ -1,12 +1,18 @@
 //! The MCP features past tools, against real servers (`scripts/test-servers` and the small
 //! SDK servers in `tests/servers`): the capabilities we advertise and the tools they unlock,
 //! roots, progress that keeps a call alive up to its hard maximum, logging, cancellation
-//! reaching the server, and tool annotations.
+//! reaching the server, and tool annotations with the `PLUGIN:read-only` rule.
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use libre_assistant::core::tools::{Policy, Prepared, Toolbox};
+use libre_assistant::core::{CallRequest, ConsentAnswer, ToolsConfig};
+use libre_assistant::plugins::audit::Grant;
+use libre_assistant::tools::ToolCall;
 
 use libre_assistant::plugins::Plugin;
 use libre_assistant::plugins::host::{
@@ -230,4 +236,91 @@ async fn tool_annotations_arrive_as_hints() {
     let plain = hints("plain");
     assert!(!plain.read_only() && !plain.destructive() && plain.words().is_empty());
     host.shutdown().await;
+}
+
+/// A toolbox over the hints server, its tools listed.
+async fn hints_toolbox(policy: Policy) -> Toolbox {
+    let server = sdk_server("hints", "hints");
+    let (mut toolbox, mut events, notices) = Toolbox::new(ToolsConfig {
+        host: start(vec![server.clone()]),
+        manifests: BTreeMap::from([("hints".to_owned(), server.manifest)]),
+        policy,
+        ask: false,
+        max_rounds: 1,
+        grammar: true,
+        budget: 0,
+        generic_format: false,
+        only_relevant: false,
+        call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,
+        audit: None,
+        usage: None,
+        remembered: None,
+        sandbox: None,
+    });
+    assert!(notices.is_empty(), "{notices:?}");
+    let listed = tokio::time::timeout(WAIT, async {
+        while let Some(event) = events.recv().await {
+            toolbox.on_host(&event);
+            if matches!(event, HostEvent::Tools { .. }) {
+                return;
+            }
+        }
+    });
+    listed.await.expect("the tools came in time");
+    toolbox
+}
+
+fn prepare(toolbox: &mut Toolbox, tool: &str) -> (CallRequest, Option<Grant>) {
+    let call = ToolCall {
+        name: tool.to_owned(),
+        arguments: Map::new(),
+    };
+    match toolbox.prepare(&call) {
+        Prepared::Ready(request, grant) => (request, grant),
+        Prepared::Invalid { problem, .. } => panic!("{tool}: {problem}"),
+    }
+}
+
+/// What the toolbox decides for `tools` of the hints server under `rule`, headless.
+async fn decided(rule: &str, tools: &[&str]) -> Vec<Option<Grant>> {
+    let mut policy = Policy::default();
+    policy.allow(rule, Grant::HeadlessFlag).expect("a rule");
+    let mut toolbox = hints_toolbox(policy).await;
+    let grants = tools
+        .iter()
+        .map(|tool| prepare(&mut toolbox, tool).1)
+        .collect();
+    toolbox.shutdown().await;
+    grants
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_rule_allows_the_read_only_tool_and_no_other() {
+    let rule = Some(Grant::HeadlessFlag);
+    assert_eq!(
+        decided("hints:read-only", &["show", "erase", "plain"]).await,
+        [rule, None, None]
+    );
+    // The whole plugin, for contrast: every tool.
+    assert_eq!(decided("hints", &["show", "erase"]).await, [rule, rule]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destructive_tool_is_never_always_allowed() {
+    let mut toolbox = hints_toolbox(Policy::default()).await;
+    let (erase, grant) = prepare(&mut toolbox, "erase");
+    assert_eq!(grant, None);
+    assert_eq!(erase.hints.words(), ["destructive"]);
+    // A front end that sends "always" anyway gets this one call, and a notice.
+    let (grant, notice) = toolbox.answer(&erase, ConsentAnswer::Always);
+    assert_eq!(grant, Some(Grant::User));
+    assert!(
+        notice.is_some_and(|n| n.contains("never always allowed")),
+        "the user is told"
+    );
+    assert_eq!(prepare(&mut toolbox, "erase").1, None, "asked again");
+    let (show, _) = prepare(&mut toolbox, "show");
+    toolbox.answer(&show, ConsentAnswer::Session);
+    assert_eq!(prepare(&mut toolbox, "show").1, Some(Grant::Session));
+    toolbox.shutdown().await;
 }

@@ -66,8 +66,9 @@ pub struct Cli {
     /// runs deny every other call.
     #[arg(long = "allow-tool", value_name = "PLUGIN/TOOL")]
     pub allow_tool: Vec<String>,
-    /// Headless: allow calls to every tool of this plugin (repeatable).
-    #[arg(long = "allow-plugin", value_name = "ID")]
+    /// Headless: allow calls to every tool of this plugin, or with `ID:read-only` to the tools
+    /// it declares read-only (repeatable).
+    #[arg(long = "allow-plugin", value_name = "ID[:read-only]")]
     pub allow_plugin: Vec<String>,
     /// Start no plugins: the model is offered no tools.
     #[arg(long)]
@@ -296,9 +297,9 @@ impl Cli {
         for tool in &self.allow_tool {
             let checked = libre_assistant::core::tools::parse_pattern(tool)
                 .map_err(|e| format!("--allow-tool: {e}"))?;
-            match checked {
-                (_, Some(_)) => rules.push(tool.clone()),
-                (_, None) => {
+            match checked.tool {
+                Some(_) if !checked.read_only => rules.push(tool.clone()),
+                _ => {
                     return Err(format!(
                         "--allow-tool {tool:?}: write PLUGIN/TOOL, e.g. --allow-tool time/current_time (or --allow-plugin ID for all its tools)"
                     ));

@@ -236,6 +236,8 @@ fn print_tools(
                     "name": t.name,
                     "description": t.description,
                     "input_schema": t.input_schema,
+                    "title": t.hints.title,
+                    "annotations": t.hints.words(),
                     "tokens": cost,
                     "tokens_counted_with": counted_with,
                 })
@@ -256,7 +258,15 @@ fn print_tools(
     );
     for (tool, cost) in tools.iter().zip(costs) {
         println!();
-        println!("{}  ({cost} tokens)", shown(&tool.name));
+        let declares = tool.hints.words();
+        let declares = match declares.is_empty() {
+            true => String::new(),
+            false => format!(", declares {}", declares.join(", ")),
+        };
+        println!("{}  ({cost} tokens{declares})", shown(&tool.name));
+        if let Some(title) = &tool.hints.title {
+            println!("  {}", shown(title));
+        }
         for line in tool.description.lines() {
             println!("  {}", shown(line));
         }

@@ -60,11 +60,11 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
         policy
             .allow(rule, Grant::Config)
             .map_err(|e| format!("tools.allow in the config: {e}"))?;
-        named.insert(parse_pattern(rule)?.0);
+        named.insert(parse_pattern(rule)?.plugin);
     }
     for rule in flags {
         policy.allow(rule, Grant::HeadlessFlag)?;
-        named.insert(parse_pattern(rule)?.0);
+        named.insert(parse_pattern(rule)?.plugin);
     }
     for plugin in &named {
         match found.find(plugin) {

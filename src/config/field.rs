@@ -318,12 +318,13 @@ fn array(items: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// Why `rule` is not a `tools.allow` entry (`PLUGIN/TOOL`, `PLUGIN/*` or `PLUGIN`, the plugin
-/// id matching `^[a-z0-9][a-z0-9-]*$`), or `None` when it is one.
+/// Why `rule` is not a `tools.allow` entry (`PLUGIN/TOOL`, `PLUGIN/*`, `PLUGIN` or
+/// `PLUGIN:read-only`, the plugin id matching `^[a-z0-9][a-z0-9-]*$`), or `None` when it is
+/// one.
 pub(crate) fn bad_rule(rule: &str) -> Option<String> {
     match crate::core::tools::parse_pattern(rule) {
         Err(why) => Some(why),
-        Ok((plugin, _)) if plugin.starts_with('-') => Some(format!(
+        Ok(p) if p.plugin.starts_with('-') => Some(format!(
             "{rule:?} is not a tool rule; a plugin id starts with a lowercase letter or a digit"
         )),
         Ok(_) => None,

@@ -22,13 +22,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub use held::Held;
-pub use policy::{Policy, parse_pattern};
+pub use policy::{Pattern, Policy, parse_pattern};
 pub use registry::{Offered, Registry, definition};
 
 use crate::engine::{ChatMessage, Role, ToolOffer, ToolPrompt};
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
 use crate::plugins::host::{
-    CallError, HostCaller, HostEvent, HostHandle, PluginState, ToolOutcome,
+    CallError, Hints, HostCaller, HostEvent, HostHandle, PluginState, ToolOutcome,
 };
 use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
@@ -112,6 +112,8 @@ pub struct CallRequest {
     pub changed: bool,
     /// SHA-256 of the tool's definition, for "always allow".
     pub definition: String,
+    /// What the server says the tool does (a destructive one is never always allowed).
+    pub hints: Hints,
 }
 
 /// The user's answer to a consent request.
@@ -503,9 +505,12 @@ impl Toolbox {
         };
         let known = self.registry.find(&call.name).cloned();
         let offered = known.expect("validate found the tool");
-        let grant = self
-            .policy
-            .decide(&offered.plugin, &offered.info.name, &offered.definition);
+        let grant = self.policy.decide(
+            &offered.plugin,
+            &offered.info.name,
+            &offered.definition,
+            offered.info.hints.read_only(),
+        );
         let id = self.next_id;
         self.next_id += 1;
         let request = CallRequest {
@@ -526,6 +531,7 @@ impl Toolbox {
             arguments: Value::Object(call.arguments.clone()),
             description: offered.info.description,
             definition: offered.definition,
+            hints: offered.info.hints,
         };
         Prepared::Ready(request, grant)
     }
@@ -539,6 +545,13 @@ impl Toolbox {
         answer: ConsentAnswer,
     ) -> (Option<Grant>, Option<String>) {
         let (plugin, tool, def) = (&request.plugin, &request.tool, &request.definition);
+        if answer == ConsentAnswer::Always && request.hints.destructive() {
+            // Never offered for it; a front end that sends it anyway gets this call only.
+            let problem = format!(
+                "{plugin}/{tool} is declared destructive, so it is never always allowed; this call alone was allowed"
+            );
+            return (Some(Grant::User), Some(problem));
+        }
         match answer {
             ConsentAnswer::Deny => (None, None),
             ConsentAnswer::Once => (Some(Grant::User), None),

@@ -3,7 +3,9 @@
 //!
 //! Invariant: a rule from a user's answer carries the tool's definition hash, and stops
 //! matching when the plugin changes the tool's definition, so the user is asked again. Rules
-//! from the config and from flags name tools, not definitions.
+//! from the config and from flags name tools, not definitions. A `PLUGIN:read-only` rule
+//! trusts the plugin's own annotations: it allows the tools the server declares read-only,
+//! and nothing else of that plugin.
 
 use crate::plugins::audit::Grant;
 
@@ -15,7 +17,20 @@ struct Rule {
     tool: Option<String>,
     /// For rules from the user's answers: the definition they approved.
     definition: Option<String>,
+    /// Only the tools the server declares read-only.
+    read_only: bool,
     grant: Grant,
+}
+
+/// A rule as written: `PLUGIN/TOOL`, `PLUGIN/*`, `PLUGIN` or `PLUGIN:read-only`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// The plugin's id.
+    pub plugin: String,
+    /// One tool; `None`: every tool (or every read-only one).
+    pub tool: Option<String>,
+    /// Only the tools the server declares read-only.
+    pub read_only: bool,
 }
 
 /// The rules that allow calls without asking.
@@ -25,14 +40,19 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Allows what `pattern` names: `PLUGIN/TOOL`, `PLUGIN/*` or `PLUGIN`; a bad pattern is a
-    /// one-line error saying how to write it.
+    /// Allows what `pattern` names: `PLUGIN/TOOL`, `PLUGIN/*`, `PLUGIN` or
+    /// `PLUGIN:read-only`; a bad pattern is a one-line error saying how to write it.
     pub fn allow(&mut self, pattern: &str, grant: Grant) -> Result<(), String> {
-        let (plugin, tool) = parse_pattern(pattern)?;
+        let Pattern {
+            plugin,
+            tool,
+            read_only,
+        } = parse_pattern(pattern)?;
         self.rules.push(Rule {
             plugin,
             tool,
             definition: None,
+            read_only,
             grant,
         });
         Ok(())
@@ -44,19 +64,27 @@ impl Policy {
             plugin: plugin.to_owned(),
             tool: Some(tool.to_owned()),
             definition: Some(definition.to_owned()),
+            read_only: false,
             grant,
         });
     }
 
-    /// What allows a call to `plugin`'s `tool` (whose definition hashes to `definition`),
-    /// if anything does.
-    pub fn decide(&self, plugin: &str, tool: &str, definition: &str) -> Option<Grant> {
+    /// What allows a call to `plugin`'s `tool` (whose definition hashes to `definition`, and
+    /// which its server declares `read_only` or not), if anything does.
+    pub fn decide(
+        &self,
+        plugin: &str,
+        tool: &str,
+        definition: &str,
+        read_only: bool,
+    ) -> Option<Grant> {
         self.rules
             .iter()
             .find(|r| {
                 r.plugin == plugin
                     && r.tool.as_deref().is_none_or(|t| t == tool)
                     && r.definition.as_deref().is_none_or(|d| d == definition)
+                    && (read_only || !r.read_only)
             })
             .map(|r| r.grant)
     }
@@ -71,12 +99,17 @@ impl Policy {
     }
 }
 
-/// `PLUGIN/TOOL`, `PLUGIN/*` or `PLUGIN` as (plugin, tool).
-pub fn parse_pattern(pattern: &str) -> Result<(String, Option<String>), String> {
+/// `PLUGIN/TOOL`, `PLUGIN/*`, `PLUGIN` or `PLUGIN:read-only`.
+pub fn parse_pattern(pattern: &str) -> Result<Pattern, String> {
     let bad = || {
         format!(
-            "{pattern:?} is not a tool rule; write PLUGIN/TOOL, PLUGIN/* or PLUGIN (see `libre-assistant plugins list`)"
+            "{pattern:?} is not a tool rule; write PLUGIN/TOOL, PLUGIN/*, PLUGIN or PLUGIN:read-only (see `libre-assistant plugins list`)"
         )
+    };
+    let (pattern, read_only) = match pattern.split_once(':') {
+        Some((plugin, "read-only")) if !plugin.contains('/') => (plugin, true),
+        Some(_) => return Err(bad()),
+        None => (pattern, false),
     };
     let (plugin, tool) = match pattern.split_once('/') {
         Some((p, "*")) => (p, None),
@@ -91,22 +124,51 @@ pub fn parse_pattern(pattern: &str) -> Result<(String, Option<String>), String> 
     if !plugin_ok {
         return Err(bad());
     }
-    Ok((plugin.to_owned(), tool))
+    Ok(Pattern {
+        plugin: plugin.to_owned(),
+        tool,
+        read_only,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pattern(plugin: &str, tool: Option<&str>, read_only: bool) -> Pattern {
+        Pattern {
+            plugin: plugin.into(),
+            tool: tool.map(Into::into),
+            read_only,
+        }
+    }
+
     #[test]
-    fn patterns_name_a_tool_or_a_whole_plugin() {
+    fn patterns_name_a_tool_a_whole_plugin_or_its_read_only_tools() {
         assert_eq!(
             parse_pattern("time/current_time").unwrap(),
-            ("time".into(), Some("current_time".into()))
+            pattern("time", Some("current_time"), false)
         );
-        assert_eq!(parse_pattern("time/*").unwrap(), ("time".into(), None));
-        assert_eq!(parse_pattern("time").unwrap(), ("time".into(), None));
-        for bad in ["", "/x", "Time/x", "time/", "a/b/c"] {
+        assert_eq!(
+            parse_pattern("time/*").unwrap(),
+            pattern("time", None, false)
+        );
+        assert_eq!(parse_pattern("time").unwrap(), pattern("time", None, false));
+        assert_eq!(
+            parse_pattern("git:read-only").unwrap(),
+            pattern("git", None, true)
+        );
+        for bad in [
+            "",
+            "/x",
+            "Time/x",
+            "time/",
+            "a/b/c",
+            "git:",
+            "git:write",
+            "git/log:read-only",
+            ":read-only",
+        ] {
             assert!(
                 parse_pattern(bad).unwrap_err().contains("PLUGIN/TOOL"),
                 "{bad}"
@@ -120,14 +182,20 @@ mod tests {
         p.allow("calc", Grant::Config).unwrap();
         p.allow("time/current_time", Grant::HeadlessFlag).unwrap();
         p.allow_definition("files", "read", "h1", Grant::Session);
-        assert_eq!(p.decide("calc", "anything", "x"), Some(Grant::Config));
+        p.allow("git:read-only", Grant::HeadlessFlag).unwrap();
         assert_eq!(
-            p.decide("time", "current_time", "x"),
+            p.decide("calc", "anything", "x", false),
+            Some(Grant::Config)
+        );
+        assert_eq!(
+            p.decide("time", "current_time", "x", false),
             Some(Grant::HeadlessFlag)
         );
-        assert_eq!(p.decide("time", "convert_time", "x"), None);
-        assert_eq!(p.decide("files", "read", "h1"), Some(Grant::Session));
-        assert_eq!(p.decide("files", "read", "h2"), None);
+        assert_eq!(p.decide("time", "convert_time", "x", true), None);
+        assert_eq!(p.decide("files", "read", "h1", false), Some(Grant::Session));
+        assert_eq!(p.decide("files", "read", "h2", false), None);
+        assert_eq!(p.decide("git", "log", "x", true), Some(Grant::HeadlessFlag));
+        assert_eq!(p.decide("git", "commit", "x", false), None);
         assert!(p.approval_outdated("files", "read", "h2"));
         assert!(!p.approval_outdated("files", "read", "h1"));
         assert!(!p.approval_outdated("time", "current_time", "h2"));

@@ -55,6 +55,22 @@ fn each_key_gives_its_answer() {
 }
 
 #[test]
+fn always_is_not_an_answer_for_a_destructive_tool() {
+    let mut t = harness("dark");
+    ask(&mut t.app, "erase my notes");
+    let _ = t.ops.try_recv();
+    t.app.on_core(Event::TurnStarted);
+    let mut erase = request(1, "erase", false);
+    erase.hints.destructive = Some(true);
+    t.app.on_core(Event::ToolConsent { request: erase });
+    press(&mut t, KeyCode::Char('a'));
+    assert!(t.ops.try_recv().is_err(), "'a' must not answer");
+    assert!(t.app.state.consent.is_open());
+    press(&mut t, KeyCode::Char('y'));
+    assert_eq!(t.ops.try_recv().ok(), Some(consent(1, ConsentAnswer::Once)));
+}
+
+#[test]
 fn keys_do_not_reach_the_input_while_asking() {
     let mut t = asking();
     press(&mut t, KeyCode::Char('x'));

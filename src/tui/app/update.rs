@@ -149,7 +149,17 @@ impl App {
             Action::No => self.state.models.confirm_delete = None,
             Action::AllowOnce => self.answer_consent(ConsentAnswer::Once),
             Action::AllowSession => self.answer_consent(ConsentAnswer::Session),
-            Action::AllowAlways => self.answer_consent(ConsentAnswer::Always),
+            Action::AllowAlways => {
+                // Not offered for a tool declared destructive: the key does nothing there.
+                if self
+                    .state
+                    .consent
+                    .current()
+                    .is_some_and(|r| !r.hints.destructive())
+                {
+                    self.answer_consent(ConsentAnswer::Always);
+                }
+            }
             Action::DenyCall => self.answer_consent(ConsentAnswer::Deny),
         }
     }

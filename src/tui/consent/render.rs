@@ -103,6 +103,18 @@ fn body(
         field("plugin", &inert(&request.plugin), cells, styles),
         field("tool", &inert(&request.tool), cells, styles),
     ];
+    let hints = request.hints.words();
+    if let Some(title) = &request.hints.title {
+        head.push(field("title", &inert(title), cells, styles));
+    }
+    if !hints.is_empty() {
+        let style = if request.hints.destructive() {
+            (styles.0, theme.style("warning"))
+        } else {
+            styles
+        };
+        head.push(field("declares", &hints.join(", "), cells, style));
+    }
     if request.changed {
         let warning = "⚠ this tool changed since you approved it";
         head.extend(
@@ -117,7 +129,7 @@ fn body(
     )];
     tail.extend(permissions(request, cells, styles));
     tail.push(Line::default());
-    tail.extend(choices(theme, cells));
+    tail.extend(choices(theme, cells, !request.hints.destructive()));
     let room = rows.saturating_sub(head.len() + tail.len());
     let description = fit::wrap(
         &inert(&request.description),
@@ -207,13 +219,17 @@ fn permissions(request: &CallRequest, cells: usize, styles: (Style, Style)) -> V
     out
 }
 
-/// The answers as "y allow once  s this session …", packed into as few lines as fit.
-fn choices(theme: &Theme, cells: usize) -> Vec<Line<'static>> {
+/// The answers as "y allow once  s this session …", packed into as few lines as fit; "always"
+/// only when `always` (never for a tool declared destructive).
+fn choices(theme: &Theme, cells: usize, always: bool) -> Vec<Line<'static>> {
     let (key_style, text_style) = (theme.style("help.key"), theme.style("text"));
     let mut lines = Vec::new();
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
     for (key, what) in CHOICES {
+        if key == "a" && !always {
+            continue;
+        }
         let key = if key == "n" { "n/Esc" } else { key };
         let cost = width(key) + 1 + width(what) + 2;
         if used > 0 && used + cost > cells + 2 {

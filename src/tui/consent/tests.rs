@@ -2,6 +2,7 @@
 
 use libre_assistant::core::CallRequest;
 use libre_assistant::plugins::Permissions;
+use libre_assistant::plugins::host::Hints;
 use serde_json::json;
 
 use super::*;
@@ -27,6 +28,7 @@ pub(crate) fn request(id: u64, tool: &str, changed: bool) -> CallRequest {
         sandbox: "fully enforced".into(),
         changed,
         definition: "ab12".into(),
+        hints: Default::default(),
     }
 }
 
@@ -61,6 +63,33 @@ fn snapshot_changed_tool_with_more_waiting() {
         assert!(text.contains("1 more waiting"), "{text}");
         insta::assert_snapshot!(format!("changed_{w}x{h}"), text);
     }
+}
+
+#[test]
+fn snapshot_destructive_tool_offers_no_always() {
+    let mut req = request(1, "erase", false);
+    req.hints = Hints {
+        title: Some("Erase \x1b[2Jall".into()),
+        read_only: Some(false),
+        destructive: Some(true),
+        idempotent: None,
+        open_world: Some(true),
+    };
+    let mut queue = ConsentQueue::default();
+    queue.push(req);
+    let text = snapshot(&queue, 80, 24);
+    assert!(text.contains("destructive, open world"), "{text}");
+    assert!(!text.contains("always") && !text.contains('\x1b'), "{text}");
+    insta::assert_snapshot!("destructive_80x24", text);
+    let mut reader = request(2, "show", false);
+    reader.hints.read_only = Some(true);
+    queue.take();
+    queue.push(reader);
+    let text = snapshot(&queue, 80, 24);
+    assert!(
+        text.contains("declares read-only") && text.contains("a always"),
+        "{text}"
+    );
 }
 
 #[test]
