@@ -276,7 +276,7 @@ fn prepare(toolbox: &mut Toolbox, tool: &str) -> (CallRequest, Option<Grant>) {
         arguments: Map::new(),
     };
     match toolbox.prepare(&call) {
-        Prepared::Ready(request, grant) => (request, grant),
+        Prepared::Ready(request, grant) => (*request, grant),
         Prepared::Invalid { problem, .. } => panic!("{tool}: {problem}"),
     }
 }

@@ -346,7 +346,7 @@ impl Core {
                 self.invalid(plugin, call, problem).await;
                 return (Flow::Continue, None);
             }
-            Prepared::Ready(request, grant) => (request, grant),
+            Prepared::Ready(request, grant) => (*request, grant),
         };
         let asks = tools.asks();
         let (grant, flow) = match grant {

@@ -214,7 +214,7 @@ fn cut(text: &str) -> String {
 /// A checked call, or why it cannot run.
 pub enum Prepared {
     /// Ready: allowed by a rule (`Some`) or waiting for consent (`None`).
-    Ready(CallRequest, Option<Grant>),
+    Ready(Box<CallRequest>, Option<Grant>),
     /// It never reaches a plugin.
     Invalid {
         /// The plugin, when the tool is known.
@@ -533,7 +533,7 @@ impl Toolbox {
             definition: offered.definition,
             hints: offered.info.hints,
         };
-        Prepared::Ready(request, grant)
+        Prepared::Ready(Box::new(request), grant)
     }
 
     /// Applies the user's answer; returns the grant, or None for a denial. "Always" is
