@@ -7,7 +7,7 @@ use libre_assistant::plugins::usage::Figures;
 
 use super::App;
 use super::tasks::TaskEvent;
-use crate::tui::chat::{Kind, ToolOutcome};
+use crate::tui::chat::{CallProgress, Kind, ToolOutcome};
 use crate::tui::models::{Loaded, Loading};
 use crate::tui::plugins::PluginRow;
 use crate::tui::state::Activity;
@@ -315,7 +315,16 @@ impl App {
                     row.logged(&level, &text);
                 }
             }
-            HostEvent::Progress { .. } => {}
+            HostEvent::Progress {
+                progress,
+                total,
+                message,
+                ..
+            } => self.state.chat.tool_progress(CallProgress {
+                progress,
+                total,
+                message,
+            }),
         }
     }
 }

@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use libre_assistant::core::{CallResult, ConsentAnswer, Event, FinishedCall, Op};
 use libre_assistant::engine::Finish;
 use libre_assistant::plugins::audit::Grant;
+use libre_assistant::plugins::host::HostEvent;
 use libre_assistant::plugins::usage::Figures;
 use serde_json::json;
 
@@ -182,6 +183,37 @@ fn snapshot_tool_call_result_and_answer() {
         assert!(!done.contains('\x1b'), "{done}");
         insta::assert_snapshot!(format!("tool_call_{w}x{h}"), format!("{running}\n{done}"));
     }
+}
+
+#[test]
+fn snapshot_progress_of_a_running_call() {
+    let mut t = harness("dark");
+    ask(&mut t.app, "Run the long operation");
+    t.app.on_core(Event::TurnStarted);
+    let mut req = request(3, "trigger-long-running-operation", false);
+    req.plugin = "everything".into();
+    req.arguments = json!({"duration": 10, "steps": 10});
+    t.app.on_core(Event::ToolCallStarted {
+        request: req,
+        granted_by: Grant::Config,
+    });
+    let progress = |progress: f64, total: Option<f64>, message: Option<&str>| {
+        Event::Plugin(HostEvent::Progress {
+            plugin: "everything".into(),
+            tool: "trigger-long-running-operation".into(),
+            progress,
+            total,
+            message: message.map(Into::into),
+        })
+    };
+    t.app
+        .on_core(progress(4.0, Some(10.0), Some("step 4 of 10")));
+    let bar = screen(&mut t.app, 80, 24);
+    assert!(bar.contains("↳ ▰▰▰▰▰▱▱▱▱▱▱▱ 4/10 step 4 of 10"), "{bar}");
+    t.app.on_core(progress(2.5, None, None));
+    let open = screen(&mut t.app, 80, 24);
+    assert!(open.contains("↳ running… 2.5"), "{open}");
+    insta::assert_snapshot!("progress_80x24", format!("{bar}\n{open}"));
 }
 
 #[test]

@@ -52,6 +52,20 @@ pub struct ToolOutcome {
 /// Result lines a tool block shows at most before "…".
 const TOOL_LINES: usize = 6;
 
+/// Cells of a running call's progress bar.
+const BAR_CELLS: usize = 12;
+
+/// What a running call last said about its progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallProgress {
+    /// How far it is, in the server's units.
+    pub progress: f64,
+    /// Where it ends, if known.
+    pub total: Option<f64>,
+    /// What it is doing (inert already).
+    pub message: Option<String>,
+}
+
 /// One message as shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -69,6 +83,8 @@ pub struct Entry {
     pub call: Option<u64>,
     /// For tool blocks: how the call ended, once it has.
     pub result: Option<ToolOutcome>,
+    /// For running tool blocks: its last progress report.
+    pub progress: Option<CallProgress>,
     /// The laid-out lines, for the view's width and theme.
     lines: Vec<Line<'static>>,
     /// `lines` is out of date.
@@ -91,6 +107,7 @@ impl Entry {
             queued: false,
             call: None,
             result: None,
+            progress: None,
             lines: Vec::new(),
             dirty: true,
             first: false,
@@ -232,6 +249,18 @@ impl ChatView {
         };
         self.entries[i].result = Some(outcome);
         self.touch(i);
+    }
+
+    /// The running call reported progress; shown in its block until it ends.
+    pub fn tool_progress(&mut self, progress: CallProgress) {
+        let running = self
+            .entries
+            .iter()
+            .rposition(|e| e.kind == Kind::Tool && e.call.is_some() && e.result.is_none());
+        if let Some(i) = running {
+            self.entries[i].progress = Some(progress);
+            self.touch(i);
+        }
     }
 
     /// A tool result from a saved conversation, with no call line.
@@ -484,7 +513,13 @@ fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Li
                     .map(|l| Line::styled(l, style)),
             );
         }
-        Kind::Tool => lines.extend(tool_block(&text, e.result.as_ref(), width, theme)),
+        Kind::Tool => lines.extend(tool_block(
+            &text,
+            e.result.as_ref(),
+            e.progress.as_ref(),
+            width,
+            theme,
+        )),
     }
     lines
 }
@@ -494,6 +529,7 @@ fn render_entry(e: &mut Entry, width: u16, theme: &Theme, first: bool) -> Vec<Li
 fn tool_block(
     header: &str,
     result: Option<&ToolOutcome>,
+    progress: Option<&CallProgress>,
     width: u16,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
@@ -506,7 +542,11 @@ fn tool_block(
         ));
     }
     let Some(result) = result else {
-        lines.push(Line::styled("↳ running…", theme.style("chat.meta")));
+        let running = progress.map_or_else(|| "↳ running…".to_owned(), progress_line);
+        lines.push(Line::styled(
+            crate::tui::fit::truncate(&running, usize::from(width)),
+            theme.style("chat.meta"),
+        ));
         return lines;
     };
     let style = theme.style(if result.failed {
@@ -528,6 +568,35 @@ fn tool_block(
     }
     lines.extend(rows.into_iter().map(|l| Line::styled(l, style)));
     lines
+}
+
+/// "↳ ▰▰▰▰▱▱▱▱ 4/10 message" (a bar when the total is known), or "↳ running… 4 message".
+fn progress_line(p: &CallProgress) -> String {
+    let number = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    let mut line = match p.total.filter(|t| *t > 0.0) {
+        Some(total) => {
+            let filled = ((p.progress / total).clamp(0.0, 1.0) * BAR_CELLS as f64).round() as usize;
+            format!(
+                "↳ {}{} {}/{}",
+                "▰".repeat(filled),
+                "▱".repeat(BAR_CELLS - filled),
+                number(p.progress),
+                number(total)
+            )
+        }
+        None => format!("↳ running… {}", number(p.progress)),
+    };
+    if let Some(message) = &p.message {
+        line.push(' ');
+        line.push_str(&message.replace('\n', " "));
+    }
+    line
 }
 
 /// The figures line under an answer, e.g. `42 tokens · 118.3 t/s · stopped`.
