@@ -113,6 +113,7 @@ async fn start_once(plugin: Plugin, sandbox: SandboxConfig) -> f64 {
         max_restarts: 0,
         sandbox: Some(sandbox),
         secrets: None,
+        serve_requests: false,
     });
     loop {
         match host.events.recv().await {
@@ -140,6 +141,7 @@ async fn idle(root: &Path) -> (f64, f64) {
         max_restarts: 0,
         sandbox: Some(sandbox(root, Mode::Required)),
         secrets: None,
+        serve_requests: false,
     });
     let mut listed = 0;
     while listed < 4 {

@@ -50,6 +50,7 @@ fn start(plugins: Vec<Plugin>) -> HostHandle {
         max_restarts: 0,
         sandbox: Some(support::sandbox(root)),
         secrets: None,
+        serve_requests: true,
     })
 }
 
@@ -256,6 +257,7 @@ async fn hints_toolbox(policy: Policy) -> Toolbox {
         usage: None,
         remembered: None,
         sandbox: None,
+        allow_sampling: Vec::new(),
     });
     assert!(notices.is_empty(), "{notices:?}");
     let listed = tokio::time::timeout(WAIT, async {

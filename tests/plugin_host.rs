@@ -79,6 +79,7 @@ fn start(plugins: Vec<Plugin>, max_restarts: u32) -> HostHandle {
         max_restarts,
         sandbox: Some(support::sandbox(root)),
         secrets: None,
+        serve_requests: false,
     })
 }
 

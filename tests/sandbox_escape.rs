@@ -74,6 +74,7 @@ impl Probe {
             max_restarts: 0,
             sandbox: Some(support::sandbox(&root)),
             secrets: None,
+            serve_requests: false,
         });
         let listed = tokio::time::timeout(WAIT, async {
             loop {

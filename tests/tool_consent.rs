@@ -50,6 +50,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
             max_restarts: 0,
             sandbox: Some(support::sandbox(state)),
             secrets: None,
+            serve_requests: true,
         }),
         manifests,
         policy: Policy::default(),
@@ -64,6 +65,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
         usage: Some(state.join("usage.json")),
         remembered: Some(state.join("plugins.toml")),
         sandbox: Some(support::sandbox(state).enforcement()),
+        allow_sampling: Vec::new(),
     };
     let mut core = core::spawn(
         Some(engine),

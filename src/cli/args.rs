@@ -70,6 +70,10 @@ pub struct Cli {
     /// it declares read-only (repeatable).
     #[arg(long = "allow-plugin", value_name = "ID[:read-only]")]
     pub allow_plugin: Vec<String>,
+    /// Headless: answer this plugin's sampling requests (its server asks the local model to
+    /// write a message) without asking (repeatable). Headless runs deny them otherwise.
+    #[arg(long = "allow-sampling", value_name = "ID")]
+    pub allow_sampling: Vec<String>,
     /// Start no plugins: the model is offered no tools.
     #[arg(long)]
     pub no_plugins: bool,
@@ -292,7 +296,7 @@ pub enum ModelsAction {
 impl Cli {
     /// The headless tool rules the flags give, as policy patterns; a malformed one is a
     /// one-line usage error.
-    pub fn tool_rules(&self) -> Result<Vec<String>, String> {
+    pub fn tool_rules(&self) -> Result<crate::cli::tools::Rules, String> {
         let mut rules = Vec::new();
         for tool in &self.allow_tool {
             let checked = libre_assistant::core::tools::parse_pattern(tool)
@@ -315,7 +319,20 @@ impl Cli {
             }
             rules.push(plugin.clone());
         }
-        Ok(rules)
+        let mut sampling = Vec::new();
+        for plugin in &self.allow_sampling {
+            let checked = libre_assistant::core::tools::parse_pattern(plugin);
+            if checked.is_err() || plugin.contains(['/', ':']) {
+                return Err(format!(
+                    "--allow-sampling {plugin:?}: give a plugin id (see `libre-assistant plugins list`)"
+                ));
+            }
+            sampling.push(plugin.clone());
+        }
+        Ok(crate::cli::tools::Rules {
+            tools: rules,
+            sampling,
+        })
     }
 
     /// The config overrides these flags carry.

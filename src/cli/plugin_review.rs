@@ -148,10 +148,12 @@ async fn start(
             secrets: Some(libre_assistant::plugins::secrets::SecretStore::new(
                 &setup.dirs,
             )),
+            serve_requests: false,
         }),
         sandbox: Some(enforcement),
         manifests: BTreeMap::from([(id.clone(), plugin.manifest.clone())]),
         policy: Policy::default(),
+        allow_sampling: Vec::new(),
         ask: false,
         max_rounds: 1,
         grammar: false,
@@ -181,7 +183,9 @@ async fn start(
             HostEvent::Status { .. }
             | HostEvent::Resources { .. }
             | HostEvent::Progress { .. }
-            | HostEvent::Log { .. } => {}
+            | HostEvent::Log { .. }
+            // Rejected by the host: `plugins call` serves no requests.
+            | HostEvent::Sampling(_) => {}
         }
     }
     Err(Failure::new(

@@ -27,12 +27,21 @@ pub struct Started {
     pub sandbox: SandboxConfig,
 }
 
+/// A headless run's rules from its flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// `--allow-tool` and `--allow-plugin` rules, as policy patterns.
+    pub tools: Vec<String>,
+    /// Plugins whose sampling requests are answered (`--allow-sampling`).
+    pub sampling: Vec<String>,
+}
+
 /// Finds the plugins and starts the enabled ones in the background (nothing waits for them).
-/// `flags` are headless `--allow-tool`/`--allow-plugin` rules. `ask` puts undecided calls to
+/// `flags` are headless `--allow-tool`/`--allow-plugin`/`--allow-sampling` rules. `ask` puts undecided calls to
 /// the user (the TUI). Without it (headless) calls no rule allows are denied, so only the
 /// plugins some rule names are started: offering tools that can only be refused would cost
 /// prompt tokens and invite calls that fail.
-pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, String> {
+pub fn start(setup: &Setup, flags: &Rules, ask: bool) -> Result<Started, String> {
     let mut problems = Vec::new();
     let sandbox = sandbox_config(setup, &mut problems);
     let state_path = plugins::state_file(&setup.dirs);
@@ -62,10 +71,11 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             .map_err(|e| format!("tools.allow in the config: {e}"))?;
         named.insert(parse_pattern(rule)?.plugin);
     }
-    for rule in flags {
+    for rule in &flags.tools {
         policy.allow(rule, Grant::HeadlessFlag)?;
         named.insert(parse_pattern(rule)?.plugin);
     }
+    named.extend(flags.sampling.iter().cloned());
     for plugin in &named {
         match found.find(plugin) {
             None => problems.push(format!(
@@ -94,6 +104,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
                 max_restarts: PLUGIN_RESTARTS,
                 sandbox: Some(sandbox.clone()),
                 secrets: Some(secrets::SecretStore::new(&setup.dirs)),
+                serve_requests: true,
             }),
             manifests,
             policy,
@@ -107,6 +118,7 @@ pub fn start(setup: &Setup, flags: &[String], ask: bool) -> Result<Started, Stri
             audit: Some(audit::audit_file(&setup.dirs)),
             usage: Some(usage::usage_file(&setup.dirs)),
             remembered: Some(state_path),
+            allow_sampling: flags.sampling.clone(),
             sandbox: Some(sandbox.enforcement()),
         }
     });

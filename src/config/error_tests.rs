@@ -271,7 +271,7 @@ fn a_bad_tools_allow_entry_names_the_key_and_the_entry_position() {
     let (msg, path) = file_error("[tools]\nallow = [\"time\", \"Fs/read\"]\n");
     let want = format!(
         "{}:2:18: invalid value for tools.allow: \"Fs/read\" is not a tool rule; write \
-         PLUGIN/TOOL, PLUGIN/* or PLUGIN (see `libre-assistant plugins list`); fix the file or \
+         PLUGIN/TOOL, PLUGIN/*, PLUGIN or PLUGIN:read-only (see `libre-assistant plugins list`); fix the file or \
          see config.example.toml",
         path.display()
     );

@@ -9,6 +9,7 @@
 
 mod conversation;
 pub mod journal;
+mod sampling;
 mod task;
 pub mod tools;
 mod turn;
@@ -22,7 +23,7 @@ pub use journal::JournalError;
 pub use tools::{CallRequest, CallResult, ConsentAnswer, OfferedTool, ToolsConfig};
 
 use crate::plugins::audit::Grant;
-use crate::plugins::host::HostEvent;
+use crate::plugins::host::{HostEvent, SamplingRequest};
 use crate::plugins::usage::Figures;
 
 use crate::engine::{
@@ -63,6 +64,17 @@ pub enum Op {
         id: u64,
         /// The user's answer.
         answer: ConsentAnswer,
+    },
+    /// Answer a plugin's sampling request (`Event::SamplingConsent` before the model writes,
+    /// `Event::SamplingReview` after).
+    Sampling {
+        /// The request's id.
+        id: u64,
+        /// Go on (generate, or send what was generated); false rejects it.
+        approve: bool,
+        /// Before: the last message to answer instead of the server's; after: the text to
+        /// send instead of the model's. `None` keeps it as it is.
+        edited: Option<String>,
     },
     /// Stop everything and end the core task.
     Shutdown,
@@ -199,6 +211,32 @@ pub enum Event {
     ToolCallFinished {
         /// The call and how it ended.
         call: FinishedCall,
+    },
+    /// A plugin asks the local model to write a message for it: answer with `Op::Sampling`.
+    SamplingConsent {
+        /// What it asks (shown through `text::inert`).
+        request: SamplingRequest,
+        /// The most tokens the answer may take: the request's, capped by the answer length.
+        max_tokens: u32,
+    },
+    /// The model wrote the message of an asked request: send it, edit it or reject it with
+    /// `Op::Sampling`.
+    SamplingReview {
+        /// The request's id.
+        id: u64,
+        /// The plugin that asked.
+        plugin: String,
+        /// What the model wrote (untrusted).
+        text: String,
+    },
+    /// A sampling request was answered: sent, or rejected and why (one line).
+    SamplingDone {
+        /// The request's id.
+        id: u64,
+        /// The plugin that asked.
+        plugin: String,
+        /// What happened, e.g. "sent 42 tokens" or "rejected: denied by you".
+        outcome: String,
     },
     /// Something the user should know that does not stop anything (for example the audit
     /// log could not be written).

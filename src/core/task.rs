@@ -7,6 +7,7 @@
 //! a turn fails with `EngineError::NoModel`. The journal is saved after every change, and at
 //! most once a second while an answer streams.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -20,7 +21,7 @@ use super::{Conversation, CoreConfig, Event, Op};
 use crate::engine::{
     ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams, ToolPrompt,
 };
-use crate::plugins::host::HostEvent;
+use crate::plugins::host::{HostEvent, SamplingRequest};
 
 /// Load progress is reported at most this often (the end is always reported).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
@@ -66,7 +67,9 @@ pub(super) struct Core {
     /// Problems found while setting up, sent as notices when the task starts.
     notices: Vec<String>,
     /// The prompt last sent to the engine to prefill (see [`Core::warm`]).
-    warmed: Option<Warmed>,
+    pub(super) warmed: Option<Warmed>,
+    /// Plugins' sampling requests waiting for the engine (see `sampling.rs`).
+    pub(super) sampling_queue: VecDeque<SamplingRequest>,
 }
 
 /// A conversation and the tools offered with it, as last prefilled.
@@ -102,6 +105,7 @@ impl Core {
             plugin_events,
             notices,
             warmed: None,
+            sampling_queue: VecDeque::new(),
         }
     }
 
@@ -120,6 +124,10 @@ impl Core {
         }
         let mut warm_at = None;
         loop {
+            // Requests that came while a turn generated.
+            if !self.sampling_queue.is_empty() && self.serve_sampling(None).await == Flow::Stop {
+                break;
+            }
             if self.prompt_changed() {
                 warm_at = Some(tokio::time::Instant::now() + WARM_DELAY);
             }
@@ -141,7 +149,7 @@ impl Core {
                 }
                 Wake::Plugin(event) => {
                     self.plugin(event).await;
-                    Flow::Continue
+                    self.serve_sampling(None).await
                 }
                 Wake::Warm => {
                     warm_at = None;
@@ -178,8 +186,8 @@ impl Core {
             Op::RetractLast => self.retract().await,
             Op::Clear => self.clear().await,
             Op::SetSystemPrompt { text } => self.set_system_prompt(text).await,
-            // A stale answer (its turn ended): nothing waits for it.
-            Op::Consent { .. } => {}
+            // A stale answer (its turn or request ended): nothing waits for it.
+            Op::Consent { .. } | Op::Sampling { .. } => {}
             Op::Shutdown => return Flow::Stop,
         }
         Flow::Continue
@@ -197,7 +205,7 @@ impl Core {
                 | Op::Clear,
             ) => self.refuse(BUSY).await,
             Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
-            Some(Op::Consent { .. }) => {}
+            Some(Op::Consent { .. } | Op::Sampling { .. }) => {}
             Some(Op::Shutdown) | None => {
                 cancel.store(true, Ordering::Relaxed);
                 return Flow::Stop;
@@ -273,7 +281,7 @@ impl Core {
         self.emit(Event::Cleared).await;
     }
 
-    async fn set_system_prompt(&mut self, text: String) {
+    pub(super) async fn set_system_prompt(&mut self, text: String) {
         self.conversation.set_system_prompt(&text);
         self.save(None).await;
         self.emit(Event::SystemPromptSet { text }).await;
@@ -333,6 +341,11 @@ impl Core {
             self.plugin_events = None;
             return;
         };
+        // Answered where the engine is free (see `sampling.rs`), not passed on as it is.
+        if let HostEvent::Sampling(request) = event {
+            self.sampling_queue.push_back(request);
+            return;
+        }
         let notice = self.tools.as_mut().and_then(|tools| tools.on_host(&event));
         self.emit(Event::Plugin(event)).await;
         if let Some(message) = notice {

@@ -445,6 +445,14 @@ impl Core {
         tokio::pin!(call);
         let mut flow = Flow::Continue;
         loop {
+            // A request that came during the round, or one this call's tool makes now.
+            if !self.sampling_queue.is_empty() {
+                flow = self.serve_sampling(Some(cancel)).await;
+                if flow == Flow::Stop || cancel.load(Ordering::Relaxed) {
+                    let error = "interrupted by the user; the call was cancelled".to_owned();
+                    return (CallResult::Failed { error }, started.elapsed(), flow);
+                }
+            }
             let wake = tokio::select! {
                 result = &mut call => CallWake::Done(result),
                 op = self.ops.recv() => CallWake::Op(op),

@@ -231,7 +231,10 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
             }
             PluginState::Starting | PluginState::Running => {}
         },
-        HostEvent::Resources { .. } | HostEvent::Progress { .. } | HostEvent::Log { .. } => {}
+        HostEvent::Resources { .. }
+        | HostEvent::Progress { .. }
+        | HostEvent::Log { .. }
+        | HostEvent::Sampling(_) => {}
     }
 }
 
@@ -242,7 +245,7 @@ pub async fn run(
     setup: &Setup,
     sink: &mut Sink,
     prompt: String,
-    rules: Option<Vec<String>>,
+    rules: Option<crate::cli::tools::Rules>,
     raw: bool,
 ) -> Result<Exit, Failure> {
     let settings = &setup.config.settings;
@@ -343,6 +346,16 @@ pub async fn run(
                 Some(Event::ToolConsent { request }) => {
                     // Headless cores never ask; answer anyway so nothing can hang.
                     let _ = core.ops.send(Op::Consent { id: request.id, answer: ConsentAnswer::Deny });
+                }
+                Some(Event::SamplingConsent { request, .. }) => {
+                    // Headless cores never ask; answer anyway so nothing can hang.
+                    let _ = core.ops.send(Op::Sampling { id: request.id, approve: false, edited: None });
+                }
+                Some(Event::SamplingReview { id, .. }) => {
+                    let _ = core.ops.send(Op::Sampling { id, approve: false, edited: None });
+                }
+                Some(Event::SamplingDone { plugin, outcome, .. }) => {
+                    sink.notice(&format!("plugin {plugin} asked the model to write a message (sampling): {}", inert(&outcome)));
                 }
                 Some(Event::PluginFigures { .. }) => {}
                 Some(Event::ModelTools { offered }) => {

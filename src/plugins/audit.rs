@@ -52,13 +52,18 @@ pub struct AuditRecord {
     /// SHA-256 (hex) of the result the tool returned, when it returned one.
     pub result_sha256: Option<String>,
     /// Set on records that are not a tool call: `"stopped_over_limit"` when the monitor
-    /// stopped the plugin (then `tool` is empty and the outcome says why).
+    /// stopped the plugin (then `tool` is empty and the outcome says why), `"sampling"` for a
+    /// server's request that the local model write a message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
 }
 
 /// The `event` of a record made when the monitor stops a plugin over a limit.
 pub const STOPPED_OVER_LIMIT: &str = "stopped_over_limit";
+
+/// The `event` of a record of a server's sampling request (`tool` empty, the request as
+/// `arguments`, the generated text's hash as `result_sha256`).
+pub const SAMPLING: &str = "sampling";
 
 /// The consent decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -63,11 +63,33 @@ pub struct Manifest {
     /// never less than `timeout_secs`).
     #[serde(skip_serializing_if = "is_default_max_timeout")]
     pub max_timeout_secs: u64,
+    /// Whether its server may have the local model write messages for it (MCP sampling).
+    #[serde(skip_serializing_if = "SamplingRule::is_ask")]
+    pub sampling: SamplingRule,
     /// What the plugin declares it needs.
     pub permissions: Permissions,
     /// Resource limits; past one the plugin is stopped.
     #[serde(skip_serializing_if = "Limits::is_unset")]
     pub limits: Limits,
+}
+
+/// Who decides a server's sampling requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SamplingRule {
+    /// The user, in a dialog (headless runs deny unless `--allow-sampling` names it).
+    #[default]
+    Ask,
+    /// Nobody: the model answers without asking (each request is still audited).
+    Allow,
+    /// Every request is refused.
+    Deny,
+}
+
+impl SamplingRule {
+    fn is_ask(&self) -> bool {
+        *self == SamplingRule::Ask
+    }
 }
 
 /// Resource limits the monitor holds a plugin to. Default: none.
@@ -128,6 +150,7 @@ impl Default for Manifest {
             secrets: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             max_timeout_secs: DEFAULT_MAX_TIMEOUT_SECS,
+            sampling: SamplingRule::Ask,
             permissions: Permissions::default(),
             limits: Limits::default(),
         }

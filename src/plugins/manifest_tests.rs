@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::manifest::{Limits, Manifest, Permissions, expand, parse};
+use super::manifest::{Limits, Manifest, Permissions, SamplingRule, expand, parse};
 
 const PATH: &str = "/home/u/.config/libre-assistant/plugins/x/plugin.toml";
 
@@ -26,6 +26,7 @@ env = ["NOTES_TOKEN"]
 secrets = ["NOTES_API_KEY"]
 timeout_secs = 90
 max_timeout_secs = 1200
+sampling = "deny"
 
 [permissions]
 read = ["~/notes"]
@@ -49,6 +50,7 @@ cpu_percent = 80
             secrets: vec!["NOTES_API_KEY".into()],
             timeout_secs: 90,
             max_timeout_secs: 1200,
+            sampling: SamplingRule::Deny,
             permissions: Permissions {
                 read: vec!["~/notes".into()],
                 write: vec!["/tmp/notes".into()],

@@ -42,7 +42,7 @@ pub use import::{
 };
 pub use manifest::{
     DEFAULT_TIMEOUT_SECS, Limits, MANIFEST_FILE, Manifest, ManifestError, Permissions, SCHEMA,
-    expand, load, parse,
+    SamplingRule, expand, load, parse,
 };
 pub use state::{PluginChoice, PluginsState, StateError};
 

@@ -14,6 +14,7 @@ pub mod layout;
 pub mod markdown;
 pub mod models;
 pub mod plugins;
+pub mod sampling;
 pub mod state;
 pub mod status;
 pub mod terminal;
@@ -131,7 +132,8 @@ fn start_plugins(
     setup: &Setup,
     chat: &mut ChatView,
 ) -> Result<(Vec<plugins::PluginRow>, Option<ToolsConfig>), Failure> {
-    let started = cli_tools::start(setup, &[], true).map_err(|e| Failure::new(Exit::Usage, e))?;
+    let started = cli_tools::start(setup, &cli_tools::Rules::default(), true)
+        .map_err(|e| Failure::new(Exit::Usage, e))?;
     for problem in &started.problems {
         chat.push(Kind::Error, problem.clone());
     }

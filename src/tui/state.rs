@@ -6,6 +6,7 @@ use super::consent::ConsentQueue;
 use super::layout::Pane;
 use super::models::ModelPane;
 use super::plugins::PluginPane;
+use super::sampling::SamplingDialog;
 use super::theme::Theme;
 
 /// What the assistant is busy with, for the status bar.
@@ -63,6 +64,8 @@ pub struct State {
     pub side_panel: bool,
     /// Tool calls waiting for the user's consent; the dialog shows while any wait.
     pub consent: ConsentQueue,
+    /// A plugin's sampling request waiting for the user, when one is.
+    pub sampling: Option<SamplingDialog>,
     /// The help overlay's scroll offset, when it is open.
     pub help: Option<u16>,
     /// The status bar.
@@ -81,6 +84,7 @@ impl State {
             focus: Pane::Chat,
             side_panel: true,
             consent: ConsentQueue::default(),
+            sampling: None,
             help: None,
             status: Status {
                 model: None,

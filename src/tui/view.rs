@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::layout::{self, Areas, Pane};
 use super::state::State;
 use super::theme::Theme;
-use super::{chat, composer, consent, help, models, plugins, status};
+use super::{chat, composer, consent, help, models, plugins, sampling, status};
 
 /// The rows the input may grow to, at most.
 const COMPOSER_MAX_LINES: u16 = 10;
@@ -67,6 +67,10 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
         let above = Rect::new(size.x, size.y, size.width, a.status.y - size.y);
         consent::render(&state.consent, theme, above, buf);
         cursor = None;
+    } else if let Some(dialog) = &state.sampling {
+        let above = Rect::new(size.x, size.y, size.width, a.status.y - size.y);
+        sampling::render(dialog, theme, above, buf);
+        cursor = None;
     }
     if let Some(scroll) = state.help {
         help::render(theme, scroll, size, buf);
@@ -78,7 +82,10 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
 fn render_chat(state: &State, area: Rect, buf: &mut Buffer) -> Option<Position> {
     let (transcript, input) = chat_split(state, area);
     chat::render(&state.chat, &state.theme, transcript, buf);
-    let focused = state.focus == Pane::Chat && state.help.is_none() && !state.consent.is_open();
+    let focused = state.focus == Pane::Chat
+        && state.help.is_none()
+        && !state.consent.is_open()
+        && state.sampling.is_none();
     let view = composer::render::ComposerView {
         focused,
         placeholder: placeholder(state, area.width),

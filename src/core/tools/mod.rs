@@ -28,11 +28,11 @@ pub use registry::{Offered, Registry, definition};
 use crate::engine::{ChatMessage, Role, ToolOffer, ToolPrompt};
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
 use crate::plugins::host::{
-    CallError, Hints, HostCaller, HostEvent, HostHandle, PluginState, ToolOutcome,
+    CallError, Hints, HostCaller, HostEvent, HostHandle, PluginState, SamplingAnswer, ToolOutcome,
 };
 use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
-use crate::plugins::{Manifest, Permissions, PluginsState};
+use crate::plugins::{Manifest, Permissions, PluginsState, SamplingRule};
 use crate::tools::{ToolCall, repair, validate};
 
 /// A tool result longer than this (in bytes) is cut before the model sees it.
@@ -88,6 +88,19 @@ pub struct ToolsConfig {
     pub remembered: Option<PathBuf>,
     /// How much of each plugin's declared permissions the kernel enforces; None: no sandbox.
     pub sandbox: Option<Enforcement>,
+    /// Plugins whose sampling requests a headless run answers (`--allow-sampling`).
+    pub allow_sampling: Vec<String>,
+}
+
+/// Who decides a plugin's sampling request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SamplingDecision {
+    /// Answered without asking; this allowed it.
+    Allow(Grant),
+    /// Put to the user.
+    Ask,
+    /// Refused, and why (one line, for the server and the user).
+    Deny(String),
 }
 
 /// A call the model made, checked and ready to run once allowed.
@@ -257,6 +270,7 @@ pub struct Toolbox {
     usage: Usage,
     remembered: Option<PathBuf>,
     sandbox: String,
+    allow_sampling: Vec<String>,
     /// Resource samples arrived since the figures were last written.
     resources_unsaved: bool,
     next_id: u64,
@@ -314,6 +328,7 @@ impl Toolbox {
                 .map_or_else(|| "not enforced (no sandbox)".to_owned(), |e| e.describe()),
             resources_unsaved: false,
             next_id: 1,
+            allow_sampling: config.allow_sampling,
         };
         (toolbox, events, notices)
     }
@@ -341,7 +356,7 @@ impl Toolbox {
                 self.resources_unsaved = true;
                 None
             }
-            HostEvent::Progress { .. } | HostEvent::Log { .. } => None,
+            HostEvent::Progress { .. } | HostEvent::Log { .. } | HostEvent::Sampling(_) => None,
         }
     }
 
@@ -673,6 +688,63 @@ impl Toolbox {
         }
         let log = self.audit.as_mut()?;
         log.append(record).err().map(|e| e.to_string())
+    }
+
+    /// Who decides `plugin`'s sampling requests: its manifest's `sampling`, then a headless
+    /// `--allow-sampling`, then the user where there is one to ask.
+    pub fn sampling_decision(&self, plugin: &str) -> SamplingDecision {
+        let rule = self.manifests.get(plugin).map(|m| m.sampling);
+        match rule {
+            Some(SamplingRule::Deny) => {
+                SamplingDecision::Deny(format!("plugin {plugin}'s manifest denies sampling"))
+            }
+            Some(SamplingRule::Allow) => SamplingDecision::Allow(Grant::Config),
+            _ if self.allow_sampling.iter().any(|p| p == plugin) => {
+                SamplingDecision::Allow(Grant::HeadlessFlag)
+            }
+            _ if self.ask => SamplingDecision::Ask,
+            _ => SamplingDecision::Deny(format!(
+                "headless runs deny sampling; allow it with --allow-sampling {plugin}"
+            )),
+        }
+    }
+
+    /// Answers a sampling request; false when its server no longer waits.
+    pub fn answer_sampling(&self, id: u64, answer: SamplingAnswer) -> bool {
+        self.caller.answer_sampling(id, answer)
+    }
+
+    /// Writes a sampling request to the audit log: `event: "sampling"`, the request as
+    /// `arguments`, and how it ended; a problem comes back as one line.
+    pub fn record_sampling(
+        &mut self,
+        plugin: &str,
+        request: Value,
+        granted_by: Grant,
+        duration: Duration,
+        answer: &SamplingAnswer,
+    ) -> Option<String> {
+        let (decision, outcome, result) = match answer {
+            SamplingAnswer::Sampled { text, .. } => (
+                Decision::Allowed,
+                Outcome::Ok,
+                Some(audit::sha256_hex(text.as_bytes())),
+            ),
+            SamplingAnswer::Rejected(why) => (Decision::Denied, Outcome::Failed(why.clone()), None),
+        };
+        let record = AuditRecord {
+            time: audit::timestamp(SystemTime::now()),
+            plugin: plugin.to_owned(),
+            tool: String::new(),
+            arguments: request,
+            decision,
+            granted_by,
+            duration_ms: duration.as_millis() as u64,
+            outcome,
+            result_sha256: result,
+            event: Some(audit::SAMPLING.to_owned()),
+        };
+        self.audit_append(&record)
     }
 
     /// Every plugin's figures, for front ends that show them from the start.

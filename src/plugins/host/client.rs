@@ -1,7 +1,7 @@
 //! Our side of one plugin's MCP connection: what we advertise, and what we do with the
 //! server's requests and notifications.
 //!
-//! Invariants: we advertise only what we answer in full (roots, here); rmcp refuses a
+//! Invariants: we advertise only what we answer in full (roots, sampling); rmcp refuses a
 //! server's request for a capability we did not advertise. Roots are the directories the
 //! manifest grants, as `file://` URIs. Progress and log notifications become host events;
 //! progress is matched to its call by the token rmcp put on the request ([`Progress`]).
@@ -10,7 +10,7 @@
 // and the servers of 2025-11-25 and before depend on them.
 #![expect(
     deprecated,
-    reason = "roots and logging are deprecated by SEP-2577, still served"
+    reason = "roots, sampling and logging are deprecated by SEP-2577, still served"
 )]
 
 use std::collections::HashMap;
@@ -18,14 +18,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, ListRootsResult, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, Root,
+    ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+    Implementation, ListRootsResult, LoggingLevel, LoggingMessageNotificationParam,
+    ProgressNotificationParam, ProgressToken, Root,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
 use tokio::sync::mpsc;
 
 use super::HostEvent;
+use super::requests::Pending;
 use crate::text;
 
 /// The longest log or progress message passed on, in characters.
@@ -76,6 +78,8 @@ pub struct Client {
     pub events: mpsc::Sender<HostEvent>,
     /// The calls that may hear progress.
     pub progress: Progress,
+    /// The servers' requests waiting for an answer.
+    pub pending: Pending,
     /// The granted directories, as roots.
     pub roots: Vec<Root>,
 }
@@ -91,6 +95,16 @@ impl ClientHandler for Client {
         _context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
         Ok(ListRootsResult::new(self.roots.clone()))
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        self.pending
+            .sample(&self.plugin, params, &self.events)
+            .await
     }
 
     async fn on_progress(
@@ -159,10 +173,14 @@ impl ClientHandler for Client {
     }
 }
 
-/// What we advertise: roots. (Their list changes only with a grant, which restarts the
-/// plugin under a new sandbox, so there is no `listChanged` to send.)
+/// What we advertise: roots and sampling. (Roots change only with a grant, which restarts
+/// the plugin under a new sandbox, so there is no `listChanged` to send; sampling takes text,
+/// not tools.)
 fn capabilities() -> ClientCapabilities {
-    ClientCapabilities::builder().enable_roots().build()
+    ClientCapabilities::builder()
+        .enable_roots()
+        .enable_sampling()
+        .build()
 }
 
 /// The directories among `read` and `write` (expanded paths), each once, as roots.

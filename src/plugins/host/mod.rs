@@ -12,6 +12,7 @@ mod child;
 mod client;
 mod launch;
 pub mod monitor;
+mod requests;
 mod supervisor;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use super::secrets::SecretStore;
 pub use child::{BASELINE_ENV, GRACE, environment};
 pub use launch::{GRANTED_READ_ENV, SandboxConfig};
 pub use monitor::Resources;
+pub use requests::{SamplingAnswer, SamplingRequest};
 
 /// How many events may wait unread before a supervisor waits for the reader.
 const EVENT_BUFFER: usize = 256;
@@ -43,6 +45,9 @@ pub struct HostConfig {
     /// Where the values of the manifests' `secrets` are; `None`: a plugin naming one does not
     /// start.
     pub secrets: Option<SecretStore>,
+    /// Whether the reader of the events answers the servers' requests (sampling): a chat
+    /// does; `plugins call` does not, and such requests are rejected at once.
+    pub serve_requests: bool,
 }
 
 /// Facts about the plugins, in the order they happened per plugin.
@@ -84,6 +89,9 @@ pub enum HostEvent {
         /// The message (inert, one line).
         text: String,
     },
+    /// A server asks the model to write a message: answer with
+    /// [`HostCaller::answer_sampling`] (the server waits until then).
+    Sampling(SamplingRequest),
     /// What a running plugin consumes, every `monitor::INTERVAL`.
     Resources {
         /// The plugin's id.
@@ -249,6 +257,7 @@ pub struct HostHandle {
 #[derive(Debug, Clone, Default)]
 pub struct HostCaller {
     plugins: std::sync::Arc<BTreeMap<String, mpsc::Sender<PluginOp>>>,
+    pending: requests::Pending,
 }
 
 /// Starts every plugin of `config` in the background and returns at once.
@@ -256,6 +265,7 @@ pub fn spawn(config: HostConfig) -> HostHandle {
     let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
     let mut plugins = BTreeMap::new();
     let mut tasks = Vec::new();
+    let pending = requests::Pending::new(config.serve_requests);
     for plugin in config.plugins {
         let (ops_tx, ops_rx) = mpsc::channel(64);
         plugins.insert(plugin.manifest.id.clone(), ops_tx);
@@ -265,6 +275,7 @@ pub fn spawn(config: HostConfig) -> HostHandle {
                 sandbox: config.sandbox.clone(),
                 secrets: config.secrets.clone(),
                 max_restarts: config.max_restarts,
+                pending: pending.clone(),
             },
             events_tx.clone(),
             ops_rx,
@@ -275,6 +286,7 @@ pub fn spawn(config: HostConfig) -> HostHandle {
         events,
         caller: HostCaller {
             plugins: std::sync::Arc::new(plugins),
+            pending,
         },
         tasks,
     }
@@ -302,6 +314,11 @@ impl HostCaller {
         answer
             .await
             .map_err(|_| CallError::NotRunning("stopped".to_owned()))?
+    }
+
+    /// Answers the server's sampling request `id`; false when it no longer waits.
+    pub fn answer_sampling(&self, id: u64, answer: SamplingAnswer) -> bool {
+        self.pending.answer(id, answer)
     }
 
     /// The process group of `plugin`'s running child, if any.

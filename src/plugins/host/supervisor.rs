@@ -24,6 +24,7 @@ use super::child::{self, Group, Tail};
 use super::client::{self, Client, Progress};
 use super::launch::{self, SandboxConfig};
 use super::monitor::{self, OverLimit, Watch};
+use super::requests::Pending;
 use super::{CallError, Hints, HostEvent, PluginOp, PluginState, ToolInfo};
 use crate::plugins::sandbox::Mode;
 use crate::plugins::secrets::{SecretError, SecretStore};
@@ -87,6 +88,8 @@ pub struct Setup {
     pub secrets: Option<SecretStore>,
     /// Restarts after a crash before it stays crashed.
     pub max_restarts: u32,
+    /// The servers' requests waiting for an answer.
+    pub pending: Pending,
 }
 
 /// The task owning one plugin.
@@ -96,6 +99,7 @@ pub struct Supervisor {
     sandbox: Option<SandboxConfig>,
     secrets: Option<SecretStore>,
     max_restarts: u32,
+    pending: Pending,
     events: mpsc::Sender<HostEvent>,
     ops: mpsc::Receiver<PluginOp>,
 }
@@ -115,6 +119,7 @@ impl Supervisor {
             sandbox: setup.sandbox,
             secrets: setup.secrets,
             max_restarts: setup.max_restarts,
+            pending: setup.pending,
             events,
             ops,
         }
@@ -185,6 +190,7 @@ impl Supervisor {
             changed: changed_tx,
             events: self.events.clone(),
             progress: progress.clone(),
+            pending: self.pending.clone(),
             roots: client::roots(&granted.permissions.read, &granted.permissions.write),
         };
         let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, client.serve(transport));

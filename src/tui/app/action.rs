@@ -92,4 +92,8 @@ pub enum Action {
     AllowAlways,
     /// Refuse the tool call on screen.
     DenyCall,
+    /// Go on with the sampling request on screen (generate, or send what was generated).
+    ApproveSampling,
+    /// Reject the sampling request on screen.
+    RejectSampling,
 }

@@ -10,6 +10,7 @@ use super::tasks::TaskEvent;
 use crate::tui::chat::{CallProgress, Kind, ToolOutcome};
 use crate::tui::models::{Loaded, Loading};
 use crate::tui::plugins::PluginRow;
+use crate::tui::sampling::SamplingDialog;
 use crate::tui::state::Activity;
 
 impl App {
@@ -103,6 +104,28 @@ impl App {
             }
             Event::ToolCallFinished { call } => self.tool_finished(call),
             Event::Notice { message } => self.state.chat.push(Kind::Notice, message),
+            Event::SamplingConsent {
+                request,
+                max_tokens,
+            } => self.state.sampling = Some(SamplingDialog::consent(request, max_tokens)),
+            Event::SamplingReview { id, plugin, text } => {
+                self.state.sampling = Some(SamplingDialog::review(id, plugin, text));
+            }
+            Event::SamplingDone {
+                id,
+                plugin,
+                outcome,
+            } => {
+                if self.state.sampling.as_ref().is_some_and(|d| d.id == id) {
+                    self.state.sampling = None;
+                }
+                let text = format!(
+                    "plugin {} asked the model to write a message: {}",
+                    libre_assistant::text::inert(&plugin),
+                    libre_assistant::text::inert(&outcome)
+                );
+                self.state.chat.push(Kind::Notice, text);
+            }
             Event::JournalFailed { error } => {
                 self.state.chat.push(
                     Kind::Error,
@@ -315,6 +338,8 @@ impl App {
                     row.logged(&level, &text);
                 }
             }
+            // The core answers these itself; they never reach a front end.
+            HostEvent::Sampling(_) => {}
             HostEvent::Progress {
                 progress,
                 total,

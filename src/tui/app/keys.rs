@@ -21,6 +21,8 @@ pub enum Scope {
     Plugins,
     /// While a tool call waits for consent.
     Consent,
+    /// While a plugin's sampling request waits for the user.
+    Sampling,
     /// While a yes/no question is open.
     Confirm,
     /// While the help overlay is open.
@@ -37,6 +39,7 @@ impl Scope {
             Scope::Models => "Model pane",
             Scope::Plugins => "Plugin pane",
             Scope::Consent => "Tool call consent",
+            Scope::Sampling => "A plugin asks for the model (sampling)",
             Scope::Confirm => "Questions",
             Scope::Help => "This help",
         }
@@ -402,6 +405,30 @@ pub const BINDINGS: &[Binding] = &[
         &[k(C::Down), ch('j')],
         A::SelectNext,
         "scroll the arguments down",
+    ),
+    bind(
+        S::Sampling,
+        &[ch('y'), k(C::Enter)],
+        A::ApproveSampling,
+        "let the model write / send what it wrote",
+    ),
+    bind(
+        S::Sampling,
+        &[ch('n'), k(C::Esc)],
+        A::RejectSampling,
+        "reject the request",
+    ),
+    bind(
+        S::Sampling,
+        &[k(C::Up), ch('k')],
+        A::SelectPrev,
+        "scroll up",
+    ),
+    bind(
+        S::Sampling,
+        &[k(C::Down), ch('j')],
+        A::SelectNext,
+        "scroll down",
     ),
     bind(S::Confirm, &[ch('y')], A::Yes, "yes"),
     bind(S::Confirm, &[ch('n'), k(C::Esc)], A::No, "no"),

@@ -13,7 +13,7 @@ use crate::tui::composer::commands::{self, Command};
 use crate::tui::layout::Pane;
 use crate::tui::models::Loading;
 use crate::tui::state::Activity;
-use crate::tui::{clipboard, consent, help, markdown, models as model_pane, theme};
+use crate::tui::{clipboard, consent, help, markdown, models as model_pane, sampling, theme};
 
 impl App {
     /// The key scopes in force, most specific first.
@@ -23,6 +23,9 @@ impl App {
         }
         if self.state.consent.is_open() {
             return vec![Scope::Consent];
+        }
+        if self.state.sampling.is_some() {
+            return vec![Scope::Sampling];
         }
         if self.state.models.confirm_delete.is_some() {
             return vec![Scope::Confirm, Scope::Models];
@@ -46,7 +49,9 @@ impl App {
                 let plain = !key
                     .modifiers
                     .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-                let modal = self.state.help.is_some() || self.state.consent.is_open();
+                let modal = self.state.help.is_some()
+                    || self.state.consent.is_open()
+                    || self.state.sampling.is_some();
                 if let (crossterm::event::KeyCode::Char(c), true, Pane::Chat, false) =
                     (key.code, plain, self.state.focus, modal)
                 {
@@ -161,6 +166,19 @@ impl App {
                 }
             }
             Action::DenyCall => self.answer_consent(ConsentAnswer::Deny),
+            Action::ApproveSampling => self.answer_sampling(true),
+            Action::RejectSampling => self.answer_sampling(false),
+        }
+    }
+
+    /// Answers the sampling dialog's question; the dialog closes until the core asks again.
+    fn answer_sampling(&mut self, approve: bool) {
+        if let Some(dialog) = self.state.sampling.take() {
+            let _ = self.ops.send(Op::Sampling {
+                id: dialog.id,
+                approve,
+                edited: None,
+            });
         }
     }
 
@@ -200,6 +218,20 @@ impl App {
     fn select(&mut self, next: bool) {
         if self.state.help.is_none() && self.state.consent.is_open() {
             self.scroll_consent(if next { 1 } else { -1 });
+            return;
+        }
+        if self.state.help.is_none()
+            && let Some(dialog) = &self.state.sampling
+        {
+            let above = ratatui::layout::Rect {
+                height: self.size.height.saturating_sub(1),
+                ..self.size
+            };
+            let max = sampling::max_scroll(dialog, &self.state.theme, above);
+            let top = i32::from(dialog.scroll) + if next { 1 } else { -1 };
+            if let Some(dialog) = &mut self.state.sampling {
+                dialog.scroll = top.clamp(0, i32::from(max)) as u16;
+            }
             return;
         }
         match (self.state.help.is_some(), self.state.focus, next) {

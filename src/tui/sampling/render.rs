@@ -1,0 +1,139 @@
+//! Drawing the sampling dialog: a pure function of the dialog, the theme and the area it is
+//! centred in. Everything the plugin or the model wrote goes through `text::inert`.
+
+use libre_assistant::text::inert;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Widget};
+
+use super::{SamplingDialog, Stage};
+use crate::tui::chat::wrap;
+use crate::tui::fit;
+use crate::tui::theme::Theme;
+
+/// The widest the dialog gets.
+const MAX_WIDTH: u16 = 76;
+/// Lines of the system prompt shown at most.
+const SYSTEM_LINES: usize = 3;
+
+/// Draws `dialog` as a modal centred in `area`.
+pub fn render(dialog: &SamplingDialog, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let area = area.intersection(buf.area);
+    let Some((w, max_h, cells)) = frame(area) else {
+        return;
+    };
+    let (title, lines, _) = body(dialog, theme, cells, usize::from(max_h - 2));
+    let h = (fit::rows(lines.len()) + 2).min(max_h);
+    let rect = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    Clear.render(rect, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style("border.focus"))
+        .style(theme.style("popup"))
+        .title(Line::styled(title, theme.style("title.focus")));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    fit::draw_lines(buf, inner, &lines);
+}
+
+/// The title and the lines for `cells` columns and at most `rows` rows (the head, as much of
+/// the text as fits from the scroll position, then the keys), and how far the text can scroll.
+fn body(
+    dialog: &SamplingDialog,
+    theme: &Theme,
+    cells: usize,
+    rows: usize,
+) -> (&'static str, Vec<Line<'static>>, u16) {
+    let styles = (theme.style("text.dim"), theme.style("text"));
+    let field = |label: &str, value: &str| fit::field(label, value, cells, styles);
+    let (title, mut head, text, keys) = match &dialog.stage {
+        Stage::Consent {
+            request,
+            max_tokens,
+        } => {
+            let mut head = vec![
+                field("plugin", &inert(&request.plugin)),
+                field("asks", "the model to write a message for it"),
+                field("tokens", &tokens(request.max_tokens, *max_tokens)),
+            ];
+            if let Some(system) = &request.system_prompt {
+                head.push(field("system", ""));
+                head.extend(
+                    fit::wrap(&inert(system), cells, SYSTEM_LINES)
+                        .into_iter()
+                        .map(|l| Line::styled(l, styles.1)),
+                );
+            }
+            head.push(fit::rule("messages", cells, theme.style("title")));
+            let mut text = Vec::new();
+            for (user, message) in &request.messages {
+                let who = if *user { "user" } else { "assistant" };
+                text.extend(wrap(&inert(&format!("{who}: {message}")), cells as u16));
+            }
+            let keys = [("y", "let the model write"), ("n/Esc", "reject")];
+            (" A plugin asks for the model ", head, text, keys)
+        }
+        Stage::Review { plugin, text } => {
+            let head = vec![
+                field("plugin", &inert(plugin)),
+                fit::rule("the model wrote", cells, theme.style("title")),
+            ];
+            let text = wrap(&inert(text), cells as u16);
+            let keys = [("y", "send it to the plugin"), ("n/Esc", "reject")];
+            (" Send the model's message? ", head, text, keys)
+        }
+    };
+    let room = rows.saturating_sub(head.len() + 2).max(1);
+    let max_top = text.len().saturating_sub(room);
+    let top = usize::from(dialog.scroll).min(max_top);
+    let shown = text.len().saturating_sub(top).min(room);
+    head.extend(
+        text[top..top + shown]
+            .iter()
+            .map(|l| Line::styled(l.clone(), theme.style("chat.tool"))),
+    );
+    if shown < text.len() {
+        let more = format!(
+            "… lines {}–{} of {} · ↑↓ scroll",
+            top + 1,
+            top + shown,
+            text.len()
+        );
+        head.push(Line::styled(fit::truncate(&more, cells), styles.0));
+    } else {
+        head.push(Line::default());
+    }
+    head.push(fit::hints(&keys, theme, cells));
+    (title, head, u16::try_from(max_top).unwrap_or(u16::MAX))
+}
+
+/// "up to 100" or "up to 512 (asked for 4000; the answer length caps it)".
+fn tokens(asked: u32, capped: u32) -> String {
+    if asked > capped {
+        format!("up to {capped} (asked for {asked}; the answer length caps it)")
+    } else {
+        format!("up to {capped}")
+    }
+}
+
+/// How far the dialog's text can scroll when drawn centred in `area` (for the keys).
+pub fn max_scroll(dialog: &SamplingDialog, theme: &Theme, area: Rect) -> u16 {
+    match frame(area) {
+        Some((_, max_h, cells)) => body(dialog, theme, cells, usize::from(max_h - 2)).2,
+        None => 0,
+    }
+}
+
+/// The dialog's width, its tallest height, and the cells inside; None when too small.
+fn frame(area: Rect) -> Option<(u16, u16, usize)> {
+    let margin = if area.width < 50 { 1 } else { 2 };
+    let w = area.width.saturating_sub(2 * margin).min(MAX_WIDTH);
+    let max_h = area.height.saturating_sub(2);
+    (w >= 12 && max_h >= 5).then(|| (w, max_h, usize::from(w - 2)))
+}
