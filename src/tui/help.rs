@@ -10,13 +10,14 @@ use super::chat::wrap;
 use super::composer::commands::COMMANDS;
 use super::theme::Theme;
 
-const SCOPES: [Scope; 8] = [
+const SCOPES: [Scope; 9] = [
     Scope::Global,
     Scope::Chat,
     Scope::ChatEmpty,
     Scope::Models,
     Scope::Plugins,
     Scope::Consent,
+    Scope::Sampling,
     Scope::Confirm,
     Scope::Help,
 ];
