@@ -113,8 +113,9 @@ pub fn filter(level: &str, rust_log: Option<&str>) -> Result<EnvFilter, LoggingE
     EnvFilter::try_new(directives(level)?).map_err(|_| LoggingError::Level(level.to_owned()))
 }
 
-/// `level` for us; llama.cpp (target `llama-cpp-2` for its own logs, `llama_cpp_2::…` for the
-/// wrapper's) and other crates capped at warn unless debug or trace is asked for.
+/// `level` for us (our modules, and target `plugin`: plugins' stderr and log notifications);
+/// llama.cpp (target `llama-cpp-2` for its own logs, `llama_cpp_2::…` for the wrapper's) and
+/// other crates capped at warn unless debug or trace is asked for.
 fn directives(level: &str) -> Result<String, LoggingError> {
     let cap = match level {
         "error" => "error",
@@ -123,7 +124,7 @@ fn directives(level: &str) -> Result<String, LoggingError> {
         _ => return Err(LoggingError::Level(level.to_owned())),
     };
     Ok(format!(
-        "{cap},libre_assistant={level},llama-cpp-2={cap},llama_cpp_2={cap}"
+        "{cap},libre_assistant={level},plugin={level},llama-cpp-2={cap},llama_cpp_2={cap}"
     ))
 }
 
@@ -153,6 +154,8 @@ mod tests {
         let text = logged(&dir, "info", None, || {
             tracing::info!(target: "libre_assistant::core", "kept: our info");
             tracing::debug!(target: "libre_assistant::core", "dropped: our debug");
+            tracing::info!(target: "plugin", "kept: a plugin's info");
+            tracing::debug!(target: "plugin", "dropped: a plugin's debug");
             tracing::info!(target: "llama-cpp-2", "dropped: llama.cpp info");
             tracing::warn!(target: "llama-cpp-2", "kept: llama.cpp warning");
             tracing::info!(target: "llama_cpp_2::model", "dropped: wrapper info");
@@ -161,7 +164,7 @@ mod tests {
             .lines()
             .filter_map(|l| l.split_once("kept: ").map(|(_, m)| m))
             .collect();
-        assert_eq!(kept, ["our info", "llama.cpp warning"]);
+        assert_eq!(kept, ["our info", "a plugin's info", "llama.cpp warning"]);
         assert!(!text.contains("dropped"), "{text}");
         assert!(!text.contains('\x1b'), "no ANSI colour in the file");
         let names: Vec<String> = std::fs::read_dir(&dir)

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::thread::sleep;
 use std::time::Duration;
 
@@ -560,4 +561,79 @@ fn a_tool_call_is_allowed_in_the_dialog_and_the_answer_uses_its_result() {
         tail.contains("time/current_time  allowed (user)  ok"),
         "{tail}"
     );
+}
+
+/// A plugin's server asks for the model (sampling) as soon as it starts: the dialog shows who
+/// asks and the messages, the person lets the model write, reads what it wrote, sends it, and
+/// the server logs what it got (its log notification reaches the app's log file).
+#[test]
+fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it() {
+    let home = Home::new();
+    let dir = home.path().join("config/libre-assistant/plugins/asks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/asks.cjs");
+    let modules = support::test_servers().join("../node/node_modules");
+    let modules = modules.to_string_lossy();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        format!(
+            "id = \"asks\"\nname = \"Asks\"\ncommand = \"node\"\nargs = [{:?}, {modules:?}]\n\n[permissions]\nread = [{modules:?}]\n",
+            script.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let enabled = home
+        .command()
+        .args(["plugins", "enable", "asks"])
+        .output()
+        .unwrap();
+    assert!(enabled.status.success(), "{enabled:?}");
+    let tmux = Tmux::start(&home, &Launch::new(120, 40));
+    let dialog = tmux.wait_for(
+        "the sampling dialog, the model loaded",
+        |s| s.contains("A plugin asks for the model") && idle(s),
+        WAIT,
+    );
+    for text in [
+        "asks",
+        "You are brief.",
+        "user: Say hello to the test.",
+        "y let the model write",
+    ] {
+        assert!(dialog.contains(text), "{text}: {}", framed(&dialog));
+    }
+    tmux.send_keys(&["y"]);
+    let review = tmux.wait_for(
+        "what the model wrote",
+        |s| s.contains("Send the model's message?"),
+        WAIT,
+    );
+    assert!(review.contains("the model wrote"), "{}", framed(&review));
+    tmux.send_keys(&["y"]);
+    let done = tmux.wait_for(
+        "the notice that it was sent",
+        |s| s.contains("asked the model to write a message: sent"),
+        WAIT,
+    );
+    assert!(
+        !done.contains("Send the model's message?"),
+        "{}",
+        framed(&done)
+    );
+    tmux.send_keys(&["C-c"]);
+    tmux.wait_for_text("EXIT=");
+    // The server logged what it got; its log notifications are in the app's log file.
+    let logs = home.path().join("state/libre-assistant/logs");
+    let logged: String = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{}: {e}", logs.display()))
+        .filter_map(|f| std::fs::read_to_string(f.ok()?.path()).ok())
+        .collect();
+    let line = logged
+        .lines()
+        .find(|l| l.contains("sampled: "))
+        .unwrap_or_else(|| panic!("the server's log of the answer in {logged}"));
+    assert!(line.contains("asks"), "{line}");
+    let tail = home.command().args(["audit", "tail"]).output().unwrap();
+    let tail = String::from_utf8_lossy(&tail.stdout);
+    assert!(tail.contains("asks"), "{tail}");
 }

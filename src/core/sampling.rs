@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::task::{Core, Flow, next_plugin_event};
+use super::task::{Core, Flow, finished, next_plugin_event};
 use super::tools::SamplingDecision;
 use super::{Event, Op, PIECE_BUFFER};
 use crate::engine::{ChatMessage, Finish, Job, Output, Role, SamplingParams};
@@ -157,6 +157,11 @@ impl Core {
                     Some(_) => self.refuse(WAITING).await,
                 },
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,
+                // A model still loading (the app starts one in the background) keeps loading.
+                loaded = finished(&mut self.loading) => {
+                    self.loading = None;
+                    self.loaded(loaded).await;
+                }
             }
         }
     }

@@ -54,7 +54,7 @@ const WARM_DELAY: Duration = Duration::from_millis(250);
 /// The state the core task owns.
 pub(super) struct Core {
     pub(super) engine: Option<Engine>,
-    loading: Option<Loading>,
+    pub(super) loading: Option<Loading>,
     pub(super) sampling: SamplingParams,
     pub(super) conversation: Conversation,
     journal: Option<Journal>,
@@ -234,7 +234,7 @@ impl Core {
         }));
     }
 
-    async fn loaded(&mut self, result: Result<Engine, EngineError>) {
+    pub(super) async fn loaded(&mut self, result: Result<Engine, EngineError>) {
         match result {
             Ok(engine) => {
                 let info = engine.info().clone();
@@ -420,7 +420,7 @@ pub(super) async fn next_plugin_event(
 }
 
 /// The result of the load under way; never resolves when there is none.
-async fn finished(loading: &mut Option<Loading>) -> Result<Engine, EngineError> {
+pub(super) async fn finished(loading: &mut Option<Loading>) -> Result<Engine, EngineError> {
     match loading {
         Some(task) => task.await.unwrap_or_else(|e| {
             tracing::error!("the model loading thread failed: {e}");
