@@ -185,7 +185,8 @@ async fn start(
             | HostEvent::Progress { .. }
             | HostEvent::Log { .. }
             // Rejected by the host: `plugins call` serves no requests.
-            | HostEvent::Sampling(_) => {}
+            | HostEvent::Sampling(_)
+            | HostEvent::Elicitation(_) => {}
         }
     }
     Err(Failure::new(

@@ -23,7 +23,7 @@ pub use journal::JournalError;
 pub use tools::{CallRequest, CallResult, ConsentAnswer, OfferedTool, ToolsConfig};
 
 use crate::plugins::audit::Grant;
-use crate::plugins::host::{HostEvent, SamplingRequest};
+use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 use crate::plugins::usage::Figures;
 
 use crate::engine::{
@@ -75,6 +75,13 @@ pub enum Op {
         /// Before: the last message to answer instead of the server's; after: the text to
         /// send instead of the model's. `None` keeps it as it is.
         edited: Option<String>,
+    },
+    /// Answer a plugin's request for input (`Event::Elicitation`).
+    Elicitation {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        answer: ElicitAnswer,
     },
     /// Stop everything and end the core task.
     Shutdown,
@@ -228,6 +235,12 @@ pub enum Event {
         plugin: String,
         /// What the model wrote (untrusted).
         text: String,
+    },
+    /// A plugin asks the user for input (a form, or a URL to visit): answer with
+    /// `Op::Elicitation`. Front ends that cannot ask are never sent one (the core declines).
+    Elicitation {
+        /// The request.
+        request: ElicitationRequest,
     },
     /// A sampling request was answered: sent, or rejected and why (one line).
     SamplingDone {

@@ -154,6 +154,7 @@ impl Core {
                     Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
                     // A stale answer, or one for a tool call (none waits now).
                     Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
+                    Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
                     Some(_) => self.refuse(WAITING).await,
                 },
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,
@@ -242,6 +243,7 @@ impl Core {
                     }
                     Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
                     Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
+                    Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
                     Some(_) => self.refuse(WAITING).await,
                 },
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,

@@ -7,7 +7,7 @@
 //! a turn fails with `EngineError::NoModel`. The journal is saved after every change, and at
 //! most once a second while an answer streams.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use super::{Conversation, CoreConfig, Event, Op};
 use crate::engine::{
     ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams, ToolPrompt,
 };
-use crate::plugins::host::{HostEvent, SamplingRequest};
+use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 
 /// Load progress is reported at most this often (the end is always reported).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
@@ -70,6 +70,8 @@ pub(super) struct Core {
     pub(super) warmed: Option<Warmed>,
     /// Plugins' sampling requests waiting for the engine (see `sampling.rs`).
     pub(super) sampling_queue: VecDeque<SamplingRequest>,
+    /// Plugins' requests for input put to the front end, by id, until answered.
+    elicitations: HashMap<u64, ElicitationRequest>,
 }
 
 /// A conversation and the tools offered with it, as last prefilled.
@@ -106,6 +108,7 @@ impl Core {
             notices,
             warmed: None,
             sampling_queue: VecDeque::new(),
+            elicitations: HashMap::new(),
         }
     }
 
@@ -188,6 +191,7 @@ impl Core {
             Op::SetSystemPrompt { text } => self.set_system_prompt(text).await,
             // A stale answer (its turn or request ended): nothing waits for it.
             Op::Consent { .. } | Op::Sampling { .. } => {}
+            Op::Elicitation { id, answer } => self.elicited(id, answer).await,
             Op::Shutdown => return Flow::Stop,
         }
         Flow::Continue
@@ -206,6 +210,7 @@ impl Core {
             ) => self.refuse(BUSY).await,
             Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
             Some(Op::Consent { .. } | Op::Sampling { .. }) => {}
+            Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
             Some(Op::Shutdown) | None => {
                 cancel.store(true, Ordering::Relaxed);
                 return Flow::Stop;
@@ -346,9 +351,46 @@ impl Core {
             self.sampling_queue.push_back(request);
             return;
         }
+        if let HostEvent::Elicitation(request) = event {
+            self.elicit(request).await;
+            return;
+        }
         let notice = self.tools.as_mut().and_then(|tools| tools.on_host(&event));
         self.emit(Event::Plugin(event)).await;
         if let Some(message) = notice {
+            self.emit(Event::Notice { message }).await;
+        }
+    }
+
+    /// Puts a plugin's request for input to the front end, or declines it where nobody can
+    /// be asked (headless), saying so.
+    async fn elicit(&mut self, request: ElicitationRequest) {
+        let Some(tools) = &mut self.tools else {
+            return;
+        };
+        if tools.asks() {
+            self.elicitations.insert(request.id, request.clone());
+            self.emit(Event::Elicitation { request }).await;
+            return;
+        }
+        let problem = tools.answer_elicitation(&request, ElicitAnswer::Decline);
+        let message = format!(
+            "plugin {} asked for your input ({}); headless runs decline it",
+            request.plugin,
+            crate::text::inert(&request.message)
+        );
+        self.emit(Event::Notice { message }).await;
+        if let Some(message) = problem {
+            self.emit(Event::Notice { message }).await;
+        }
+    }
+
+    /// Passes the user's answer to request `id` on; a stale one is dropped.
+    pub(super) async fn elicited(&mut self, id: u64, answer: ElicitAnswer) {
+        let (Some(request), Some(tools)) = (self.elicitations.remove(&id), &mut self.tools) else {
+            return;
+        };
+        if let Some(message) = tools.answer_elicitation(&request, answer) {
             self.emit(Event::Notice { message }).await;
         }
     }

@@ -19,7 +19,7 @@ use libre_assistant::core::{
 use libre_assistant::engine::{Engine, Finish, TurnStats};
 use libre_assistant::exit::Exit;
 use libre_assistant::plugins::audit::Grant;
-use libre_assistant::plugins::host::{HostEvent, PluginState};
+use libre_assistant::plugins::host::{ElicitAnswer, HostEvent, PluginState};
 use libre_assistant::text::inert;
 
 use crate::cli::failure::Failure;
@@ -234,7 +234,8 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
         HostEvent::Resources { .. }
         | HostEvent::Progress { .. }
         | HostEvent::Log { .. }
-        | HostEvent::Sampling(_) => {}
+        | HostEvent::Sampling(_)
+        | HostEvent::Elicitation(_) => {}
     }
 }
 
@@ -350,6 +351,10 @@ pub async fn run(
                 Some(Event::SamplingConsent { request, .. }) => {
                     // Headless cores never ask; answer anyway so nothing can hang.
                     let _ = core.ops.send(Op::Sampling { id: request.id, approve: false, edited: None });
+                }
+                Some(Event::Elicitation { request }) => {
+                    // Headless cores decline these themselves; answer anyway so nothing hangs.
+                    let _ = core.ops.send(Op::Elicitation { id: request.id, answer: ElicitAnswer::Decline });
                 }
                 Some(Event::SamplingReview { id, .. }) => {
                     let _ = core.ops.send(Op::Sampling { id, approve: false, edited: None });

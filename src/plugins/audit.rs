@@ -65,6 +65,10 @@ pub const STOPPED_OVER_LIMIT: &str = "stopped_over_limit";
 /// `arguments`, the generated text's hash as `result_sha256`).
 pub const SAMPLING: &str = "sampling";
 
+/// The `event` of a record of a server's request for the user's input (`tool` empty; the
+/// message and the fields' names, or the URL, as `arguments`; never what the user typed).
+pub const ELICITATION: &str = "elicitation";
+
 /// The consent decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

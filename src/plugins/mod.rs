@@ -14,6 +14,7 @@ pub mod builtin;
 mod discovery;
 #[cfg(test)]
 mod discovery_tests;
+pub mod form;
 mod grant;
 pub mod host;
 mod import;

@@ -9,6 +9,7 @@ pub mod clipboard;
 pub mod composer;
 pub mod consent;
 pub mod fit;
+pub mod form;
 pub mod help;
 pub mod layout;
 pub mod markdown;

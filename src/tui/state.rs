@@ -3,6 +3,7 @@
 use super::chat::ChatView;
 use super::composer::Composer;
 use super::consent::ConsentQueue;
+use super::form::FormQueue;
 use super::layout::Pane;
 use super::models::ModelPane;
 use super::plugins::PluginPane;
@@ -64,6 +65,8 @@ pub struct State {
     pub side_panel: bool,
     /// Tool calls waiting for the user's consent; the dialog shows while any wait.
     pub consent: ConsentQueue,
+    /// Plugins' requests for input (forms, URLs) waiting for the user.
+    pub forms: FormQueue,
     /// A plugin's sampling request waiting for the user, when one is.
     pub sampling: Option<SamplingDialog>,
     /// The help overlay's scroll offset, when it is open.
@@ -85,6 +88,7 @@ impl State {
             side_panel: true,
             consent: ConsentQueue::default(),
             sampling: None,
+            forms: FormQueue::default(),
             help: None,
             status: Status {
                 model: None,

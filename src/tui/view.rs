@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::layout::{self, Areas, Pane};
 use super::state::State;
 use super::theme::Theme;
-use super::{chat, composer, consent, help, models, plugins, sampling, status};
+use super::{chat, composer, consent, form, help, models, plugins, sampling, status};
 
 /// The rows the input may grow to, at most.
 const COMPOSER_MAX_LINES: u16 = 10;
@@ -71,6 +71,10 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
         let above = Rect::new(size.x, size.y, size.width, a.status.y - size.y);
         sampling::render(dialog, theme, above, buf);
         cursor = None;
+    } else if state.forms.is_open() {
+        let above = Rect::new(size.x, size.y, size.width, a.status.y - size.y);
+        form::render(&state.forms, theme, above, buf);
+        cursor = None;
     }
     if let Some(scroll) = state.help {
         help::render(theme, scroll, size, buf);
@@ -85,7 +89,8 @@ fn render_chat(state: &State, area: Rect, buf: &mut Buffer) -> Option<Position> 
     let focused = state.focus == Pane::Chat
         && state.help.is_none()
         && !state.consent.is_open()
-        && state.sampling.is_none();
+        && state.sampling.is_none()
+        && !state.forms.is_open();
     let view = composer::render::ComposerView {
         focused,
         placeholder: placeholder(state, area.width),

@@ -28,7 +28,8 @@ pub use registry::{Offered, Registry, definition};
 use crate::engine::{ChatMessage, Role, ToolOffer, ToolPrompt};
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
 use crate::plugins::host::{
-    CallError, Hints, HostCaller, HostEvent, HostHandle, PluginState, SamplingAnswer, ToolOutcome,
+    CallError, Elicit, ElicitAnswer, ElicitationRequest, Hints, HostCaller, HostEvent, HostHandle,
+    PluginState, SamplingAnswer, ToolOutcome,
 };
 use crate::plugins::sandbox::Enforcement;
 use crate::plugins::usage::{CallKind, Figures, Usage};
@@ -356,7 +357,10 @@ impl Toolbox {
                 self.resources_unsaved = true;
                 None
             }
-            HostEvent::Progress { .. } | HostEvent::Log { .. } | HostEvent::Sampling(_) => None,
+            HostEvent::Progress { .. }
+            | HostEvent::Log { .. }
+            | HostEvent::Sampling(_)
+            | HostEvent::Elicitation(_) => None,
         }
     }
 
@@ -707,6 +711,47 @@ impl Toolbox {
                 "headless runs deny sampling; allow it with --allow-sampling {plugin}"
             )),
         }
+    }
+
+    /// Answers an elicitation and audits it (`event: "elicitation"`, the fields' names, never
+    /// their values); a record that could not be written comes back as one line.
+    pub fn answer_elicitation(
+        &mut self,
+        request: &ElicitationRequest,
+        answer: ElicitAnswer,
+    ) -> Option<String> {
+        let (decision, outcome) = match &answer {
+            ElicitAnswer::Accept(_) => (Decision::Allowed, Outcome::Ok),
+            ElicitAnswer::Decline => (Decision::Denied, Outcome::Failed("declined".into())),
+            ElicitAnswer::Cancel => (Decision::Denied, Outcome::Failed("cancelled".into())),
+        };
+        let asked = match &request.kind {
+            Elicit::Form(form) => {
+                let names: Vec<&str> = form.fields.iter().map(|f| f.name.as_str()).collect();
+                serde_json::json!({"message": request.message, "fields": names})
+            }
+            Elicit::Url { url } => serde_json::json!({"message": request.message, "url": url}),
+        };
+        if !self.caller.answer_elicitation(request.id, answer) {
+            tracing::info!(target: "plugin", plugin = %request.plugin, "an elicitation was answered after its server stopped waiting");
+        }
+        let record = AuditRecord {
+            time: audit::timestamp(SystemTime::now()),
+            plugin: request.plugin.clone(),
+            tool: String::new(),
+            arguments: asked,
+            decision,
+            granted_by: if decision == Decision::Allowed {
+                Grant::User
+            } else {
+                Grant::None
+            },
+            duration_ms: 0,
+            outcome,
+            result_sha256: None,
+            event: Some(audit::ELICITATION.to_owned()),
+        };
+        self.audit_append(&record)
     }
 
     /// Answers a sampling request; false when its server no longer waits.

@@ -1,7 +1,8 @@
 //! Our side of one plugin's MCP connection: what we advertise, and what we do with the
 //! server's requests and notifications.
 //!
-//! Invariants: we advertise only what we answer in full (roots, sampling); rmcp refuses a
+//! Invariants: we advertise only what we answer in full (roots, sampling, elicitation); rmcp
+//! refuses a
 //! server's request for a capability we did not advertise. Roots are the directories the
 //! manifest grants, as `file://` URIs. Progress and log notifications become host events;
 //! progress is matched to its call by the token rmcp put on the request ([`Progress`]).
@@ -19,8 +20,9 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, ElicitationCapability, FormElicitationCapability,
     Implementation, ListRootsResult, LoggingLevel, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, Root,
+    ProgressNotificationParam, ProgressToken, Root, UrlElicitationCapability,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
@@ -107,6 +109,16 @@ impl ClientHandler for Client {
             .await
     }
 
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        self.pending
+            .elicit(&self.plugin, request, &self.events)
+            .await
+    }
+
     async fn on_progress(
         &self,
         params: ProgressNotificationParam,
@@ -173,13 +185,17 @@ impl ClientHandler for Client {
     }
 }
 
-/// What we advertise: roots and sampling. (Roots change only with a grant, which restarts
+/// What we advertise: roots, sampling and elicitation (forms and URLs). (Roots change only with a grant, which restarts
 /// the plugin under a new sandbox, so there is no `listChanged` to send; sampling takes text,
 /// not tools.)
 fn capabilities() -> ClientCapabilities {
+    let elicitation = ElicitationCapability::new()
+        .with_form(FormElicitationCapability::default())
+        .with_url(UrlElicitationCapability::default());
     ClientCapabilities::builder()
         .enable_roots()
         .enable_sampling()
+        .enable_elicitation_with(elicitation)
         .build()
 }
 

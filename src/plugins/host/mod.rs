@@ -28,7 +28,7 @@ use super::secrets::SecretStore;
 pub use child::{BASELINE_ENV, GRACE, environment};
 pub use launch::{GRANTED_READ_ENV, SandboxConfig};
 pub use monitor::Resources;
-pub use requests::{SamplingAnswer, SamplingRequest};
+pub use requests::{Elicit, ElicitAnswer, ElicitationRequest, SamplingAnswer, SamplingRequest};
 
 /// How many events may wait unread before a supervisor waits for the reader.
 const EVENT_BUFFER: usize = 256;
@@ -92,6 +92,8 @@ pub enum HostEvent {
     /// A server asks the model to write a message: answer with
     /// [`HostCaller::answer_sampling`] (the server waits until then).
     Sampling(SamplingRequest),
+    /// A server asks the user for input: answer with [`HostCaller::answer_elicitation`].
+    Elicitation(ElicitationRequest),
     /// What a running plugin consumes, every `monitor::INTERVAL`.
     Resources {
         /// The plugin's id.
@@ -314,6 +316,11 @@ impl HostCaller {
         answer
             .await
             .map_err(|_| CallError::NotRunning("stopped".to_owned()))?
+    }
+
+    /// Answers the server's elicitation `id`; false when it no longer waits.
+    pub fn answer_elicitation(&self, id: u64, answer: ElicitAnswer) -> bool {
+        self.pending.answer_elicitation(id, answer)
     }
 
     /// Answers the server's sampling request `id`; false when it no longer waits.

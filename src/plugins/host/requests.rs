@@ -1,6 +1,7 @@
 //! Requests a server makes of us that someone else answers: sampling (the local model writes a
 //! message for the server) goes out as a [`HostEvent::Sampling`] and comes back through
-//! [`Pending::answer`].
+//! [`Pending::answer`]; elicitation (the user fills a form or visits a URL) goes out as a
+//! [`HostEvent::Elicitation`] and comes back through [`Pending::answer_elicitation`].
 //!
 //! Invariants: every request gets exactly one answer. One that nobody serves (no chat is
 //! running: `plugins call`, `plugins tools`) is rejected at once with why; one whose answerer
@@ -17,12 +18,14 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::ErrorData;
 use rmcp::model::{
-    CreateMessageRequestParams, CreateMessageResult, ErrorCode, Role, SamplingMessage,
-    SamplingMessageContentBlock,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ElicitationAction, ErrorCode, Role, SamplingMessage, SamplingMessageContentBlock,
 };
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::HostEvent;
+use crate::plugins::form::{self, Form};
 
 /// The error code MCP gives a request the user rejected.
 const USER_REJECTED: ErrorCode = ErrorCode(-1);
@@ -63,10 +66,47 @@ pub enum SamplingAnswer {
     Rejected(String),
 }
 
+/// A server's request for the user's input (`elicitation/create`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElicitationRequest {
+    /// Names the request in the answer.
+    pub id: u64,
+    /// The plugin that asks.
+    pub plugin: String,
+    /// What it says it needs (as written; show it through `text::inert`).
+    pub message: String,
+    /// A form to fill, or a URL to visit.
+    pub kind: Elicit,
+}
+
+/// What an elicitation asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Elicit {
+    /// Fill this form.
+    Form(Form),
+    /// Visit this URL (shown, with its host, never opened without a key press).
+    Url {
+        /// The URL, as the server wrote it.
+        url: String,
+    },
+}
+
+/// The user's answer to an elicitation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ElicitAnswer {
+    /// The form's content (checked against its schema), or for a URL: the user went there.
+    Accept(Option<Map<String, Value>>),
+    /// The user said no; the server may go on without it.
+    Decline,
+    /// The user dismissed it; the server should stop what it was doing.
+    Cancel,
+}
+
 /// The requests waiting for an answer, shared by every plugin's client and the callers.
 #[derive(Clone, Debug, Default)]
 pub struct Pending {
     waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<SamplingAnswer>>>>,
+    elicitations: Arc<Mutex<HashMap<u64, oneshot::Sender<ElicitAnswer>>>>,
     next_id: Arc<AtomicU64>,
     /// Whether anyone reads the events that carry requests (a chat runs).
     served: bool,
@@ -85,6 +125,77 @@ impl Pending {
     pub fn answer(&self, id: u64, answer: SamplingAnswer) -> bool {
         let sender = self.waiting.lock().ok().and_then(|mut w| w.remove(&id));
         sender.is_some_and(|s| s.send(answer).is_ok())
+    }
+
+    /// Answers elicitation `id`; false if it is not waiting.
+    pub fn answer_elicitation(&self, id: u64, answer: ElicitAnswer) -> bool {
+        let sender = self
+            .elicitations
+            .lock()
+            .ok()
+            .and_then(|mut w| w.remove(&id));
+        sender.is_some_and(|s| s.send(answer).is_ok())
+    }
+
+    /// Puts an elicitation from `plugin` to the user through `events` and waits for the
+    /// answer. A form we cannot show is an error naming why; with nobody to ask, it is
+    /// declined.
+    pub async fn elicit(
+        &self,
+        plugin: &str,
+        params: ElicitRequestParams,
+        events: &mpsc::Sender<HostEvent>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let (message, kind) = match params {
+            ElicitRequestParams::FormElicitationParams {
+                message,
+                requested_schema,
+                ..
+            } => {
+                let schema = serde_json::to_value(&requested_schema).unwrap_or(Value::Null);
+                let form = form::parse(&schema).map_err(|e| {
+                    tracing::warn!(target: "plugin", plugin, "{e}");
+                    ErrorData::invalid_params(e, None)
+                })?;
+                (message, Elicit::Form(form))
+            }
+            ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
+                (message, Elicit::Url { url })
+            }
+            _ => {
+                let why = "an elicitation mode this version does not know";
+                return Err(ErrorData::invalid_params(why, None));
+            }
+        };
+        if !self.served {
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        if let Ok(mut waiting) = self.elicitations.lock() {
+            waiting.insert(id, reply);
+        }
+        let _cleanup = Forget(self.elicitations.clone(), id);
+        let request = ElicitationRequest {
+            id,
+            plugin: plugin.to_owned(),
+            message,
+            kind,
+        };
+        if events.send(HostEvent::Elicitation(request)).await.is_err() {
+            return Ok(ElicitResult::new(ElicitationAction::Cancel));
+        }
+        Ok(match answer.await {
+            Ok(ElicitAnswer::Accept(content)) => {
+                let result = ElicitResult::new(ElicitationAction::Accept);
+                match content {
+                    Some(content) => result.with_content(Value::Object(content)),
+                    None => result,
+                }
+            }
+            Ok(ElicitAnswer::Decline) => ElicitResult::new(ElicitationAction::Decline),
+            Ok(ElicitAnswer::Cancel) | Err(_) => ElicitResult::new(ElicitationAction::Cancel),
+        })
     }
 
     /// Puts `params` from `plugin` to the answerer through `events` and waits for the answer.
@@ -126,13 +237,10 @@ impl Pending {
     }
 }
 
-/// Removes a request from the waiting map when dropped.
-struct Forget(
-    Arc<Mutex<HashMap<u64, oneshot::Sender<SamplingAnswer>>>>,
-    u64,
-);
+/// Removes a request from its waiting map when dropped.
+struct Forget<T>(Arc<Mutex<HashMap<u64, oneshot::Sender<T>>>>, u64);
 
-impl Drop for Forget {
+impl<T> Drop for Forget<T> {
     fn drop(&mut self) {
         if let Ok(mut waiting) = self.0.lock() {
             waiting.remove(&self.1);

@@ -96,4 +96,22 @@ pub enum Action {
     ApproveSampling,
     /// Reject the sampling request on screen.
     RejectSampling,
+    /// Send the form on screen (or accept the URL).
+    FormSubmit,
+    /// The form's next field.
+    FormNext,
+    /// The form's previous field.
+    FormPrev,
+    /// The focused field's previous option.
+    FormChoosePrev,
+    /// The focused field's next option.
+    FormChooseNext,
+    /// Tick or untick in the focused field.
+    FormToggle,
+    /// Delete a character in the focused field.
+    FormBackspace,
+    /// Decline the request for input.
+    FormDecline,
+    /// Cancel the request for input.
+    FormCancel,
 }

@@ -108,6 +108,7 @@ impl App {
                 request,
                 max_tokens,
             } => self.state.sampling = Some(SamplingDialog::consent(request, max_tokens)),
+            Event::Elicitation { request } => self.state.forms.push(request),
             Event::SamplingReview { id, plugin, text } => {
                 self.state.sampling = Some(SamplingDialog::review(id, plugin, text));
             }
@@ -339,7 +340,7 @@ impl App {
                 }
             }
             // The core answers these itself; they never reach a front end.
-            HostEvent::Sampling(_) => {}
+            HostEvent::Sampling(_) | HostEvent::Elicitation(_) => {}
             HostEvent::Progress {
                 progress,
                 total,

@@ -23,6 +23,8 @@ pub enum Scope {
     Consent,
     /// While a plugin's sampling request waits for the user.
     Sampling,
+    /// While a plugin's request for input (a form or a URL) waits for the user.
+    Form,
     /// While a yes/no question is open.
     Confirm,
     /// While the help overlay is open.
@@ -40,6 +42,7 @@ impl Scope {
             Scope::Plugins => "Plugin pane",
             Scope::Consent => "Tool call consent",
             Scope::Sampling => "A plugin asks for the model (sampling)",
+            Scope::Form => "A plugin asks for your input (elicitation)",
             Scope::Confirm => "Questions",
             Scope::Help => "This help",
         }
@@ -429,6 +432,50 @@ pub const BINDINGS: &[Binding] = &[
         &[k(C::Down), ch('j')],
         A::SelectNext,
         "scroll down",
+    ),
+    bind(
+        S::Form,
+        &[k(C::Enter)],
+        A::FormSubmit,
+        "send the form (it is checked first) / done with the URL",
+    ),
+    bind(S::Form, &[k(C::Tab), k(C::Down)], A::FormNext, "next field"),
+    bind(
+        S::Form,
+        &[k(C::BackTab), k(C::Up)],
+        A::FormPrev,
+        "previous field",
+    ),
+    bind(
+        S::Form,
+        &[k(C::Left)],
+        A::FormChoosePrev,
+        "previous option (or yes/no)",
+    ),
+    bind(
+        S::Form,
+        &[k(C::Right)],
+        A::FormChooseNext,
+        "next option (or yes/no)",
+    ),
+    bind(
+        S::Form,
+        &[k(C::Char(' '))],
+        A::FormToggle,
+        "tick or untick (booleans, multiple choice)",
+    ),
+    bind(
+        S::Form,
+        &[k(C::Backspace)],
+        A::FormBackspace,
+        "delete a character",
+    ),
+    bind(S::Form, &[ctrl('d')], A::FormDecline, "decline to answer"),
+    bind(
+        S::Form,
+        &[k(C::Esc)],
+        A::FormCancel,
+        "cancel (the plugin stops what it asked for)",
     ),
     bind(S::Confirm, &[ch('y')], A::Yes, "yes"),
     bind(S::Confirm, &[ch('n'), k(C::Esc)], A::No, "no"),

@@ -3,6 +3,7 @@
 use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use libre_assistant::core::{ConsentAnswer, Op};
 use libre_assistant::models::{self, ModelError};
+use libre_assistant::plugins::host::ElicitAnswer;
 
 use super::App;
 use super::action::Action;
@@ -27,6 +28,9 @@ impl App {
         if self.state.sampling.is_some() {
             return vec![Scope::Sampling];
         }
+        if self.state.forms.is_open() {
+            return vec![Scope::Form];
+        }
         if self.state.models.confirm_delete.is_some() {
             return vec![Scope::Confirm, Scope::Models];
         }
@@ -49,6 +53,14 @@ impl App {
                 let plain = !key
                     .modifiers
                     .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+                if self.state.help.is_none()
+                    && !self.state.consent.is_open()
+                    && self.state.sampling.is_none()
+                    && self.state.forms.is_open()
+                {
+                    self.form_key(key);
+                    return;
+                }
                 let modal = self.state.help.is_some()
                     || self.state.consent.is_open()
                     || self.state.sampling.is_some();
@@ -168,6 +180,75 @@ impl App {
             Action::DenyCall => self.answer_consent(ConsentAnswer::Deny),
             Action::ApproveSampling => self.answer_sampling(true),
             Action::RejectSampling => self.answer_sampling(false),
+            Action::FormSubmit => {
+                let answered = self.state.forms.submit();
+                self.answer_form(answered);
+            }
+            Action::FormNext => self.state.forms.move_focus(true),
+            Action::FormPrev => self.state.forms.move_focus(false),
+            Action::FormChoosePrev => self.state.forms.choose(false),
+            Action::FormChooseNext => self.state.forms.choose(true),
+            Action::FormToggle => self.state.forms.toggle(),
+            Action::FormBackspace => self.state.forms.backspace(),
+            Action::FormDecline => {
+                let answered = self.state.forms.take(ElicitAnswer::Decline);
+                self.answer_form(answered);
+            }
+            Action::FormCancel => {
+                let answered = self.state.forms.take(ElicitAnswer::Cancel);
+                self.answer_form(answered);
+            }
+        }
+    }
+
+    /// Sends the user's answer to a request for input.
+    fn answer_form(&mut self, answered: Option<(u64, ElicitAnswer)>) {
+        if let Some((id, answer)) = answered {
+            let _ = self.ops.send(Op::Elicitation { id, answer });
+        }
+    }
+
+    /// A key no binding takes while a request for input shows: typed into the field, or for
+    /// a URL, `o` opens it and `c` copies it.
+    fn form_key(&mut self, key: KeyEvent) {
+        let crossterm::event::KeyCode::Char(c) = key.code else {
+            return;
+        };
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return;
+        }
+        let url = match self.state.forms.current().map(|d| &d.request.kind) {
+            Some(libre_assistant::plugins::host::Elicit::Url { url }) => url.clone(),
+            _ => {
+                self.state.forms.type_char(c);
+                return;
+            }
+        };
+        match c {
+            'c' => match clipboard::osc52(&url) {
+                Some(sequence) => {
+                    self.outbox.push(sequence);
+                    self.flash("copied the URL", false);
+                }
+                None => self.flash("the URL is too long to copy", true),
+            },
+            'o' => match std::process::Command::new("xdg-open")
+                .arg(&url)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            {
+                Ok(_) => self.flash("opening the URL in your browser", false),
+                Err(e) => self.flash(
+                    format!("cannot open a browser ({e}); press c to copy the URL"),
+                    true,
+                ),
+            },
+            _ => {}
         }
     }
 
