@@ -569,25 +569,7 @@ fn a_tool_call_is_allowed_in_the_dialog_and_the_answer_uses_its_result() {
 #[test]
 fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it() {
     let home = Home::new();
-    let dir = home.path().join("config/libre-assistant/plugins/asks");
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/asks.cjs");
-    let modules = support::test_servers().join("../node/node_modules");
-    let modules = modules.to_string_lossy();
-    std::fs::write(
-        dir.join("plugin.toml"),
-        format!(
-            "id = \"asks\"\nname = \"Asks\"\ncommand = \"node\"\nargs = [{:?}, {modules:?}]\n\n[permissions]\nread = [{modules:?}]\n",
-            script.to_string_lossy()
-        ),
-    )
-    .unwrap();
-    let enabled = home
-        .command()
-        .args(["plugins", "enable", "asks"])
-        .output()
-        .unwrap();
-    assert!(enabled.status.success(), "{enabled:?}");
+    install_sdk_server(&home, "asks");
     let tmux = Tmux::start(&home, &Launch::new(120, 40));
     let dialog = tmux.wait_for(
         "the sampling dialog, the model loaded",
@@ -623,11 +605,7 @@ fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it(
     tmux.send_keys(&["C-c"]);
     tmux.wait_for_text("EXIT=");
     // The server logged what it got; its log notifications are in the app's log file.
-    let logs = home.path().join("state/libre-assistant/logs");
-    let logged: String = std::fs::read_dir(&logs)
-        .unwrap_or_else(|e| panic!("{}: {e}", logs.display()))
-        .filter_map(|f| std::fs::read_to_string(f.ok()?.path()).ok())
-        .collect();
+    let logged = logged(&home);
     let line = logged
         .lines()
         .find(|l| l.contains("sampled: "))
@@ -636,4 +614,96 @@ fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it(
     let tail = home.command().args(["audit", "tail"]).output().unwrap();
     let tail = String::from_utf8_lossy(&tail.stdout);
     assert!(tail.contains("asks"), "{tail}");
+}
+
+/// Installs `tests/servers/NAME.cjs` as the enabled user plugin NAME (run by node on the
+/// reference servers' SDK).
+fn install_sdk_server(home: &Home, name: &str) {
+    let dir = home
+        .path()
+        .join("config/libre-assistant/plugins")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/servers/{name}.cjs"));
+    let modules = support::test_servers().join("../node/node_modules");
+    let modules = modules.to_string_lossy();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        format!(
+            "id = {name:?}\nname = {name:?}\ncommand = \"node\"\nargs = [{:?}, {modules:?}]\n\n[permissions]\nread = [{modules:?}]\n",
+            script.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let enabled = home
+        .command()
+        .args(["plugins", "enable", name])
+        .output()
+        .unwrap();
+    assert!(enabled.status.success(), "{enabled:?}");
+}
+
+/// Everything the app logged in `home`.
+fn logged(home: &Home) -> String {
+    let logs = home.path().join("state/libre-assistant/logs");
+    std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{}: {e}", logs.display()))
+        .filter_map(|f| std::fs::read_to_string(f.ok()?.path()).ok())
+        .collect()
+}
+
+/// A plugin's server asks for input as soon as it starts: the person fills the form it sent
+/// (typing, Tab, Space), sends it, then declines the URL it asks them to visit; the server
+/// logs both answers.
+#[test]
+fn a_plugin_form_is_filled_and_sent_and_its_url_declined() {
+    let home = Home::new();
+    install_sdk_server(&home, "elicits");
+    let tmux = Tmux::start(&home, &Launch::new(120, 40));
+    let form = tmux.wait_for(
+        "the form",
+        |s| s.contains("elicits asks for your input") && s.contains("Who are you?"),
+        WAIT,
+    );
+    assert!(
+        form.contains("Name*") && form.contains("[ ] no"),
+        "{}",
+        framed(&form)
+    );
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for_text("Name is required");
+    tmux.type_text("Ada");
+    tmux.send_keys(&["Tab", "Space", "Enter"]);
+    let url = tmux.wait_for(
+        "the URL",
+        |s| s.contains("goes to") && s.contains("login.example"),
+        WAIT,
+    );
+    assert!(
+        url.contains("https://login.example/device"),
+        "{}",
+        framed(&url)
+    );
+    tmux.send_keys(&["C-d"]);
+    tmux.wait_for(
+        "the dialog closed",
+        |s| !s.contains("asks for your input"),
+        WAIT,
+    );
+    // The server logs each answer as a notification, which reaches the log file.
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = logged(&home);
+        if log.contains("url: decline") {
+            break;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    assert!(
+        log.contains(r#"elicited: accept {"name":"Ada","agree":true}"#),
+        "{log}"
+    );
+    assert!(log.contains("url: decline"), "{log}");
+    tmux.send_keys(&["C-c"]);
+    tmux.wait_for_text("EXIT=");
 }
