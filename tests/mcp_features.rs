@@ -326,3 +326,104 @@ async fn a_destructive_tool_is_never_always_allowed() {
     assert_eq!(prepare(&mut toolbox, "show").1, Some(Grant::Session));
     toolbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_prompts_and_completions_are_asked_of_a_running_server() {
+    use libre_assistant::plugins::host::context::{Answer, Ask};
+    let mut host = start(vec![everything("everything")]);
+    tools_with(&mut host, "everything", "echo").await;
+    let caller = host.caller();
+    let Ok(Answer::Resources(resources)) = caller.ask("everything", Ask::Resources).await else {
+        panic!("resources");
+    };
+    let doc = "demo://resource/static/document/architecture.md";
+    assert!(
+        resources.iter().any(|r| r.uri == doc && !r.template),
+        "{resources:?}"
+    );
+    assert!(
+        resources.iter().any(|r| r.template && r.uri.contains('{')),
+        "{resources:?}"
+    );
+    let read = caller
+        .ask("everything", Ask::Read { uri: doc.into() })
+        .await;
+    assert!(
+        matches!(&read, Ok(Answer::Read(r)) if r.text.contains("Architecture")),
+        "{read:?}"
+    );
+    // A binary resource is refused in words, not read.
+    let blob = caller
+        .ask(
+            "everything",
+            Ask::Read {
+                uri: "demo://resource/dynamic/blob/1".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(&blob, Err(CallError::Protocol(m)) if m.contains("comes as binary data") && m.contains("only text resources")),
+        "{blob:?}"
+    );
+    let Ok(Answer::Prompts(prompts)) = caller.ask("everything", Ask::Prompts).await else {
+        panic!("prompts");
+    };
+    let args_prompt = prompts
+        .iter()
+        .find(|p| p.name == "args-prompt")
+        .expect("args-prompt");
+    let required: Vec<(&str, bool)> = args_prompt
+        .arguments
+        .iter()
+        .map(|a| (a.name.as_str(), a.required))
+        .collect();
+    assert_eq!(required, [("city", true), ("state", false)]);
+    let mut arguments = Map::new();
+    arguments.insert("city".into(), json!("Paris"));
+    let rendered = caller
+        .ask(
+            "everything",
+            Ask::Prompt {
+                name: "args-prompt".into(),
+                arguments,
+            },
+        )
+        .await;
+    assert_eq!(
+        rendered,
+        Ok(Answer::Prompt(vec![(
+            true,
+            "What's weather in Paris?".into()
+        )]))
+    );
+    // A missing required argument: the server's refusal, in one line.
+    let missing = caller
+        .ask(
+            "everything",
+            Ask::Prompt {
+                name: "args-prompt".into(),
+                arguments: Map::new(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(&missing, Err(CallError::Protocol(m)) if m.contains("city") && !m.contains('\n')),
+        "{missing:?}"
+    );
+    let completed = caller
+        .ask(
+            "everything",
+            Ask::Complete {
+                prompt: "completable-prompt".into(),
+                argument: "department".into(),
+                value: "E".into(),
+            },
+        )
+        .await;
+    assert_eq!(
+        completed,
+        Ok(Answer::Completions(vec!["Engineering".into()]))
+    );
+    drop(caller);
+    host.shutdown().await;
+}

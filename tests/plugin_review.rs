@@ -297,3 +297,62 @@ fn a_plugin_past_its_memory_limit_is_stopped_recorded_and_counted() {
     let verify = home.command().args(["audit", "verify"]).output().unwrap();
     assert_eq!(verify.status.code(), Some(0));
 }
+
+/// `plugins resources`, `read`, `prompts` and `prompt` on server-everything: what it offers
+/// besides tools, with one-line errors and their exit codes for what cannot be done.
+#[test]
+fn resources_and_prompts_are_listed_read_and_rendered() {
+    let home = Home::new();
+    let everything = support::test_servers().join("mcp-server-everything");
+    install(
+        &home,
+        "everything",
+        &format!(
+            "command = {:?}\nargs = [\"stdio\"]\n",
+            everything.to_string_lossy()
+        ),
+    );
+    let text = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let out = plugins(&home, &["resources", "everything", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = "demo://resource/static/document/architecture.md";
+    assert!(
+        listed.as_array().unwrap().iter().any(|r| r["uri"] == doc),
+        "{listed}"
+    );
+    let out = plugins(&home, &["read", "everything", doc]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(text(&out).contains("Architecture"), "{}", text(&out));
+    let out = plugins(
+        &home,
+        &["read", "everything", "demo://resource/dynamic/blob/1"],
+    );
+    assert_eq!(out.status.code(), Some(8));
+    assert!(
+        stderr(&out).contains("only text resources can be read"),
+        "{}",
+        stderr(&out)
+    );
+    let out = plugins(&home, &["prompts", "everything"]);
+    assert!(
+        text(&out).contains("/everything:args-prompt city=… [state=…]"),
+        "{}",
+        text(&out)
+    );
+    let out = plugins(
+        &home,
+        &["prompt", "everything", "args-prompt", "city=Paris"],
+    );
+    assert_eq!(text(&out), "user: What's weather in Paris?\n");
+    let out = plugins(&home, &["prompt", "everything", "args-prompt"]);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(
+        stderr(&out).contains("city") && stderr(&out).lines().count() == 1,
+        "{}",
+        stderr(&out)
+    );
+    let out = plugins(&home, &["prompt", "everything", "args-prompt", "Paris"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("write ARG=VALUE"), "{}", stderr(&out));
+}

@@ -220,6 +220,40 @@ pub enum PluginsAction {
         #[arg(long)]
         json: bool,
     },
+    /// Start a plugin and list its resources (and resource templates).
+    Resources {
+        /// Plugin id.
+        id: String,
+        /// Print one JSON array of objects instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a plugin and print one of its resources (text only).
+    Read {
+        /// Plugin id.
+        id: String,
+        /// The resource's URI.
+        uri: String,
+    },
+    /// Start a plugin and list its prompts with their arguments.
+    Prompts {
+        /// Plugin id.
+        id: String,
+        /// Print one JSON array of objects instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a plugin and print one of its prompts' messages, rendered with ARG=VALUE
+    /// arguments.
+    Prompt {
+        /// Plugin id.
+        id: String,
+        /// The prompt's name.
+        name: String,
+        /// Its arguments, each ARG=VALUE.
+        #[arg(value_name = "ARG=VALUE")]
+        arguments: Vec<String>,
+    },
     /// Show tool-call figures per plugin and tool: calls, errors, denials, p50/p95 latency, last use.
     Stats {
         /// Print one JSON array of objects instead of a table.

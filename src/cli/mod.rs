@@ -5,6 +5,7 @@ pub mod audit_cmd;
 pub mod config_cmd;
 pub mod failure;
 pub mod models_cmd;
+pub mod plugin_context;
 pub mod plugin_review;
 pub mod plugins_cmd;
 pub mod secret_cmd;

@@ -129,7 +129,7 @@ fn parse_arguments(text: Option<&str>) -> Result<Map<String, Value>, Failure> {
 
 /// Starts `plugin` alone under the app's sandbox and waits until it has listed its tools; a
 /// plugin that fails is one error line (what was denied, the stderr tail) and exit code 8.
-async fn start(
+pub(super) async fn start(
     setup: &Setup,
     plugin: &Plugin,
 ) -> Result<(Toolbox, Vec<ToolInfo>, mpsc::Receiver<HostEvent>), Failure> {
@@ -217,7 +217,7 @@ fn token_costs(setup: &Setup, specs: &[ToolSpec]) -> (Vec<usize>, Option<String>
 }
 
 /// Untrusted text for stdout: inert on a terminal, unchanged when piped.
-fn shown(text: &str) -> String {
+pub(super) fn shown(text: &str) -> String {
     if std::io::stdout().is_terminal() {
         inert(text).into_owned()
     } else {

@@ -82,6 +82,30 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
             Ok(Exit::Ok)
         }
         PluginsAction::Stats { json } => super::stats_cmd::run(&setup.dirs, *json),
+        PluginsAction::Resources { id, json } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            super::plugin_context::resources(setup, find(&found, id)?, *json)
+        }
+        PluginsAction::Read { id, uri } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            super::plugin_context::read(setup, find(&found, id)?, uri)
+        }
+        PluginsAction::Prompts { id, json } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            super::plugin_context::prompts(setup, find(&found, id)?, *json)
+        }
+        PluginsAction::Prompt {
+            id,
+            name,
+            arguments,
+        } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            super::plugin_context::prompt(setup, find(&found, id)?, name, arguments)
+        }
         PluginsAction::Tools { id, json } => {
             let (_, found) = load()?;
             warn(&found.problems);

@@ -10,6 +10,7 @@
 mod call;
 mod child;
 mod client;
+pub mod context;
 mod launch;
 pub mod monitor;
 mod requests;
@@ -243,6 +244,11 @@ enum PluginOp {
     },
     /// Tell `reply` the plugin's process group id, if a child is running (for tests and logs).
     ProcessGroup { reply: oneshot::Sender<Option<i32>> },
+    /// Ask the server for resources, prompts or completions.
+    Ask {
+        ask: context::Ask,
+        reply: oneshot::Sender<Result<context::Answer, CallError>>,
+    },
 }
 
 /// The caller's side of the host: events out, calls in.
@@ -311,6 +317,19 @@ impl HostCaller {
             reply,
         };
         ops.send(op)
+            .await
+            .map_err(|_| CallError::NotRunning("stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| CallError::NotRunning("stopped".to_owned()))?
+    }
+
+    /// Asks `plugin`'s server for its resources, prompts or completions (see
+    /// [`context::Ask`]), bounded by the manifest's timeout.
+    pub async fn ask(&self, plugin: &str, ask: context::Ask) -> Result<context::Answer, CallError> {
+        let ops = self.plugins.get(plugin).ok_or(CallError::UnknownPlugin)?;
+        let (reply, answer) = oneshot::channel();
+        ops.send(PluginOp::Ask { ask, reply })
             .await
             .map_err(|_| CallError::NotRunning("stopped".to_owned()))?;
         answer

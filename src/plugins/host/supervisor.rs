@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use super::call::{self, Limits};
 use super::child::{self, Group, Tail};
 use super::client::{self, Client, Progress};
+use super::context;
 use super::launch::{self, SandboxConfig};
 use super::monitor::{self, OverLimit, Watch};
 use super::requests::Pending;
@@ -374,6 +375,17 @@ impl Supervisor {
                     Some(PluginOp::ProcessGroup { reply }) => {
                         let _ = reply.send(running.group.id());
                     }
+                    Some(PluginOp::Ask { ask, reply }) => {
+                        let peer = running.peer.clone();
+                        tokio::spawn(async move {
+                            let asked = tokio::time::timeout(limits.idle, context::ask(&peer, ask));
+                            let answer = match asked.await {
+                                Ok(answer) => answer.map_err(CallError::Protocol),
+                                Err(_) => Err(CallError::Timeout { after: limits.idle }),
+                            };
+                            let _ = reply.send(answer);
+                        });
+                    }
                 },
                 Some(()) = running.changed.recv() => match list_tools(&running.peer).await {
                     Ok(tools) => self.tools(tools).await,
@@ -457,6 +469,9 @@ fn refuse(op: PluginOp, why: &str) {
         }
         PluginOp::ProcessGroup { reply } => {
             let _ = reply.send(None);
+        }
+        PluginOp::Ask { reply, .. } => {
+            let _ = reply.send(Err(CallError::NotRunning(why.to_owned())));
         }
     }
 }
