@@ -23,6 +23,7 @@ pub use journal::JournalError;
 pub use tools::{CallRequest, CallResult, ConsentAnswer, OfferedTool, ToolsConfig};
 
 use crate::plugins::audit::Grant;
+use crate::plugins::host::context::{Answer, Ask};
 use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 use crate::plugins::usage::Figures;
 
@@ -75,6 +76,14 @@ pub enum Op {
         /// Before: the last message to answer instead of the server's; after: the text to
         /// send instead of the model's. `None` keeps it as it is.
         edited: Option<String>,
+    },
+    /// Ask a plugin's server for its resources, prompts or completions; the answer comes as
+    /// `Event::Asked`. Taken at any time, turn or not.
+    Ask {
+        /// The plugin's id.
+        plugin: String,
+        /// What to ask.
+        ask: Ask,
     },
     /// Answer a plugin's request for input (`Event::Elicitation`).
     Elicitation {
@@ -241,6 +250,15 @@ pub enum Event {
     Elicitation {
         /// The request.
         request: ElicitationRequest,
+    },
+    /// A plugin answered `Op::Ask`.
+    Asked {
+        /// The plugin's id.
+        plugin: String,
+        /// What was asked.
+        ask: Ask,
+        /// Its answer, or why there is none (one line).
+        answer: Result<Answer, String>,
     },
     /// A sampling request was answered: sent, or rejected and why (one line).
     SamplingDone {

@@ -155,6 +155,7 @@ impl Core {
                     // A stale answer, or one for a tool call (none waits now).
                     Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
                     Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
+                    Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
                     Some(_) => self.refuse(WAITING).await,
                 },
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,
@@ -244,6 +245,7 @@ impl Core {
                     Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
                     Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
                     Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
+                    Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
                     Some(_) => self.refuse(WAITING).await,
                 },
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,

@@ -21,6 +21,7 @@ use super::{Conversation, CoreConfig, Event, Op};
 use crate::engine::{
     ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams, ToolPrompt,
 };
+use crate::plugins::host::context::Ask;
 use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 
 /// Load progress is reported at most this often (the end is always reported).
@@ -192,6 +193,7 @@ impl Core {
             // A stale answer (its turn or request ended): nothing waits for it.
             Op::Consent { .. } | Op::Sampling { .. } => {}
             Op::Elicitation { id, answer } => self.elicited(id, answer).await,
+            Op::Ask { plugin, ask } => self.ask_plugin(plugin, ask),
             Op::Shutdown => return Flow::Stop,
         }
         Flow::Continue
@@ -211,6 +213,7 @@ impl Core {
             Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
             Some(Op::Consent { .. } | Op::Sampling { .. }) => {}
             Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
+            Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
             Some(Op::Shutdown) | None => {
                 cancel.store(true, Ordering::Relaxed);
                 return Flow::Stop;
@@ -383,6 +386,36 @@ impl Core {
         if let Some(message) = problem {
             self.emit(Event::Notice { message }).await;
         }
+    }
+
+    /// Asks `plugin` on a task of its own (bounded by the plugin's timeout); the answer comes
+    /// back as `Event::Asked`.
+    pub(super) fn ask_plugin(&self, plugin: String, ask: Ask) {
+        let events = self.events.clone();
+        let Some(tools) = &self.tools else {
+            let answer = Err("no plugins are running".to_owned());
+            let _ = events.try_send(Event::Asked {
+                plugin,
+                ask,
+                answer,
+            });
+            return;
+        };
+        let caller = tools.caller();
+        tokio::spawn(async move {
+            let answer = caller
+                .ask(&plugin, ask.clone())
+                .await
+                .map_err(|e| e.to_string());
+            drop(caller);
+            let _ = events
+                .send(Event::Asked {
+                    plugin,
+                    ask,
+                    answer,
+                })
+                .await;
+        });
     }
 
     /// Passes the user's answer to request `id` on; a stale one is dropped.

@@ -362,7 +362,7 @@ pub async fn run(
                 Some(Event::SamplingDone { plugin, outcome, .. }) => {
                     sink.notice(&format!("plugin {plugin} asked the model to write a message (sampling): {}", inert(&outcome)));
                 }
-                Some(Event::PluginFigures { .. }) => {}
+                Some(Event::PluginFigures { .. }) | Some(Event::Asked { .. }) => {}
                 Some(Event::ModelTools { offered }) => {
                     if !offered {
                         sink.notice(TOOLS_OFF);

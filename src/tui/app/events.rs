@@ -109,6 +109,7 @@ impl App {
                 max_tokens,
             } => self.state.sampling = Some(SamplingDialog::consent(request, max_tokens)),
             Event::Elicitation { request } => self.state.forms.push(request),
+            Event::Asked { plugin, answer, .. } => self.asked(plugin, answer),
             Event::SamplingReview { id, plugin, text } => {
                 self.state.sampling = Some(SamplingDialog::review(id, plugin, text));
             }
@@ -329,6 +330,7 @@ impl App {
                 if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
                     row.tools = tools.len();
                 }
+                self.plugin_listed(&plugin);
             }
             HostEvent::Log {
                 plugin,

@@ -6,6 +6,7 @@
 pub mod action;
 mod events;
 pub mod keys;
+mod plugin_context;
 mod tasks;
 mod update;
 
@@ -74,6 +75,9 @@ pub struct App {
     /// Clear and repaint everything at the next frame.
     repaint: bool,
     quit: bool,
+    /// A message waiting for what it asks of plugins (a prompt to render, resources to
+    /// attach) before it is sent.
+    waiting: Option<plugin_context::Waiting>,
 }
 
 impl App {
@@ -97,6 +101,7 @@ impl App {
             size: Rect::new(0, 0, 80, 24),
             repaint: false,
             quit: false,
+            waiting: None,
         }
     }
 
@@ -249,6 +254,8 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod plugin_context_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -354,6 +354,14 @@ impl App {
         let text = self.state.composer.text().to_string();
         if let Some(parsed) = commands::parse(&text) {
             match parsed {
+                Ok(Command::PluginPrompt {
+                    plugin,
+                    prompt,
+                    arguments,
+                }) => {
+                    self.state.composer.take();
+                    self.run_prompt(text, plugin, prompt, arguments);
+                }
                 Ok(cmd) => {
                     self.state.composer.take();
                     self.command(cmd);
@@ -366,13 +374,15 @@ impl App {
             self.flash("an answer is still streaming; Esc stops it", true);
             return;
         }
-        if self.queued.is_some() {
-            self.flash("a message is already waiting for the model", true);
+        if self.queued.is_some() || self.waiting.is_some() {
+            self.flash("a message is already waiting", true);
             return;
         }
         let text = self.state.composer.take();
         if self.model_ready {
-            self.send(text);
+            if !self.attach_and_send(&text) {
+                self.send(text);
+            }
         } else if self.model_on_its_way() {
             self.state.chat.push_queued(&text);
             self.queued = Some(text);
@@ -395,7 +405,13 @@ impl App {
 
     /// Sends a user message to the core.
     pub(super) fn send(&mut self, text: String) {
-        self.state.chat.push(Kind::User, text.clone());
+        self.send_as(text.clone(), text);
+    }
+
+    /// Sends `text` to the core, showing `shown` in the chat (the two differ when resources
+    /// are attached).
+    pub(super) fn send_as(&mut self, shown: String, text: String) {
+        self.state.chat.push(Kind::User, shown);
         self.state.status.activity = Activity::Generating;
         let _ = self.ops.send(Op::Submit { text });
     }
@@ -480,6 +496,8 @@ impl App {
             Command::Copy { code } => self.copy(code),
             Command::Retry => self.regenerate(),
             Command::Edit => self.edit_last(),
+            // Taken in `submit`, which keeps the typed text for it.
+            Command::PluginPrompt { .. } => {}
         }
     }
 

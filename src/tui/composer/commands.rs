@@ -86,6 +86,15 @@ pub enum Command {
     Retry,
     /// `/edit`: put the last user message back into the composer.
     Edit,
+    /// `/PLUGIN:PROMPT [ARG=VALUE…]`: run a plugin's prompt.
+    PluginPrompt {
+        /// The plugin's id.
+        plugin: String,
+        /// The prompt's name.
+        prompt: String,
+        /// Its arguments.
+        arguments: Vec<(String, String)>,
+    },
 }
 
 /// Parses a text about to be sent.
@@ -106,6 +115,9 @@ pub fn parse(text: &str) -> Option<Result<Command, String>> {
     let (name, args) = body.split_at(name_end);
     if name.is_empty() || name.contains('/') {
         return None;
+    }
+    if let Some((plugin, prompt)) = name.split_once(':') {
+        return Some(plugin_prompt(plugin, prompt, args.trim()));
     }
     Some(command(name, args.trim()))
 }
@@ -141,6 +153,43 @@ fn command(name: &str, args: &str) -> Result<Command, String> {
             shorten(name)
         )),
     }
+}
+
+/// `/PLUGIN:PROMPT ARG=VALUE…`; a value with spaces is quoted: `city="New York"`.
+fn plugin_prompt(plugin: &str, prompt: &str, args: &str) -> Result<Command, String> {
+    if plugin.is_empty() || prompt.is_empty() {
+        return Err("write /PLUGIN:PROMPT, e.g. /everything:simple-prompt".to_string());
+    }
+    let mut arguments = Vec::new();
+    let mut rest = args;
+    while !rest.is_empty() {
+        let Some((name, after)) = rest.split_once('=') else {
+            return Err(format!(
+                "{:?} is not an argument; write ARG=VALUE (type /{plugin}: to see its prompts)",
+                shorten(rest)
+            ));
+        };
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(format!(
+                "{:?} is not an argument name; write ARG=VALUE",
+                shorten(name)
+            ));
+        }
+        let (value, after) = match after.strip_prefix('"') {
+            Some(quoted) => match quoted.split_once('"') {
+                Some((value, after)) => (value, after),
+                None => return Err(format!("the value of {name} has no closing \"")),
+            },
+            None => after.split_once(char::is_whitespace).unwrap_or((after, "")),
+        };
+        arguments.push((name.to_string(), value.to_string()));
+        rest = after.trim_start();
+    }
+    Ok(Command::PluginPrompt {
+        plugin: plugin.to_string(),
+        prompt: prompt.to_string(),
+        arguments,
+    })
 }
 
 /// `name` cut to a length that fits in a one-line message.
@@ -190,6 +239,24 @@ mod tests {
             Command::Edit,
         ];
         assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn plugin_prompts_parse_with_their_arguments() {
+        assert_eq!(
+            ok(r#"/everything:args-prompt city="New York" state=NY"#),
+            Command::PluginPrompt {
+                plugin: "everything".into(),
+                prompt: "args-prompt".into(),
+                arguments: vec![
+                    ("city".into(), "New York".into()),
+                    ("state".into(), "NY".into())
+                ],
+            }
+        );
+        assert!(err("/everything:args-prompt Paris").contains("write ARG=VALUE"));
+        assert!(err(r#"/everything:args-prompt city="Paris"#).contains("no closing"));
+        assert!(err("/:x").contains("/PLUGIN:PROMPT"));
     }
 
     #[test]

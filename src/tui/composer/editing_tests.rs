@@ -234,12 +234,12 @@ fn a_megabyte_paste_is_one_insertion() {
 
 #[test]
 fn completions_list_matching_commands() {
-    let names = |text: &str| -> Vec<&str> {
+    let names = |text: &str| -> Vec<String> {
         composer(&format!("{text}|"))
             .completions()
             .iter()
-            .map(|c| c.name)
-            .collect()
+            .map(|c| c.word.trim_start_matches('/').to_owned())
+            .collect::<Vec<String>>()
     };
     assert_eq!(
         names("/"),

@@ -13,7 +13,6 @@ mod editing_tests;
 mod render_tests;
 
 use commands::COMMANDS;
-pub use commands::SlashCommand;
 use graphemes::{line_end, line_start};
 
 /// How many sent messages the history keeps.
@@ -31,6 +30,21 @@ pub struct Composer {
     browsing: Option<usize>,
     /// The draft typed before browsing started, restored after the newest entry.
     draft: String,
+    /// The running plugins' prompts, as `/PLUGIN:PROMPT` menu entries.
+    pub plugin_prompts: Vec<MenuItem>,
+    /// The running plugins' resources, as `@PLUGIN:URI` menu entries.
+    pub plugin_resources: Vec<MenuItem>,
+}
+
+/// One entry of the composer's menu: a slash command, a plugin's prompt or a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuItem {
+    /// The word it completes to: `/model`, `/everything:args-prompt`, `@everything:demo://x`.
+    pub word: String,
+    /// The argument synopsis, e.g. `[NAME]`.
+    pub args: String,
+    /// A short description (inert already).
+    pub help: String,
 }
 
 impl Composer {
@@ -227,30 +241,68 @@ impl Composer {
 
     /// The slash commands matching the text while it is `/` plus a name prefix (no whitespace
     /// yet), in menu order; empty otherwise.
-    pub fn completions(&self) -> Vec<&'static SlashCommand> {
-        match self.text.strip_prefix('/') {
-            Some(prefix) if !prefix.contains(char::is_whitespace) => COMMANDS
-                .iter()
-                .filter(|command| command.name.starts_with(prefix))
-                .collect(),
-            _ => Vec::new(),
+    pub fn completions(&self) -> Vec<MenuItem> {
+        if let Some(prefix) = self.text.strip_prefix('/') {
+            if prefix.contains(char::is_whitespace) {
+                return Vec::new();
+            }
+            let commands = COMMANDS.iter().map(|c| MenuItem {
+                word: format!("/{}", c.name),
+                args: c.args.to_owned(),
+                help: c.help.to_owned(),
+            });
+            return commands
+                .chain(self.plugin_prompts.iter().cloned())
+                .filter(|item| item.word[1..].starts_with(prefix))
+                .collect();
         }
+        // `@…` as the last word: the resources whose word holds what follows the `@`.
+        let Some(wanted) = self.last_word().strip_prefix('@') else {
+            return Vec::new();
+        };
+        let wanted = wanted.to_lowercase();
+        self.plugin_resources
+            .iter()
+            .filter(|r| {
+                r.word.to_lowercase().contains(&wanted) || r.help.to_lowercase().contains(&wanted)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The word the cursor ends, when it is at the end of the text.
+    fn last_word(&self) -> &str {
+        if self.cursor != self.text.len() {
+            return "";
+        }
+        let start = self.text.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        &self.text[start..]
     }
 
     /// Tab: completes a lone match to `/name ` or several to their longest common prefix;
     /// false when that would change nothing.
     pub fn complete(&mut self) -> bool {
         let matches = self.completions();
-        let completed = match matches.as_slice() {
+        let word = match matches.as_slice() {
             [] => return false,
-            [only] => format!("/{} ", only.name),
-            [first, rest @ ..] => {
-                let common = rest.iter().fold(first.name, |common, command| {
-                    common_prefix(common, command.name)
-                });
-                format!("/{common}")
-            }
+            [only] => format!("{} ", only.word),
+            [first, rest @ ..] => rest
+                .iter()
+                .fold(first.word.as_str(), |common, item| {
+                    common_prefix(common, &item.word)
+                })
+                .to_owned(),
         };
+        let start = if self.text.starts_with('/') {
+            0
+        } else {
+            self.text.len() - self.last_word().len()
+        };
+        // Several resources that share no more than the `@`: the word stays as typed.
+        if word.len() <= self.text.len() - start {
+            return false;
+        }
+        let completed = format!("{}{word}", &self.text[..start]);
         if completed == self.text {
             return false;
         }

@@ -9,7 +9,7 @@ use ratatui::layout::{Position, Rect};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::Composer;
-use super::commands::SlashCommand;
+use super::MenuItem;
 use super::graphemes::{glyph, width};
 use super::wrap::{self, Row};
 use crate::tui::theme::Theme;
@@ -192,11 +192,11 @@ pub fn render_completions(composer: &Composer, theme: &Theme, area: Rect, buf: &
     }
 }
 
-/// One padded line per command: ` /model [NAME]  Load or switch models `.
-fn popup_lines(commands: &[&SlashCommand]) -> Vec<String> {
+/// One padded line per entry: ` /model [NAME]  Load or switch models `.
+fn popup_lines(commands: &[MenuItem]) -> Vec<String> {
     let usages: Vec<String> = commands
         .iter()
-        .map(|c| format!("/{} {}", c.name, c.args).trim_end().to_string())
+        .map(|c| format!("{} {}", c.word, c.args).trim_end().to_string())
         .collect();
     let usage_width = usages.iter().map(|u| u.len()).max().unwrap_or(0);
     let lines: Vec<String> = commands
