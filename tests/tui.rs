@@ -707,3 +707,66 @@ fn a_plugin_form_is_filled_and_sent_and_its_url_declined() {
     tmux.send_keys(&["C-c"]);
     tmux.wait_for_text("EXIT=");
 }
+
+/// As a person does it: type `@`, pick a resource from the menu, ask about it (the resource's
+/// text goes with the question); then run a plugin's prompt from `/`.
+#[test]
+fn a_resource_is_attached_with_at_and_a_plugin_prompt_runs_from_slash() {
+    let home = Home::new();
+    let everything = support::test_servers().join("mcp-server-everything");
+    let dir = home
+        .path()
+        .join("config/libre-assistant/plugins/everything");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        format!(
+            "id = \"everything\"\nname = \"Everything\"\ncommand = {:?}\nargs = [\"stdio\"]\n",
+            everything.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let enabled = home
+        .command()
+        .args(["plugins", "enable", "everything"])
+        .output()
+        .unwrap();
+    assert!(enabled.status.success(), "{enabled:?}");
+    let tmux = Tmux::start(&home, &Launch::new(120, 40));
+    wait_ready(&tmux);
+    tmux.wait_for(
+        "the plugin running",
+        |s| s.contains("running Everything"),
+        WAIT,
+    );
+    tmux.type_text("Summarize @architect");
+    let menu = tmux.wait_for(
+        "the resource menu",
+        |s| s.contains("@everything:demo://resource/static/document/architecture.md"),
+        WAIT,
+    );
+    assert!(menu.contains("architecture.md"), "{}", framed(&menu));
+    tmux.send_keys(&["Tab", "Enter"]);
+    let sent = tmux.wait_for(
+        "the attachment and an answer",
+        |s| {
+            s.contains("attached @everything:demo://resource/static/document/architecture.md")
+                && answered(s)
+        },
+        WAIT,
+    );
+    assert!(sent.contains("characters)"), "{}", framed(&sent));
+    tmux.type_text("/everything:args-prompt city=Paris");
+    tmux.send_keys(&["Enter"]);
+    let ran = tmux.wait_for(
+        "the prompt's message sent",
+        |s| {
+            s.contains("ran /everything:args-prompt city=Paris")
+                && s.contains("What's weather in Paris?")
+        },
+        WAIT,
+    );
+    assert!(!ran.contains("unknown command"), "{}", framed(&ran));
+    tmux.send_keys(&["C-c"]);
+    tmux.wait_for_text("EXIT=");
+}
