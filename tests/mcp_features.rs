@@ -427,3 +427,97 @@ async fn resources_prompts_and_completions_are_asked_of_a_running_server() {
     drop(caller);
     host.shutdown().await;
 }
+
+/// server-everything in its Streamable HTTP mode on a free loopback port; killed when dropped.
+struct HttpEverything {
+    child: std::process::Child,
+    url: String,
+}
+
+impl HttpEverything {
+    fn start() -> HttpEverything {
+        use std::io::BufRead;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child =
+            std::process::Command::new(support::test_servers().join("mcp-server-everything"))
+                .arg("streamableHttp")
+                .env("PORT", port.to_string())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("server-everything starts");
+        let stderr = child.stderr.take().expect("its stderr");
+        // It says so once it listens; the rest of its stderr is drained on a thread.
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let listening = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("listening on port"));
+        assert!(listening, "server-everything did not listen on {port}");
+        std::thread::spawn(move || lines.for_each(drop));
+        HttpEverything {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+        }
+    }
+}
+
+impl Drop for HttpEverything {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn remote(id: &str, url: &str) -> Plugin {
+    let mut plugin = support::plugin(id, "", &[]);
+    plugin.manifest.command = String::new();
+    plugin.manifest.url = url.to_owned();
+    plugin
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_server_over_streamable_http_lists_and_answers() {
+    let server = HttpEverything::start();
+    let mut host = start(vec![remote("web", &server.url)]);
+    // Conditional tools arrive too: the capabilities reach it over HTTP as over stdio.
+    let tools = tools_with(&mut host, "web", "trigger-sampling-request").await;
+    assert!(tools.iter().any(|t| t.name == "echo"), "{tools:?}");
+    let echo = call(&host, "web", "echo", json!({"message": "over http"})).await;
+    assert!(echo.expect("echo answers").text.contains("over http"));
+    assert_eq!(host.process_group("web").await, None, "nothing runs here");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_remote_server_crashes_with_its_url_in_one_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let mut host = start(vec![remote("gone", &url)]);
+    let crashed = wait_for(&mut host, |e| {
+        matches!(
+            e,
+            HostEvent::Status {
+                status: host::PluginState::Crashed { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    let HostEvent::Status {
+        status: host::PluginState::Crashed { error, .. },
+        ..
+    } = crashed
+    else {
+        unreachable!()
+    };
+    assert!(error.contains(&url) && !error.contains('\n'), "{error}");
+    host.shutdown().await;
+}

@@ -207,12 +207,18 @@ fn show(plugin: &Plugin, sandbox: &SandboxConfig) {
     println!("manifest:     {}", plugin.manifest_path().display());
     println!("source:       {}", plugin.source.label());
     println!("status:       {}", status(plugin.enabled));
-    println!("command:      {}", m.command);
-    println!("args:         {}", words(&m.args));
-    println!(
-        "runs:         {}",
-        words(&[&[runs.command][..], &runs.args].concat())
-    );
+    if m.is_remote() {
+        println!("url:          {}", m.url);
+        let token = m.token_secret.as_deref().unwrap_or("none");
+        println!("token:        {token} (a secret, sent as Authorization: Bearer)");
+    } else {
+        println!("command:      {}", m.command);
+        println!("args:         {}", words(&m.args));
+        println!(
+            "runs:         {}",
+            words(&[&[runs.command][..], &runs.args].concat())
+        );
+    }
     println!("env:          {}", or_none(&m.env));
     println!(
         "secrets:      {} (values in the secret store)",

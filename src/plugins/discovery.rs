@@ -102,6 +102,8 @@ pub fn discover(shipped: &[PathBuf], user: &Path, state: &PluginsState) -> Disco
             let enabled = state.is_enabled(&manifest.id);
             let mut manifest = manifest;
             super::grant::add(&mut manifest.permissions, &state.granted(&manifest.id));
+            // A remote server is reached over the network, whatever its manifest says.
+            manifest.permissions.network |= manifest.is_remote();
             found.insert(
                 manifest.id.clone(),
                 Plugin {

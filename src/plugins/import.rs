@@ -30,8 +30,10 @@ const MAX_NAME: usize = 80;
 pub struct Server {
     /// Its key in the JSON.
     pub name: String,
-    /// The program.
+    /// The program (empty for a remote server).
     pub command: String,
+    /// A remote server's Streamable HTTP endpoint (empty for a local one).
+    pub url: String,
     /// Its arguments.
     pub args: Vec<String>,
     /// Its `env`: each variable's name and value.
@@ -162,13 +164,16 @@ fn server(name: &str, entry: &Value) -> Result<Server, String> {
         .as_object()
         .ok_or("the entry is not an object".to_owned())?;
     let kind = entry.get("type").and_then(Value::as_str);
-    if entry.contains_key("url") || matches!(kind, Some("sse" | "http" | "streamable-http")) {
-        return Err(
-            "remote servers (url) are not supported; only local commands over stdio".into(),
-        );
+    if kind == Some("sse") {
+        return Err("the legacy HTTP+SSE transport is not supported; give the server's Streamable HTTP endpoint (type \"http\")".into());
+    }
+    if let Some(url) = entry.get("url") {
+        return remote(name, url, entry.get("headers"));
     }
     if let Some(kind) = kind.filter(|k| *k != "stdio") {
-        return Err(format!("type {kind:?} is not supported; only \"stdio\""));
+        return Err(format!(
+            "type {kind:?} is not supported; only \"stdio\" and \"http\" (with a url)"
+        ));
     }
     let command = match entry.get("command") {
         Some(Value::String(c)) if !c.trim().is_empty() => c.clone(),
@@ -200,7 +205,40 @@ fn server(name: &str, entry: &Value) -> Result<Server, String> {
     Ok(Server {
         name: name.to_owned(),
         command,
+        url: String::new(),
         args,
+        env,
+    })
+}
+
+/// The name the secret of an imported remote server's bearer token is stored under.
+const TOKEN: &str = "TOKEN";
+
+/// A remote entry: its url, and an `Authorization: Bearer` header as the secret [`TOKEN`].
+fn remote(name: &str, url: &Value, headers: Option<&Value>) -> Result<Server, String> {
+    let url = url.as_str().ok_or("\"url\" is not a string")?.to_owned();
+    let mut env = Vec::new();
+    if let Some(headers) = headers {
+        let headers = headers.as_object().ok_or("\"headers\" is not an object")?;
+        for (header, value) in headers {
+            let value = value.as_str().unwrap_or_default();
+            match value.strip_prefix("Bearer ") {
+                Some(token) if header.eq_ignore_ascii_case("authorization") => {
+                    env.push((TOKEN.to_owned(), token.to_owned()));
+                }
+                _ => {
+                    return Err(format!(
+                        "header {header:?} is not supported; only \"Authorization: Bearer …\""
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Server {
+        name: name.to_owned(),
+        command: String::new(),
+        url,
+        args: Vec::new(),
         env,
     })
 }
@@ -229,6 +267,8 @@ fn manifest_for(server: &Server, id: &str, file: &Path, home: Option<&Path>) -> 
         name: server.name.chars().take(MAX_NAME).collect(),
         description: format!("Imported from {}", file.display()),
         command: server.command.clone(),
+        url: server.url.clone(),
+        token_secret: (!server.url.is_empty() && !server.env.is_empty()).then(|| TOKEN.to_owned()),
         args: server.args.clone(),
         env: passed.into_iter().map(|(k, _)| k.clone()).collect(),
         secrets: secret.into_iter().map(|(k, _)| k.clone()).collect(),

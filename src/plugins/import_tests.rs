@@ -23,7 +23,7 @@ const CLAUDE: &str = r#"{
       "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],
       "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_secret"}
     },
-    "remote": {"url": "https://example.com/mcp"}
+    "remote": {"type": "sse", "url": "https://example.com/sse"}
   }
 }"#;
 
@@ -42,6 +42,7 @@ fn claude_desktop_servers_parse_and_remote_ones_are_skipped() {
                     "--rm".into(),
                     "ghcr.io/github/github-mcp-server".into()
                 ],
+                url: String::new(),
                 env: vec![("GITHUB_PERSONAL_ACCESS_TOKEN".into(), "ghp_secret".into())],
             }),
             Ok(Server {
@@ -52,11 +53,12 @@ fn claude_desktop_servers_parse_and_remote_ones_are_skipped() {
                     "@modelcontextprotocol/server-filesystem".into(),
                     "/Users/me/Desktop".into()
                 ],
+                url: String::new(),
                 env: vec![],
             }),
             Err(Skipped {
                 name: "remote".into(),
-                reason: "remote servers (url) are not supported; only local commands over stdio"
+                reason: "the legacy HTTP+SSE transport is not supported; give the server's Streamable HTTP endpoint (type \"http\")"
                     .into(),
             }),
         ]
@@ -80,24 +82,65 @@ fn vs_code_servers_parse() {
             }),
             Err(Skipped {
                 name: "odd".into(),
-                reason: "type \"pipe\" is not supported; only \"stdio\"".into(),
+                reason: "type \"pipe\" is not supported; only \"stdio\" and \"http\" (with a url)"
+                    .into(),
             }),
             Ok(Server {
                 name: "time".into(),
                 command: "uvx".into(),
+                url: String::new(),
                 args: vec!["mcp-server-time".into()],
                 env: vec![],
             }),
-            Err(Skipped {
+            Ok(Server {
                 name: "web".into(),
-                reason: "remote servers (url) are not supported; only local commands over stdio"
-                    .into(),
+                command: String::new(),
+                url: "https://example.com/mcp".into(),
+                args: vec![],
+                env: vec![],
             }),
         ]
     );
     let settings = json!({"mcp": {"servers": {"t": {"command": "c"}}}});
     assert_eq!(parse_servers(&settings).map(|s| s.len()), Some(1));
     assert_eq!(parse_servers(&json!({"other": {}})), None);
+}
+
+#[test]
+fn a_remote_server_imports_with_its_bearer_token_in_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("mcp.json");
+    let servers = json!({"servers": {
+        "Docs": {"type": "http", "url": "https://docs.example/mcp",
+                 "headers": {"Authorization": "Bearer tok-123"}},
+        "Odd": {"type": "http", "url": "https://odd.example/mcp", "headers": {"X-Key": "k"}}
+    }});
+    std::fs::write(&file, servers.to_string()).unwrap();
+    let user = tmp.path().join("plugins");
+    let existing = discover(&[], &user, &PluginsState::default());
+    let state_path = tmp.path().join("plugins.toml");
+    let report = import(&file, &user, &state_path, &existing, &options(tmp.path())).unwrap();
+    assert_eq!(report.imported.len(), 1, "{report:?}");
+    assert_eq!(
+        report.skipped,
+        vec![Skipped {
+            name: "Odd".into(),
+            reason: "header \"X-Key\" is not supported; only \"Authorization: Bearer …\"".into(),
+        }]
+    );
+    let manifest = load(&user.join("docs/plugin.toml")).unwrap();
+    assert_eq!(
+        (
+            manifest.url.as_str(),
+            manifest.command.as_str(),
+            manifest.token_secret.as_deref()
+        ),
+        ("https://docs.example/mcp", "", Some("TOKEN"))
+    );
+    let store = SecretStore::file_only(&tmp.path().join("secrets"));
+    assert_eq!(store.get("docs", "TOKEN"), Ok(Some("tok-123".into())));
+    let text = std::fs::read_to_string(user.join("docs/plugin.toml")).unwrap();
+    assert!(!text.contains("tok-123"), "{text}");
 }
 
 #[test]
@@ -172,7 +215,7 @@ fn import_writes_disabled_manifests_with_secrets_in_the_store() {
             },
             Skipped {
                 name: "remote".into(),
-                reason: "remote servers (url) are not supported; only local commands over stdio"
+                reason: "the legacy HTTP+SSE transport is not supported; give the server's Streamable HTTP endpoint (type \"http\")"
                     .into(),
             },
         ]

@@ -49,8 +49,17 @@ pub struct Manifest {
     pub name: String,
     /// What the plugin offers.
     pub description: String,
-    /// The program to run (`~` and `${PLUGIN_DIR}` expand).
+    /// The program to run (`~` and `${PLUGIN_DIR}` expand); empty for a remote server.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub command: String,
+    /// A remote server's Streamable HTTP endpoint, instead of a command: `https://…`, or
+    /// `http://` on this machine only.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// For a remote server: the secret (`plugins secret set ID NAME`) sent as
+    /// `Authorization: Bearer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_secret: Option<String>,
     /// Its arguments (`~` and `${PLUGIN_DIR}` expand).
     pub args: Vec<String>,
     /// Names of the user's environment variables passed through; all others are cleared.
@@ -145,6 +154,8 @@ impl Default for Manifest {
             name: String::new(),
             description: String::new(),
             command: String::new(),
+            url: String::new(),
+            token_secret: None,
             args: Vec::new(),
             env: Vec::new(),
             secrets: Vec::new(),
@@ -212,7 +223,66 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             problem,
         });
     }
-    toml::from_str(text).map_err(|e| syntax(path, text, &e))
+    let manifest: Manifest = toml::from_str(text).map_err(|e| syntax(path, text, &e))?;
+    if let Some((field, problem)) = manifest.transport_problem() {
+        return Err(ManifestError::Invalid {
+            path: path.to_owned(),
+            field: field.to_owned(),
+            problem,
+        });
+    }
+    Ok(manifest)
+}
+
+impl Manifest {
+    /// Whether it is a remote server (`url`), not a local command.
+    pub fn is_remote(&self) -> bool {
+        !self.url.is_empty()
+    }
+
+    /// Why its `command`/`url` pair cannot be used: (field, problem).
+    fn transport_problem(&self) -> Option<(&'static str, String)> {
+        match (self.command.is_empty(), self.url.is_empty()) {
+            (true, true) => Some((
+                "command",
+                "give a command (a local server) or a url (a remote one)".to_owned(),
+            )),
+            (false, false) => Some(("url", "give a command or a url, not both".to_owned())),
+            (true, false) => url_problem(&self.url).map(|p| ("url", p)),
+            (false, true) => self.token_secret.as_ref().map(|_| {
+                (
+                    "token_secret",
+                    "only a remote server (url) takes a token".to_owned(),
+                )
+            }),
+        }
+    }
+}
+
+/// Why `url` is not a remote server's address: https anywhere, plain http only to this
+/// machine (nothing else may see the traffic).
+fn url_problem(url: &str) -> Option<String> {
+    let rest = match url.split_once("://") {
+        Some(("https", rest)) => return rest.is_empty().then(|| "the url has no host".to_owned()),
+        Some(("http", rest)) => rest,
+        _ => {
+            return Some(
+                "the url must start with https:// (or http:// on this machine)".to_owned(),
+            );
+        }
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    match name {
+        "127.0.0.1" | "localhost" | "::1" => None,
+        _ => Some(format!(
+            "plain http is allowed only to this machine (127.0.0.1, localhost, [::1]), not {name:?}; use https"
+        )),
+    }
 }
 
 /// The first field of `value` that fails the schema, as (dotted key, problem).

@@ -45,6 +45,8 @@ cpu_percent = 80
             name: "Notes".into(),
             description: "Search my notes".into(),
             command: "${PLUGIN_DIR}/bin/server".into(),
+            url: String::new(),
+            token_secret: None,
             args: vec!["--root".into(), "~/notes".into()],
             env: vec!["NOTES_TOKEN".into()],
             secrets: vec!["NOTES_API_KEY".into()],
@@ -141,8 +143,44 @@ fn a_bad_id_is_refused() {
 fn a_missing_command_is_named() {
     assert_eq!(
         error("id = \"notes\"\nname = \"Notes\"\n"),
-        format!("{PATH}: command: required, but missing; see docs/plugins.md")
+        format!(
+            "{PATH}: command: give a command (a local server) or a url (a remote one); see docs/plugins.md"
+        )
     );
+}
+
+#[test]
+fn a_remote_server_takes_https_or_http_on_this_machine() {
+    let head = "id = \"r\"\nname = \"R\"\n";
+    let ok = |body: &str| parse(Path::new(PATH), &format!("{head}{body}")).map(|m| m.url);
+    assert_eq!(
+        ok("url = \"https://mcp.example/mcp\"\n").unwrap(),
+        "https://mcp.example/mcp"
+    );
+    assert!(ok("url = \"http://127.0.0.1:3001/mcp\"\ntoken_secret = \"TOKEN\"\n").is_ok());
+    assert!(ok("url = \"http://[::1]:3001/mcp\"\n").is_ok());
+    for (body, problem) in [
+        (
+            "url = \"http://mcp.example/mcp\"\n",
+            "url: plain http is allowed only to this machine",
+        ),
+        (
+            "url = \"http://localhost.evil.example/\"\n",
+            "not \"localhost.evil.example\"",
+        ),
+        (
+            "url = \"https://x/\"\ncommand = \"c\"\n",
+            "url: give a command or a url, not both",
+        ),
+        (
+            "command = \"c\"\ntoken_secret = \"T\"\n",
+            "token_secret: only a remote server",
+        ),
+        ("url = \"ftp://x/\"\n", "url: \"ftp://x/\" does not match"),
+    ] {
+        let err = error(&format!("{head}{body}"));
+        assert!(err.contains(problem), "{body}: {err}");
+    }
 }
 
 #[test]

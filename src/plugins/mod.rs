@@ -47,6 +47,16 @@ pub use manifest::{
 };
 pub use state::{PluginChoice, PluginsState, StateError};
 
+/// What a remote plugin's sandbox line says: nothing of it runs here.
+pub fn remote_label(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!(
+        "remote: runs on {}, not on this machine",
+        crate::text::inert(host)
+    )
+}
+
 /// The environment variable naming an extra directory of shipped plugins.
 pub const PLUGINS_DIR_ENV: &str = "LIBRE_ASSISTANT_PLUGINS_DIR";
 

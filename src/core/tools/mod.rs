@@ -544,7 +544,10 @@ impl Toolbox {
                 .get(&offered.plugin)
                 .map(|m| m.permissions.clone())
                 .unwrap_or_default(),
-            sandbox: self.sandbox.clone(),
+            sandbox: match self.manifests.get(&offered.plugin) {
+                Some(m) if m.is_remote() => crate::plugins::remote_label(&m.url),
+                _ => self.sandbox.clone(),
+            },
             plugin: offered.plugin,
             tool: offered.info.name,
             arguments: Value::Object(call.arguments.clone()),

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use rmcp::model::{CallToolRequestParams, Tool};
 use rmcp::service::{Peer, RunningServiceCancellationToken};
-use rmcp::transport::TokioChildProcess;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceError, ServiceExt};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -162,9 +163,12 @@ impl Supervisor {
         });
     }
 
-    /// Spawns the child and does the handshake, answering ops meanwhile. `Ok(None)`: shut
-    /// down while starting.
+    /// Connects: spawns the child (or reaches the remote server) and does the handshake,
+    /// answering ops meanwhile. `Ok(None)`: shut down while starting.
     async fn start(&mut self) -> Result<Option<Running>, String> {
+        if self.plugin.manifest.is_remote() {
+            return self.start_remote().await;
+        }
         let secrets = self.secret_env().await?;
         let cmd = launch::command(&self.plugin, self.sandbox.as_ref(), secrets)?;
         let (transport, stderr) = TokioChildProcess::builder(cmd)
@@ -179,6 +183,45 @@ impl Supervisor {
         let stderr = stderr.map(|stderr| {
             tokio::spawn(child::forward_stderr(self.id.clone(), stderr, tail.clone()))
         });
+        let (client, changed, progress) = self.client();
+        let service = match self.handshake(client, transport).await {
+            Ok(Some(service)) => service,
+            Ok(None) => {
+                group.stop().await;
+                return Ok(None);
+            }
+            Err(error) => {
+                group.stop().await;
+                return Err(self.explain(error, &tail, stderr).await);
+            }
+        };
+        Ok(Some(running(
+            service, changed, progress, group, tail, stderr,
+        )))
+    }
+
+    /// Connects to a remote server over Streamable HTTP, with its token if it names one.
+    async fn start_remote(&mut self) -> Result<Option<Running>, String> {
+        let url = self.plugin.manifest.url.clone();
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url.clone());
+        if let Some(name) = self.plugin.manifest.token_secret.clone() {
+            config = config.auth_header(self.secret(name).await?);
+        }
+        let transport = StreamableHttpClientTransport::from_config(config);
+        tracing::info!(target: "plugin", plugin = %self.id, url = %url, "connecting to a remote server");
+        let (client, changed, progress) = self.client();
+        let service = match self.handshake(client, transport).await {
+            Ok(Some(service)) => service,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(format!("{error} (at {})", text::inert(&url))),
+        };
+        let (group, tail) = (Group::new(0), Tail::default());
+        Ok(Some(running(service, changed, progress, group, tail, None)))
+    }
+
+    /// Our client for this plugin, with the channel it reports `tools/list_changed` on and
+    /// its calls' progress.
+    fn client(&self) -> (Client, mpsc::Receiver<()>, Progress) {
         let (changed_tx, changed) = mpsc::channel(1);
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let granted = self
@@ -194,6 +237,20 @@ impl Supervisor {
             pending: self.pending.clone(),
             roots: client::roots(&granted.permissions.read, &granted.permissions.write),
         };
+        (client, changed, progress)
+    }
+
+    /// The MCP handshake over `transport`, answering ops with "starting" meanwhile. `Ok(None)`:
+    /// shut down while starting; an error is one line.
+    async fn handshake<T, E, A>(
+        &mut self,
+        client: Client,
+        transport: T,
+    ) -> Result<Option<Service>, String>
+    where
+        T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, client.serve(transport));
         tokio::pin!(handshake);
         let service = loop {
@@ -201,44 +258,39 @@ impl Supervisor {
                 result = &mut handshake => break result,
                 op = self.ops.recv() => match op {
                     Some(op) => refuse(op, "starting"),
-                    None => {
-                        group.stop().await;
-                        return Ok(None);
-                    }
+                    None => return Ok(None),
                 },
             }
         };
         let service = match service {
             Ok(Ok(service)) => service,
-            Ok(Err(e)) => {
-                group.stop().await;
-                let error = format!("MCP handshake failed: {e}");
-                return Err(self.explain(error, &tail, stderr).await);
-            }
+            Ok(Err(e)) => return Err(format!("MCP handshake failed: {e}")),
             Err(_) => {
-                group.stop().await;
-                let error = format!("no MCP handshake within {}s", HANDSHAKE_TIMEOUT.as_secs());
-                return Err(self.explain(error, &tail, stderr).await);
+                let secs = HANDSHAKE_TIMEOUT.as_secs();
+                return Err(format!("no MCP handshake within {secs}s"));
             }
         };
         if let Some(info) = service.peer_info() {
             tracing::info!(target: "plugin", plugin = %self.id, protocol = %info.protocol_version, server = ?info.server_info.as_ref().map(|s| s.name.as_str()), "handshake done");
         }
-        let peer = service.peer().clone();
-        let cancel = service.cancellation_token();
-        let closed = tokio::spawn(async move {
-            let _ = service.waiting().await;
+        Ok(Some(service))
+    }
+
+    /// The value of the secret `name`, read off the async threads.
+    async fn secret(&self, name: String) -> Result<String, String> {
+        let id = self.id.clone();
+        let store = self
+            .secrets
+            .clone()
+            .ok_or_else(|| format!("{id} needs the secret {name} but no secret store is open"))?;
+        let looked_up = tokio::task::spawn_blocking(move || match store.get(&id, &name) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(SecretError::Missing { plugin: id, name }.to_string()),
+            Err(e) => Err(e.to_string()),
         });
-        Ok(Some(Running {
-            peer,
-            cancel,
-            closed,
-            changed,
-            progress,
-            group,
-            tail,
-            stderr,
-        }))
+        looked_up
+            .await
+            .map_err(|e| format!("reading its secrets failed: {e}"))?
     }
 
     /// The manifest's secrets as variables, read from the store off the async threads (a
@@ -458,6 +510,35 @@ impl Supervisor {
                 tools,
             })
             .await;
+    }
+}
+
+/// A connected client.
+type Service = rmcp::service::RunningService<RoleClient, Client>;
+
+/// A child (or remote connection) past its handshake.
+fn running(
+    service: Service,
+    changed: mpsc::Receiver<()>,
+    progress: Progress,
+    group: Group,
+    tail: Tail,
+    stderr: Option<JoinHandle<()>>,
+) -> Running {
+    let peer = service.peer().clone();
+    let cancel = service.cancellation_token();
+    let closed = tokio::spawn(async move {
+        let _ = service.waiting().await;
+    });
+    Running {
+        peer,
+        cancel,
+        closed,
+        changed,
+        progress,
+        group,
+        tail,
+        stderr,
     }
 }
 

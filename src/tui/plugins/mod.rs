@@ -88,7 +88,10 @@ impl PluginRow {
             denials: 0,
             p50_ms: None,
             last_call: None,
-            sandbox: sandbox.to_owned(),
+            sandbox: match plugin.manifest.is_remote() {
+                true => libre_assistant::plugins::remote_label(&plugin.manifest.url),
+                false => sandbox.to_owned(),
+            },
             error: None,
             resources: None,
             latencies: Vec::new(),
