@@ -7,17 +7,15 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use libre_assistant::core::tools::Policy;
-use libre_assistant::core::{self, CoreConfig, CoreHandle, Event, Op, ToolsConfig};
+use libre_assistant::core::{self, CoreConfig, CoreHandle, Event, Op};
 use libre_assistant::engine::SamplingParams;
 use libre_assistant::plugins::audit::{self, Decision};
 use libre_assistant::plugins::form::Filled;
 use libre_assistant::plugins::host::{
-    self, Elicit, ElicitAnswer, ElicitationRequest, HostCaller, HostConfig, HostEvent, ToolOutcome,
+    Elicit, ElicitAnswer, ElicitationRequest, HostCaller, HostEvent, ToolOutcome,
 };
 use serde_json::json;
 
@@ -27,31 +25,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 async fn core(state: &Path, ask: bool) -> (CoreHandle, HostCaller) {
     let command = support::test_servers().join("mcp-server-everything");
     let plugin = support::plugin("everything", &command.to_string_lossy(), &["stdio"]);
-    let host = host::spawn(HostConfig {
-        plugins: vec![plugin.clone()],
-        max_restarts: 0,
-        sandbox: Some(support::sandbox(state)),
-        secrets: None,
-        serve_requests: true,
-    });
-    let caller = host.caller();
-    let tools = ToolsConfig {
-        host,
-        manifests: BTreeMap::from([("everything".to_owned(), plugin.manifest)]),
-        policy: Policy::default(),
-        ask,
-        max_rounds: 1,
-        grammar: true,
-        budget: 0,
-        generic_format: false,
-        only_relevant: true,
-        call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,
-        audit: Some(state.join("audit.jsonl")),
-        usage: None,
-        remembered: None,
-        sandbox: Some(support::sandbox(state).enforcement()),
-        allow_sampling: Vec::new(),
-    };
+    let (tools, caller) = support::core::tools(state, &plugin, ask, &[]);
     let config = CoreConfig {
         system_prompt: String::new(),
         sampling: SamplingParams::default(),
@@ -68,17 +42,8 @@ async fn core(state: &Path, ask: bool) -> (CoreHandle, HostCaller) {
     (core, caller)
 }
 
-async fn next(core: &mut CoreHandle, mut want: impl FnMut(&Event) -> bool) -> Event {
-    tokio::time::timeout(PATIENCE, async {
-        loop {
-            let event = core.events.recv().await.expect("the core runs");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the event came in time")
+async fn next(core: &mut CoreHandle, want: impl FnMut(&Event) -> bool) -> Event {
+    support::core::next(core, PATIENCE, want).await
 }
 
 async fn asked(core: &mut CoreHandle) -> ElicitationRequest {

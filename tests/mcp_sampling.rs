@@ -6,15 +6,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use libre_assistant::core::tools::Policy;
-use libre_assistant::core::{self, CoreConfig, CoreHandle, Event, Op, ToolsConfig};
+use libre_assistant::core::{self, CoreConfig, CoreHandle, Event, Op};
 use libre_assistant::engine::{Engine, SamplingParams};
 use libre_assistant::plugins::audit::{self, Decision, Grant};
-use libre_assistant::plugins::host::{self, HostCaller, HostConfig, HostEvent, ToolOutcome};
+use libre_assistant::plugins::host::{HostCaller, HostEvent, ToolOutcome};
 use libre_assistant::plugins::{Plugin, SamplingRule};
 use serde_json::{Value, json};
 
@@ -33,31 +31,7 @@ async fn core(state: &Path, plugin: Plugin, ask: bool, allow: &[&str]) -> (CoreH
     .await
     .unwrap()
     .expect("the model loads");
-    let host = host::spawn(HostConfig {
-        plugins: vec![plugin.clone()],
-        max_restarts: 0,
-        sandbox: Some(support::sandbox(state)),
-        secrets: None,
-        serve_requests: true,
-    });
-    let caller = host.caller();
-    let tools = ToolsConfig {
-        host,
-        manifests: BTreeMap::from([("everything".to_owned(), plugin.manifest)]),
-        policy: Policy::default(),
-        ask,
-        max_rounds: 1,
-        grammar: true,
-        budget: 0,
-        generic_format: false,
-        only_relevant: true,
-        call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,
-        audit: Some(state.join("audit.jsonl")),
-        usage: None,
-        remembered: None,
-        sandbox: Some(support::sandbox(state).enforcement()),
-        allow_sampling: allow.iter().map(|p| (*p).to_owned()).collect(),
-    };
+    let (tools, caller) = support::core::tools(state, &plugin, ask, allow);
     let mut core = core::spawn(
         Some(engine),
         CoreConfig {
@@ -80,17 +54,8 @@ async fn core(state: &Path, plugin: Plugin, ask: bool, allow: &[&str]) -> (CoreH
     (core, caller)
 }
 
-async fn next(core: &mut CoreHandle, mut want: impl FnMut(&Event) -> bool) -> Event {
-    tokio::time::timeout(PATIENCE, async {
-        loop {
-            let event = core.events.recv().await.expect("the core runs");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the event came in time")
+async fn next(core: &mut CoreHandle, want: impl FnMut(&Event) -> bool) -> Event {
+    support::core::next(core, PATIENCE, want).await
 }
 
 /// Calls `trigger-sampling-request` on its own task, as a turn's call would run.

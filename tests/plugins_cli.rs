@@ -214,7 +214,7 @@ fn a_malformed_plugins_toml_is_a_config_error() {
 }
 
 #[test]
-fn import_writes_disabled_plugins_and_skips_remote_servers() {
+fn import_writes_disabled_plugins_and_skips_legacy_sse_servers() {
     let home = Home::new();
     let file = home.path().join("claude_desktop_config.json");
     std::fs::write(
@@ -222,7 +222,7 @@ fn import_writes_disabled_plugins_and_skips_remote_servers() {
         r#"{"mcpServers": {
             "everything": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything"],
                            "env": {"API_KEY": "sk-secret"}},
-            "remote": {"url": "https://example.com/mcp"}
+            "remote": {"type": "sse", "url": "https://example.com/sse"}
         }}"#,
     )
     .unwrap();
@@ -245,7 +245,7 @@ fn import_writes_disabled_plugins_and_skips_remote_servers() {
     assert!(stdout.contains("secrets API_KEY are in the secret store, not in the manifest"));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with("libre-assistant: warning: skipped \"remote\": remote servers (url) are not supported; only local commands over stdio\n"),
+        stderr.starts_with("libre-assistant: warning: skipped \"remote\": the legacy HTTP+SSE transport is not supported; give the server's Streamable HTTP endpoint (type \"http\")\n"),
         "{stderr}"
     );
     assert!(stderr.contains("no OS keyring is available"), "{stderr}");

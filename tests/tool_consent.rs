@@ -90,17 +90,8 @@ async fn core_with_time(state: &Path) -> CoreHandle {
 }
 
 /// The next event `want` accepts (others are collected into `seen`).
-async fn next(core: &mut CoreHandle, mut want: impl FnMut(&Event) -> bool) -> Event {
-    tokio::time::timeout(PATIENCE, async {
-        loop {
-            let event = core.events.recv().await.expect("the core runs");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the event came in time")
+async fn next(core: &mut CoreHandle, want: impl FnMut(&Event) -> bool) -> Event {
+    support::core::next(core, PATIENCE, want).await
 }
 
 async fn ask_tokyo(core: &mut CoreHandle, answer: ConsentAnswer) -> (Vec<Event>, String) {

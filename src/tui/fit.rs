@@ -36,6 +36,45 @@ pub(crate) fn frame(
     inner
 }
 
+/// A dialog's place when centred in `area`: its width (at most `max_width`), its tallest
+/// height, and the cells inside its border; None when `area` is too small for one.
+pub(crate) fn modal(area: Rect, max_width: u16) -> Option<(u16, u16, usize)> {
+    let margin = if area.width < 50 { 1 } else { 2 };
+    let w = area.width.saturating_sub(2 * margin).min(max_width);
+    let max_h = area.height.saturating_sub(2);
+    (w >= 12 && max_h >= 5).then(|| (w, max_h, usize::from(w - 2)))
+}
+
+/// Draws `lines` in a bordered dialog `w` wide, titled `title`, centred in `area` and as tall
+/// as its lines need up to `max_h` (see [`modal`]).
+pub(crate) fn draw_modal(
+    buf: &mut Buffer,
+    theme: &Theme,
+    area: Rect,
+    (w, max_h): (u16, u16),
+    title: &str,
+    lines: &[Line<'_>],
+) {
+    let h = (rows(lines.len()) + 2).min(max_h);
+    let rect = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    ratatui::widgets::Clear.render(rect, buf);
+    let block = Block::bordered()
+        .border_style(theme.style("border.focus"))
+        .style(theme.style("popup"))
+        .title(Line::styled(
+            truncate(title, usize::from(w.saturating_sub(2))),
+            theme.style("title.focus"),
+        ));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    draw_lines(buf, inner, lines);
+}
+
 /// The number of terminal cells `s` takes.
 pub(crate) fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)

@@ -2,6 +2,7 @@
 //! isolated home, and a loopback HTTP server and fake pip for download tests.
 #![allow(dead_code)]
 
+pub mod core;
 pub mod download;
 pub mod events;
 pub mod http;

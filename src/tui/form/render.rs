@@ -8,7 +8,6 @@ use libre_assistant::text::inert;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::{FormDialog, FormQueue};
 use crate::tui::fit;
@@ -25,34 +24,12 @@ pub fn render(queue: &FormQueue, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let area = area.intersection(buf.area);
-    let margin = if area.width < 50 { 1 } else { 2 };
-    let w = area.width.saturating_sub(2 * margin).min(MAX_WIDTH);
-    let max_h = area.height.saturating_sub(2);
-    if w < 12 || max_h < 5 {
+    let Some((w, max_h, cells)) = fit::modal(area, MAX_WIDTH) else {
         return;
-    }
-    let cells = usize::from(w - 2);
+    };
     let lines = body(dialog, theme, cells, usize::from(max_h - 2));
-    let h = (fit::rows(lines.len()) + 2).min(max_h);
-    let rect = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(rect, buf);
     let title = format!(" {} asks for your input ", inert(&dialog.request.plugin));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style("border.focus"))
-        .style(theme.style("popup"))
-        .title(Line::styled(
-            fit::truncate(&title, cells),
-            theme.style("title.focus"),
-        ));
-    let inner = block.inner(rect);
-    block.render(rect, buf);
-    fit::draw_lines(buf, inner, &lines);
+    fit::draw_modal(buf, theme, area, (w, max_h), &title, &lines);
 }
 
 /// The dialog's lines for `cells` columns in at most `rows` rows: the message, the fields

@@ -5,7 +5,6 @@ use libre_assistant::text::inert;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::{SamplingDialog, Stage};
 use crate::tui::chat::wrap;
@@ -20,26 +19,11 @@ const SYSTEM_LINES: usize = 3;
 /// Draws `dialog` as a modal centred in `area`.
 pub fn render(dialog: &SamplingDialog, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
-    let Some((w, max_h, cells)) = frame(area) else {
+    let Some((w, max_h, cells)) = fit::modal(area, MAX_WIDTH) else {
         return;
     };
     let (title, lines, _) = body(dialog, theme, cells, usize::from(max_h - 2));
-    let h = (fit::rows(lines.len()) + 2).min(max_h);
-    let rect = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    Clear.render(rect, buf);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style("border.focus"))
-        .style(theme.style("popup"))
-        .title(Line::styled(title, theme.style("title.focus")));
-    let inner = block.inner(rect);
-    block.render(rect, buf);
-    fit::draw_lines(buf, inner, &lines);
+    fit::draw_modal(buf, theme, area, (w, max_h), title, &lines);
 }
 
 /// The title and the lines for `cells` columns and at most `rows` rows (the head, as much of
@@ -124,16 +108,8 @@ fn tokens(asked: u32, capped: u32) -> String {
 
 /// How far the dialog's text can scroll when drawn centred in `area` (for the keys).
 pub fn max_scroll(dialog: &SamplingDialog, theme: &Theme, area: Rect) -> u16 {
-    match frame(area) {
+    match fit::modal(area, MAX_WIDTH) {
         Some((_, max_h, cells)) => body(dialog, theme, cells, usize::from(max_h - 2)).2,
         None => 0,
     }
-}
-
-/// The dialog's width, its tallest height, and the cells inside; None when too small.
-fn frame(area: Rect) -> Option<(u16, u16, usize)> {
-    let margin = if area.width < 50 { 1 } else { 2 };
-    let w = area.width.saturating_sub(2 * margin).min(MAX_WIDTH);
-    let max_h = area.height.saturating_sub(2);
-    (w >= 12 && max_h >= 5).then(|| (w, max_h, usize::from(w - 2)))
 }
