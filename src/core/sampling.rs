@@ -25,6 +25,21 @@ use crate::plugins::host::{SamplingAnswer, SamplingRequest};
 /// Why ops other than the answer are refused while a request waits.
 const WAITING: &str = "a plugin's sampling request is waiting for your answer";
 
+/// What an op means while a sampling request is in hand.
+enum During {
+    /// The user's answer to the request.
+    Answer {
+        approve: bool,
+        edited: Option<String>,
+    },
+    /// Esc.
+    Interrupt,
+    /// Shutdown.
+    Stop,
+    /// Something else, already done.
+    Handled,
+}
+
 /// What the user said, or what stopped the wait.
 enum Reply {
     /// Go on, with the edited text if any.
@@ -135,28 +150,12 @@ impl Core {
     async fn reply(&mut self, id: u64, turn: Option<&AtomicBool>) -> Reply {
         loop {
             tokio::select! {
-                op = self.ops.recv() => match op {
-                    Some(Op::Sampling { id: answered, approve, edited }) if answered == id => {
-                        return if approve { Reply::Approve(edited) } else { Reply::Reject };
-                    }
-                    Some(Op::Interrupt) => {
-                        if let Some(cancel) = turn {
-                            cancel.store(true, Ordering::Relaxed);
-                        }
-                        return Reply::Interrupt;
-                    }
-                    Some(Op::Shutdown) | None => {
-                        if let Some(cancel) = turn {
-                            cancel.store(true, Ordering::Relaxed);
-                        }
-                        return Reply::Stop;
-                    }
-                    Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
-                    // A stale answer, or one for a tool call (none waits now).
-                    Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
-                    Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
-                    Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
-                    Some(_) => self.refuse(WAITING).await,
+                op = self.ops.recv() => match self.sampling_op(op, id, turn).await {
+                    During::Answer { approve: true, edited } => return Reply::Approve(edited),
+                    During::Answer { approve: false, .. } => return Reply::Reject,
+                    During::Interrupt => return Reply::Interrupt,
+                    During::Stop => return Reply::Stop,
+                    During::Handled => {}
                 },
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,
                 // A model still loading (the app starts one in the background) keeps loading.
@@ -228,29 +227,54 @@ impl Core {
                         return (SamplingAnswer::Rejected(why), flow);
                     }
                 },
-                op = self.ops.recv(), if flow == Flow::Continue => match op {
-                    Some(Op::Interrupt) => {
-                        cancel.store(true, Ordering::Relaxed);
-                        if let Some(turn) = turn {
-                            turn.store(true, Ordering::Relaxed);
+                op = self.ops.recv(), if flow == Flow::Continue => {
+                    // An answer now is stale: the request is past its question.
+                    match self.sampling_op(op, request.id, turn).await {
+                        During::Interrupt => cancel.store(true, Ordering::Relaxed),
+                        During::Stop => {
+                            cancel.store(true, Ordering::Relaxed);
+                            flow = Flow::Stop;
                         }
+                        During::Answer { .. } | During::Handled => {}
                     }
-                    Some(Op::Shutdown) | None => {
-                        cancel.store(true, Ordering::Relaxed);
-                        if let Some(turn) = turn {
-                            turn.store(true, Ordering::Relaxed);
-                        }
-                        flow = Flow::Stop;
-                    }
-                    Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
-                    Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
-                    Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
-                    Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
-                    Some(_) => self.refuse(WAITING).await,
-                },
+                }
                 event = next_plugin_event(&mut self.plugin_events) => self.plugin(event).await,
             }
         }
+    }
+
+    /// Takes an op that came while request `id` is in hand: its answer, an interrupt or a
+    /// shutdown (both stop the turn in progress too) come back; the rest is done here.
+    async fn sampling_op(&mut self, op: Option<Op>, id: u64, turn: Option<&AtomicBool>) -> During {
+        let stop_turn = || {
+            if let Some(cancel) = turn {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        };
+        match op {
+            Some(Op::Sampling {
+                id: answered,
+                approve,
+                edited,
+            }) if answered == id => {
+                return During::Answer { approve, edited };
+            }
+            Some(Op::Interrupt) => {
+                stop_turn();
+                return During::Interrupt;
+            }
+            Some(Op::Shutdown) | None => {
+                stop_turn();
+                return During::Stop;
+            }
+            Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
+            // A stale answer, or one for a tool call (none waits now).
+            Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
+            Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
+            Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
+            Some(_) => self.refuse(WAITING).await,
+        }
+        During::Handled
     }
 
     /// Sends the answer to the server, audits it and tells the front ends.
