@@ -52,18 +52,19 @@ fn a_repeated_call_is_dropped_quietly_and_the_model_answers() {
     );
     let all = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     assert!(!all.contains("already called"), "{all}");
-    let first = results
+    // The answer quotes the clock of a current_time result (the model may first have asked
+    // for another zone, and the times it sees change what it calls next).
+    let clocks: Vec<&str> = results
         .iter()
-        .find(|r| r["tool"] == "current_time")
-        .unwrap_or_else(|| panic!("current_time was called: {events:?}"));
-    let result = first["text"].as_str().unwrap();
-    let clock = result
-        .split("it is now ")
-        .nth(1)
-        .and_then(|rest| rest.get(..5))
-        .unwrap_or_else(|| panic!("a clock in {result}"));
+        .filter(|r| r["tool"] == "current_time")
+        .filter_map(|r| r["text"].as_str()?.split("it is now ").nth(1)?.get(..5))
+        .collect();
+    assert!(!clocks.is_empty(), "current_time was called: {events:?}");
     let said = answer(&events);
-    assert!(said.contains(clock), "the answer {said:?} uses {clock}");
+    assert!(
+        clocks.iter().any(|clock| said.contains(clock)),
+        "the answer {said:?} uses one of {clocks:?}"
+    );
     let audit = home.command().args(["audit", "tail"]).output().unwrap();
     let audit = String::from_utf8_lossy(&audit.stdout);
     assert_eq!(
