@@ -4,17 +4,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use libre_assistant::core::tools::Policy;
-use libre_assistant::core::{
-    self, CallResult, ConsentAnswer, CoreConfig, CoreHandle, Event, Op, ToolsConfig,
-};
+use libre_assistant::core::{self, CallResult, ConsentAnswer, CoreConfig, CoreHandle, Event, Op};
 use libre_assistant::engine::{Engine, Finish, SamplingParams};
 use libre_assistant::plugins::audit::{self, Grant};
-use libre_assistant::plugins::host::{self, HostConfig};
+use libre_assistant::plugins::host;
 use libre_assistant::plugins::{Manifest, Plugin, PluginsState, Source};
 
 const PATIENCE: Duration = Duration::from_secs(180);
@@ -43,30 +39,10 @@ async fn core_with_time(state: &Path) -> CoreHandle {
     .unwrap()
     .expect("the Qwen model loads");
     let plugin = time_plugin();
-    let manifests = BTreeMap::from([("time".to_owned(), plugin.manifest.clone())]);
-    let tools = ToolsConfig {
-        host: host::spawn(HostConfig {
-            plugins: vec![plugin],
-            max_restarts: 0,
-            sandbox: Some(support::sandbox(state)),
-            secrets: None,
-            serve_requests: true,
-        }),
-        manifests,
-        policy: Policy::default(),
-        ask: true,
-        max_rounds: 1,
-        grammar: true,
-        budget: 0,
-        generic_format: false,
-        only_relevant: true,
-        call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,
-        audit: Some(state.join("audit.jsonl")),
-        usage: Some(state.join("usage.json")),
-        remembered: Some(state.join("plugins.toml")),
-        sandbox: Some(support::sandbox(state).enforcement()),
-        allow_sampling: Vec::new(),
-    };
+    // The core owns the host from here; the caller is not needed.
+    let (mut tools, _) = support::core::tools(state, &plugin, true, &[]);
+    tools.usage = Some(state.join("usage.json"));
+    tools.remembered = Some(state.join("plugins.toml"));
     let mut core = core::spawn(
         Some(engine),
         CoreConfig {
