@@ -58,7 +58,7 @@ fn a_repeated_call_is_dropped_quietly_and_the_model_answers() {
         .iter()
         .filter(|r| r["tool"] == "current_time")
         .filter_map(|r| r["text"].as_str())
-        .flat_map(|text| clocks_of(text))
+        .flat_map(clocks_of)
         .collect();
     assert!(!clocks.is_empty(), "current_time was called: {events:?}");
     let said = answer(&events);

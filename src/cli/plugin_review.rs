@@ -183,6 +183,7 @@ pub(super) async fn start(
             HostEvent::Status { .. }
             | HostEvent::Resources { .. }
             | HostEvent::Progress { .. }
+            | HostEvent::Connected { .. }
             | HostEvent::Log { .. }
             // Rejected by the host: `plugins call` serves no requests.
             | HostEvent::Sampling(_)

@@ -233,6 +233,7 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
         },
         HostEvent::Resources { .. }
         | HostEvent::Progress { .. }
+        | HostEvent::Connected { .. }
         | HostEvent::Log { .. }
         | HostEvent::Sampling(_)
         | HostEvent::Elicitation(_) => {}

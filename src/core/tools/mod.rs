@@ -358,6 +358,7 @@ impl Toolbox {
                 None
             }
             HostEvent::Progress { .. }
+            | HostEvent::Connected { .. }
             | HostEvent::Log { .. }
             | HostEvent::Sampling(_)
             | HostEvent::Elicitation(_) => None,

@@ -14,7 +14,8 @@ use rmcp::model::{
 use rmcp::service::{Peer, PeerRequestOptions};
 use rmcp::{RoleClient, ServiceError};
 
-use super::client::Progress;
+use super::client::{Inputs, Progress};
+use super::rounds;
 use super::{CallError, ToolOutcome};
 
 /// How long a call may run: `idle` without progress, `total` at most.
@@ -26,13 +27,46 @@ pub struct Limits {
     pub total: Duration,
 }
 
-/// Calls a tool, reporting its progress through `progress`.
+/// Calls a tool, reporting its progress through `progress`, and answering the server's
+/// input-required rounds with `inputs` (each round has the call's limits afresh: the time the
+/// user takes to answer is not the tool's).
 pub async fn call(
+    peer: &Peer<RoleClient>,
+    inputs: &Inputs,
+    mut params: CallToolRequestParams,
+    limits: Limits,
+    progress: &Progress,
+) -> Result<ToolOutcome, CallError> {
+    let mut quiet = 0;
+    for _ in 0..rounds::MAX_ROUNDS {
+        match once(peer, params.clone(), limits, progress).await? {
+            ServerResult::CallToolResult(result) => return Ok(outcome(result)),
+            ServerResult::InputRequiredResult(asked) => {
+                let retry = rounds::answer(inputs, asked, &mut quiet)
+                    .await
+                    .map_err(CallError::Protocol)?;
+                params.input_responses = retry.responses;
+                params.request_state = retry.state;
+            }
+            _ => {
+                return Err(CallError::Protocol(
+                    "the server answered the call with a task, which this version does not \
+                     take"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    Err(CallError::Protocol(rounds::too_many()))
+}
+
+/// One round of a call: the server's answer, whatever it is.
+async fn once(
     peer: &Peer<RoleClient>,
     params: CallToolRequestParams,
     limits: Limits,
     progress: &Progress,
-) -> Result<ToolOutcome, CallError> {
+) -> Result<ServerResult, CallError> {
     let tool = params.name.to_string();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let options = PeerRequestOptions::with_timeout(limits.idle)
@@ -50,15 +84,7 @@ pub async fn call(
     let result = handle.await_response().await;
     // Answered or timed out: rmcp has sent what the server needs to hear.
     abandoned.id = None;
-    match result {
-        Ok(ServerResult::CallToolResult(result)) => Ok(outcome(result)),
-        Ok(_) => Err(CallError::Protocol(
-            "the server answered the call with something other than a tool result (a task or \
-             an input request, which this version does not take)"
-                .to_owned(),
-        )),
-        Err(e) => Err(call_error(e, limits)),
-    }
+    result.map_err(|e| call_error(e, limits))
 }
 
 /// Sends `notifications/cancelled` for a call whose caller went away.

@@ -70,20 +70,52 @@ impl Drop for Tracked {
     }
 }
 
-/// Our MCP client for one plugin.
-pub struct Client {
+/// What answers a server's questions, whether it asks with a request of its own (protocol
+/// 2025-11-25 and before) or in an input-required round of our request (2026-07-28).
+#[derive(Clone)]
+pub struct Inputs {
     /// The plugin's id, for events and logs.
     pub plugin: String,
-    /// One pending "list the tools again".
-    pub changed: mpsc::Sender<()>,
-    /// Where progress and logs go.
+    /// Where its requests and logs go.
     pub events: mpsc::Sender<HostEvent>,
-    /// The calls that may hear progress.
-    pub progress: Progress,
     /// The servers' requests waiting for an answer.
     pub pending: Pending,
     /// The granted directories, as roots.
     pub roots: Vec<Root>,
+}
+
+impl Inputs {
+    /// `sampling/createMessage`: the local model writes, if the user and rules let it.
+    pub async fn sample(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        self.pending
+            .sample(&self.plugin, params, &self.events)
+            .await
+    }
+
+    /// `elicitation/create`: the user answers a form or visits a URL.
+    pub async fn elicit(&self, request: ElicitRequestParams) -> Result<ElicitResult, ErrorData> {
+        self.pending
+            .elicit(&self.plugin, request, &self.events)
+            .await
+    }
+
+    /// `roots/list`.
+    pub fn roots(&self) -> ListRootsResult {
+        ListRootsResult::new(self.roots.clone())
+    }
+}
+
+/// Our MCP client for one plugin.
+pub struct Client {
+    /// Who answers the server's questions.
+    pub inputs: Inputs,
+    /// One pending "list the tools again".
+    pub changed: mpsc::Sender<()>,
+    /// The calls that may hear progress.
+    pub progress: Progress,
 }
 
 impl ClientHandler for Client {
@@ -96,7 +128,7 @@ impl ClientHandler for Client {
         &self,
         _context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
-        Ok(ListRootsResult::new(self.roots.clone()))
+        Ok(self.inputs.roots())
     }
 
     async fn create_message(
@@ -104,9 +136,7 @@ impl ClientHandler for Client {
         params: CreateMessageRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
-        self.pending
-            .sample(&self.plugin, params, &self.events)
-            .await
+        self.inputs.sample(params).await
     }
 
     async fn create_elicitation(
@@ -114,9 +144,7 @@ impl ClientHandler for Client {
         request: ElicitRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        self.pending
-            .elicit(&self.plugin, request, &self.events)
-            .await
+        self.inputs.elicit(request).await
     }
 
     async fn on_progress(
@@ -128,14 +156,14 @@ impl ClientHandler for Client {
             return;
         };
         let event = HostEvent::Progress {
-            plugin: self.plugin.clone(),
+            plugin: self.inputs.plugin.clone(),
             tool,
             progress: params.progress,
             total: params.total,
             message: params.message.as_deref().map(inert_line),
         };
         // Progress is advisory: dropped rather than waited for when events back up.
-        let _ = self.events.try_send(event);
+        let _ = self.inputs.events.try_send(event);
     }
 
     async fn on_logging_message(
@@ -152,7 +180,7 @@ impl ClientHandler for Client {
             None => inert_line(&data),
         };
         let level = level_name(params.level);
-        let plugin = &self.plugin;
+        let plugin = &self.inputs.plugin;
         match params.level {
             LoggingLevel::Debug => {
                 tracing::debug!(target: "plugin", plugin = %plugin, level, "{text}")
@@ -170,7 +198,7 @@ impl ClientHandler for Client {
                 tracing::error!(target: "plugin", plugin = %plugin, level, "{text}")
             }
         }
-        let _ = self.events.try_send(HostEvent::Log {
+        let _ = self.inputs.events.try_send(HostEvent::Log {
             plugin: plugin.clone(),
             level: level.to_owned(),
             text,

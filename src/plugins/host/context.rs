@@ -7,11 +7,15 @@
 //! one line saying so; a prompt's messages keep only text (anything else is named).
 
 use rmcp::model::{
-    ContentBlock, GetPromptRequestParams, ReadResourceRequestParams, ResourceContents, Role,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
+    ReadResourceRequestParams, ReadResourceResponse, ResourceContents, Role,
 };
 use rmcp::service::Peer;
 use rmcp::{RoleClient, ServiceError};
 use serde_json::{Map, Value};
+
+use super::client::Inputs;
+use super::rounds;
 
 /// The most bytes of one resource read.
 pub const RESOURCE_LIMIT: usize = 256 * 1024;
@@ -110,11 +114,7 @@ pub struct PromptArg {
 }
 
 /// Asks `peer`; an error is one line.
-pub async fn ask(peer: &Peer<RoleClient>, ask: Ask) -> Result<Answer, String> {
-    let line = |e: ServiceError| match e {
-        ServiceError::McpError(e) => one_line(&e.message),
-        other => one_line(&other.to_string()),
-    };
+pub async fn ask(peer: &Peer<RoleClient>, inputs: &Inputs, ask: Ask) -> Result<Answer, String> {
     match ask {
         Ask::Resources => {
             let resources = peer.list_all_resources().await.map_err(line)?;
@@ -139,11 +139,8 @@ pub async fn ask(peer: &Peer<RoleClient>, ask: Ask) -> Result<Answer, String> {
             Ok(Answer::Resources(out))
         }
         Ask::Read { uri } => {
-            let result = peer
-                .read_resource(ReadResourceRequestParams::new(uri.clone()))
-                .await
-                .map_err(line)?;
-            read(&uri, result.contents).map(Answer::Read)
+            let contents = read_rounds(peer, inputs, &uri).await?;
+            read(&uri, contents).map(Answer::Read)
         }
         Ask::Prompts => {
             let prompts = peer.list_all_prompts().await.map_err(line)?;
@@ -169,7 +166,7 @@ pub async fn ask(peer: &Peer<RoleClient>, ask: Ask) -> Result<Answer, String> {
         }
         Ask::Prompt { name, arguments } => {
             let params = GetPromptRequestParams::new(name).with_arguments(arguments);
-            let result = peer.get_prompt(params).await.map_err(line)?;
+            let result = prompt_rounds(peer, inputs, params).await?;
             let messages = result
                 .messages
                 .into_iter()
@@ -188,6 +185,64 @@ pub async fn ask(peer: &Peer<RoleClient>, ask: Ask) -> Result<Answer, String> {
                 .map_err(line)?;
             Ok(Answer::Completions(values))
         }
+    }
+}
+
+/// Reads `uri`, answering the server's input-required rounds.
+async fn read_rounds(
+    peer: &Peer<RoleClient>,
+    inputs: &Inputs,
+    uri: &str,
+) -> Result<Vec<ResourceContents>, String> {
+    let mut params = ReadResourceRequestParams::new(uri);
+    let mut quiet = 0;
+    for _ in 0..rounds::MAX_ROUNDS {
+        match peer
+            .read_resource_once(params.clone())
+            .await
+            .map_err(line)?
+        {
+            ReadResourceResponse::Complete(result) => return Ok(result.contents),
+            ReadResourceResponse::InputRequired(asked) => {
+                let retry = rounds::answer(inputs, asked, &mut quiet).await?;
+                params.input_responses = retry.responses;
+                params.request_state = retry.state;
+            }
+            _ => return Err(UNKNOWN_ANSWER.to_owned()),
+        }
+    }
+    Err(rounds::too_many())
+}
+
+/// Gets a prompt, answering the server's input-required rounds.
+async fn prompt_rounds(
+    peer: &Peer<RoleClient>,
+    inputs: &Inputs,
+    mut params: GetPromptRequestParams,
+) -> Result<GetPromptResult, String> {
+    let mut quiet = 0;
+    for _ in 0..rounds::MAX_ROUNDS {
+        match peer.get_prompt_once(params.clone()).await.map_err(line)? {
+            GetPromptResponse::Complete(result) => return Ok(result),
+            GetPromptResponse::InputRequired(asked) => {
+                let retry = rounds::answer(inputs, asked, &mut quiet).await?;
+                params.input_responses = retry.responses;
+                params.request_state = retry.state;
+            }
+            _ => return Err(UNKNOWN_ANSWER.to_owned()),
+        }
+    }
+    Err(rounds::too_many())
+}
+
+/// A kind of answer newer than this version.
+const UNKNOWN_ANSWER: &str = "the server answered with a kind of result this version does not take";
+
+/// A service error as one line.
+fn line(e: ServiceError) -> String {
+    match e {
+        ServiceError::McpError(e) => one_line(&e.message),
+        other => one_line(&other.to_string()),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod context;
 mod launch;
 pub mod monitor;
 mod requests;
+mod rounds;
 mod supervisor;
 
 use std::collections::BTreeMap;
@@ -60,6 +61,15 @@ pub enum HostEvent {
         plugin: String,
         /// Its new state.
         status: PluginState,
+    },
+    /// A plugin finished its handshake: who its server says it is, and the protocol agreed.
+    Connected {
+        /// The plugin's id.
+        plugin: String,
+        /// The server's name and version as it gives them (inert, one line).
+        server: String,
+        /// The MCP revision in use, such as `2026-07-28`.
+        protocol: String,
     },
     /// A plugin's tools, listed after the handshake and again on `tools/list_changed`.
     Tools {

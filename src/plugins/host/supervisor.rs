@@ -11,18 +11,18 @@ use std::ffi::OsString;
 use std::process::Stdio;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, Tool};
+use rmcp::model::{CallToolRequestParams, ProtocolVersion, Tool};
 use rmcp::service::{Peer, RunningServiceCancellationToken};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{RoleClient, ServiceError, ServiceExt};
+use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceError};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::call::{self, Limits};
 use super::child::{self, Group, Tail};
-use super::client::{self, Client, Progress};
+use super::client::{self, Client, Inputs, Progress};
 use super::context;
 use super::launch::{self, SandboxConfig};
 use super::monitor::{self, OverLimit, Watch};
@@ -66,6 +66,8 @@ struct Running {
     changed: mpsc::Receiver<()>,
     /// The calls in flight that may hear progress.
     progress: Progress,
+    /// Who answers the server's input-required rounds.
+    inputs: Inputs,
     group: Group,
     /// The last lines of its stderr, and the task reading it.
     tail: Tail,
@@ -183,7 +185,7 @@ impl Supervisor {
         let stderr = stderr.map(|stderr| {
             tokio::spawn(child::forward_stderr(self.id.clone(), stderr, tail.clone()))
         });
-        let (client, changed, progress) = self.client();
+        let (client, changed) = self.client();
         let service = match self.handshake(client, transport).await {
             Ok(Some(service)) => service,
             Ok(None) => {
@@ -195,9 +197,7 @@ impl Supervisor {
                 return Err(self.explain(error, &tail, stderr).await);
             }
         };
-        Ok(Some(running(
-            service, changed, progress, group, tail, stderr,
-        )))
+        Ok(Some(running(service, changed, group, tail, stderr)))
     }
 
     /// Connects to a remote server over Streamable HTTP, with its token if it names one.
@@ -209,35 +209,37 @@ impl Supervisor {
         }
         let transport = StreamableHttpClientTransport::from_config(config);
         tracing::info!(target: "plugin", plugin = %self.id, url = %url, "connecting to a remote server");
-        let (client, changed, progress) = self.client();
+        let (client, changed) = self.client();
         let service = match self.handshake(client, transport).await {
             Ok(Some(service)) => service,
             Ok(None) => return Ok(None),
             Err(error) => return Err(format!("{error} (at {})", text::inert(&url))),
         };
         let (group, tail) = (Group::new(0), Tail::default());
-        Ok(Some(running(service, changed, progress, group, tail, None)))
+        Ok(Some(running(service, changed, group, tail, None)))
     }
 
     /// Our client for this plugin, with the channel it reports `tools/list_changed` on and
     /// its calls' progress.
-    fn client(&self) -> (Client, mpsc::Receiver<()>, Progress) {
+    fn client(&self) -> (Client, mpsc::Receiver<()>) {
         let (changed_tx, changed) = mpsc::channel(1);
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let granted = self
             .plugin
             .manifest
             .expanded(&self.plugin.dir, home.as_deref());
-        let progress = Progress::default();
-        let client = Client {
+        let inputs = Inputs {
             plugin: self.id.clone(),
-            changed: changed_tx,
             events: self.events.clone(),
-            progress: progress.clone(),
             pending: self.pending.clone(),
             roots: client::roots(&granted.permissions.read, &granted.permissions.write),
         };
-        (client, changed, progress)
+        let client = Client {
+            inputs,
+            changed: changed_tx,
+            progress: Progress::default(),
+        };
+        (client, changed)
     }
 
     /// The MCP handshake over `transport`, answering ops with "starting" meanwhile. `Ok(None)`:
@@ -251,7 +253,14 @@ impl Supervisor {
         T: rmcp::transport::IntoTransport<RoleClient, E, A>,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, client.serve(transport));
+        // 2026-07-28 (`server/discover`) where the server knows it; a server that answers the
+        // probe with an error gets `initialize` at 2025-11-25 at once.
+        let lifecycle = ClientLifecycleMode::Auto {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            legacy_version: Some(ProtocolVersion::V_2025_11_25),
+        };
+        let started = client.serve_with_lifecycle(transport, lifecycle);
+        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, started);
         tokio::pin!(handshake);
         let service = loop {
             tokio::select! {
@@ -271,7 +280,18 @@ impl Supervisor {
             }
         };
         if let Some(info) = service.peer_info() {
-            tracing::info!(target: "plugin", plugin = %self.id, protocol = %info.protocol_version, server = ?info.server_info.as_ref().map(|s| s.name.as_str()), "handshake done");
+            let server = info
+                .server_info
+                .as_ref()
+                .map(|s| text::inert(&format!("{} {}", s.name, s.version)).into_owned())
+                .unwrap_or_default();
+            let protocol = info.protocol_version.to_string();
+            tracing::info!(target: "plugin", plugin = %self.id, protocol = %protocol, server = %server, "handshake done");
+            let _ = self.events.try_send(HostEvent::Connected {
+                plugin: self.id.clone(),
+                server,
+                protocol,
+            });
         }
         Ok(Some(service))
     }
@@ -404,13 +424,14 @@ impl Supervisor {
                     Some(PluginOp::Call { tool, arguments, mut reply }) => {
                         let peer = running.peer.clone();
                         let progress = running.progress.clone();
+                        let inputs = running.inputs.clone();
                         let params = CallToolRequestParams::new(tool).with_arguments(arguments);
                         let ended_tx = ended_tx.clone();
                         in_flight += 1;
                         tokio::spawn(async move {
                             // A caller that goes away drops the call, which cancels it.
                             let result = tokio::select! {
-                                result = call::call(&peer, params, limits, &progress) => result,
+                                result = call::call(&peer, &inputs, params, limits, &progress) => result,
                                 () = reply.closed() => {
                                     let _ = ended_tx.send(false);
                                     return;
@@ -429,8 +450,10 @@ impl Supervisor {
                     }
                     Some(PluginOp::Ask { ask, reply }) => {
                         let peer = running.peer.clone();
+                        let inputs = running.inputs.clone();
                         tokio::spawn(async move {
-                            let asked = tokio::time::timeout(limits.idle, context::ask(&peer, ask));
+                            let asked = context::ask(&peer, &inputs, ask);
+                            let asked = tokio::time::timeout(limits.idle, asked);
                             let answer = match asked.await {
                                 Ok(answer) => answer.map_err(CallError::Protocol),
                                 Err(_) => Err(CallError::Timeout { after: limits.idle }),
@@ -520,12 +543,13 @@ type Service = rmcp::service::RunningService<RoleClient, Client>;
 fn running(
     service: Service,
     changed: mpsc::Receiver<()>,
-    progress: Progress,
     group: Group,
     tail: Tail,
     stderr: Option<JoinHandle<()>>,
 ) -> Running {
     let peer = service.peer().clone();
+    let progress = service.service().progress.clone();
+    let inputs = service.service().inputs.clone();
     let cancel = service.cancellation_token();
     let closed = tokio::spawn(async move {
         let _ = service.waiting().await;
@@ -536,6 +560,7 @@ fn running(
         closed,
         changed,
         progress,
+        inputs,
         group,
         tail,
         stderr,

@@ -332,6 +332,15 @@ impl App {
                 }
                 self.plugin_listed(&plugin);
             }
+            HostEvent::Connected {
+                plugin,
+                server,
+                protocol,
+            } => {
+                if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
+                    row.server = Some(format!("{server} (MCP {protocol})"));
+                }
+            }
             HostEvent::Log {
                 plugin,
                 level,

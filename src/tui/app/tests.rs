@@ -233,6 +233,7 @@ fn model_and_plugin_panes() {
             resources: None,
             latencies: Vec::new(),
             logs: Vec::new(),
+            server: None,
         }]);
         let one = screen(&mut t.app, w, h);
         insta::assert_snapshot!(format!("panes_{w}x{h}"), [models, empty, one].join("\n"));
@@ -469,6 +470,7 @@ fn a_model_offered_no_tools_says_so_in_the_status_bar_and_plugin_pane() {
         resources: None,
         latencies: Vec::new(),
         logs: Vec::new(),
+        server: None,
     }]);
     t.app.state.focus = Pane::Plugins;
     t.app.on_core(Event::ModelTools { offered: false });

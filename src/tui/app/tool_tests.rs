@@ -277,6 +277,7 @@ fn plugin_figures_fill_the_pane() {
             resources: None,
             latencies: Vec::new(),
             logs: Vec::new(),
+            server: None,
         }];
         t.app.on_core(Event::PluginFigures {
             plugins: vec![(

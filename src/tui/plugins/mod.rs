@@ -62,6 +62,8 @@ pub struct PluginRow {
     pub latencies: Vec<u64>,
     /// Its last log messages (`level: text`, inert), oldest first.
     pub logs: Vec<String>,
+    /// Its server's name, version and protocol, once connected (inert).
+    pub server: Option<String>,
 }
 
 /// How many recent call latencies a row keeps for its sparkline.
@@ -96,6 +98,7 @@ impl PluginRow {
             resources: None,
             latencies: Vec::new(),
             logs: Vec::new(),
+            server: None,
         }
     }
 

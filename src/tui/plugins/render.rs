@@ -274,9 +274,11 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
         PluginStatus::Disabled => "disabled".to_string(),
         PluginStatus::Halted => "stopped over a limit".to_string(),
     };
-    let facts = [
-        ("id", row.id.clone()),
-        ("status", status),
+    let mut facts = vec![("id", row.id.clone()), ("status", status)];
+    if let Some(server) = &row.server {
+        facts.push(("server", server.clone()));
+    }
+    facts.extend([
         ("tools", row.tools.to_string()),
         ("usage", row.usage()),
         (
@@ -284,7 +286,7 @@ fn details_lines(row: &PluginRow, theme: &Theme, cells: usize) -> Vec<Line<'stat
             row.last_call.clone().unwrap_or_else(|| "-".into()),
         ),
         ("sandbox", row.sandbox.clone()),
-    ];
+    ]);
     let mut lines = vec![fit::rule(&row.name, cells, theme.style("title"))];
     lines.extend(
         facts

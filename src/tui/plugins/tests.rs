@@ -22,6 +22,7 @@ fn three_rows() -> Vec<PluginRow> {
             resources: None,
             latencies: Vec::new(),
             logs: Vec::new(),
+            server: None,
         },
         PluginRow {
             id: "web-search".into(),
@@ -38,6 +39,7 @@ fn three_rows() -> Vec<PluginRow> {
             resources: None,
             latencies: Vec::new(),
             logs: Vec::new(),
+            server: None,
         },
         PluginRow {
             id: "time".into(),
@@ -54,6 +56,7 @@ fn three_rows() -> Vec<PluginRow> {
             resources: None,
             latencies: Vec::new(),
             logs: Vec::new(),
+            server: None,
         },
     ]
 }
