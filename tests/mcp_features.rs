@@ -417,12 +417,33 @@ async fn resources_prompts_and_completions_are_asked_of_a_running_server() {
                 prompt: "completable-prompt".into(),
                 argument: "department".into(),
                 value: "E".into(),
+                given: Vec::new(),
             },
         )
         .await;
     assert_eq!(
         completed,
         Ok(Answer::Completions(vec!["Engineering".into()]))
+    );
+    // The second argument's values depend on the first, sent as the context.
+    let narrowed = caller
+        .ask(
+            "everything",
+            Ask::Complete {
+                prompt: "completable-prompt".into(),
+                argument: "name".into(),
+                value: String::new(),
+                given: vec![("department".into(), "Sales".into())],
+            },
+        )
+        .await;
+    assert_eq!(
+        narrowed,
+        Ok(Answer::Completions(vec![
+            "David".into(),
+            "Eve".into(),
+            "Frank".into()
+        ]))
     );
     drop(caller);
     host.shutdown().await;

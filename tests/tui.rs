@@ -709,7 +709,8 @@ fn a_plugin_form_is_filled_and_sent_and_its_url_declined() {
 }
 
 /// As a person does it: type `@`, pick a resource from the menu, ask about it (the resource's
-/// text goes with the question); then run a plugin's prompt from `/`.
+/// text goes with the question); then run a plugin's prompt from `/`, and one whose arguments
+/// are completed from the values the server offers.
 #[test]
 fn a_resource_is_attached_with_at_and_a_plugin_prompt_runs_from_slash() {
     let home = Home::new();
@@ -763,10 +764,33 @@ fn a_resource_is_attached_with_at_and_a_plugin_prompt_runs_from_slash() {
         |s| {
             s.contains("ran /everything:args-prompt city=Paris")
                 && s.contains("What's weather in Paris?")
+                && answered(s)
         },
         WAIT,
     );
     assert!(!ran.contains("unknown command"), "{}", framed(&ran));
+    // Argument completion: the server offers the values, the second narrowed by the first.
+    tmux.type_text("/everything:completable-prompt department=E");
+    tmux.wait_for(
+        "the department offered",
+        |s| s.contains("department=Engineering"),
+        WAIT,
+    );
+    tmux.send_keys(&["Tab"]);
+    tmux.type_text("name=");
+    let names = tmux.wait_for(
+        "Engineering's names offered",
+        |s| s.contains("name=Alice") && s.contains("name=Charlie"),
+        WAIT,
+    );
+    assert!(!names.contains("name=David"), "{}", framed(&names));
+    tmux.type_text("B");
+    tmux.send_keys(&["Tab", "Enter"]);
+    tmux.wait_for(
+        "the completed prompt's message sent",
+        |s| s.contains("Please promote Bob to the head of the Engineering team."),
+        WAIT,
+    );
     tmux.send_keys(&["C-c"]);
     tmux.wait_for_text("EXIT=");
 }

@@ -7,7 +7,7 @@
 //! one line saying so; a prompt's messages keep only text (anything else is named).
 
 use rmcp::model::{
-    ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
+    CompletionContext, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     ReadResourceRequestParams, ReadResourceResponse, ResourceContents, Role,
 };
 use rmcp::service::Peer;
@@ -47,6 +47,8 @@ pub enum Ask {
         argument: String,
         /// What is typed so far.
         value: String,
+        /// The prompt's other arguments as given so far (a server may narrow by them).
+        given: Vec<(String, String)>,
     },
 }
 
@@ -178,12 +180,15 @@ pub async fn ask(peer: &Peer<RoleClient>, inputs: &Inputs, ask: Ask) -> Result<A
             prompt,
             argument,
             value,
+            given,
         } => {
-            let values = peer
-                .complete_prompt_simple(prompt, argument, value)
+            let context = (!given.is_empty())
+                .then(|| CompletionContext::with_arguments(given.into_iter().collect()));
+            let completion = peer
+                .complete_prompt_argument(prompt, argument, value, context)
                 .await
                 .map_err(line)?;
-            Ok(Answer::Completions(values))
+            Ok(Answer::Completions(completion.values))
         }
     }
 }

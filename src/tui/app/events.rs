@@ -109,7 +109,11 @@ impl App {
                 max_tokens,
             } => self.state.sampling = Some(SamplingDialog::consent(request, max_tokens)),
             Event::Elicitation { request } => self.state.forms.push(request),
-            Event::Asked { plugin, answer, .. } => self.asked(plugin, answer),
+            Event::Asked {
+                plugin,
+                ask,
+                answer,
+            } => self.asked(plugin, ask, answer),
             Event::SamplingReview { id, plugin, text } => {
                 self.state.sampling = Some(SamplingDialog::review(id, plugin, text));
             }
@@ -338,7 +342,7 @@ impl App {
                 protocol,
             } => {
                 if let Some(row) = self.state.plugins.rows.iter_mut().find(|r| r.id == plugin) {
-                    row.server = Some(format!("{server} (MCP {protocol})"));
+                    row.server = Some(format!("MCP {protocol}, {server}"));
                 }
             }
             HostEvent::Log {

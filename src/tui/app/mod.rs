@@ -78,6 +78,8 @@ pub struct App {
     /// A message waiting for what it asks of plugins (a prompt to render, resources to
     /// attach) before it is sent.
     waiting: Option<plugin_context::Waiting>,
+    /// The prompt argument whose values were last asked for.
+    argument_asked: Option<crate::tui::composer::Argument>,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
             repaint: false,
             quit: false,
             waiting: None,
+            argument_asked: None,
         }
     }
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::App;
 use crate::tui::chat::Kind;
-use crate::tui::composer::MenuItem;
+use crate::tui::composer::{Argument, MenuItem};
 
 /// A message waiting for plugins' answers before it is sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,7 @@ impl App {
     }
 
     /// A plugin answered.
-    pub(super) fn asked(&mut self, plugin: String, answer: Result<Answer, String>) {
+    pub(super) fn asked(&mut self, plugin: String, ask: Ask, answer: Result<Answer, String>) {
         let composer = &mut self.state.composer;
         match answer {
             Ok(Answer::Prompts(prompts)) => {
@@ -85,9 +85,49 @@ impl App {
             }
             Ok(Answer::Prompt(messages)) => self.prompt_rendered(&plugin, messages),
             Ok(Answer::Read(resource)) => self.resource_read(&plugin, &resource.uri, resource.text),
-            Ok(Answer::Completions(_)) => {}
+            Ok(Answer::Completions(values)) => {
+                if let Ask::Complete {
+                    prompt,
+                    argument,
+                    value,
+                    given,
+                } = ask
+                {
+                    let asked = Argument {
+                        command: format!("{plugin}:{prompt}"),
+                        name: argument,
+                        value,
+                        given,
+                    };
+                    let values = values.iter().map(|v| inert(v).into_owned()).collect();
+                    composer.argument_values = Some((asked, values));
+                }
+            }
             Err(why) => self.refused(&plugin, &why),
         }
+    }
+
+    /// Asks the plugin for values of the prompt argument being typed (`completion/complete`),
+    /// once for each new value typed.
+    pub(super) fn ask_argument(&mut self) {
+        let Some(argument) = self.state.composer.argument() else {
+            return;
+        };
+        if self.argument_asked.as_ref() == Some(&argument) {
+            return;
+        }
+        let Some((plugin, prompt)) = argument.command.split_once(':') else {
+            return;
+        };
+        let ask = Ask::Complete {
+            prompt: prompt.to_owned(),
+            argument: argument.name.clone(),
+            value: argument.value.clone(),
+            given: argument.given.clone(),
+        };
+        let plugin = plugin.to_owned();
+        self.argument_asked = Some(argument);
+        let _ = self.ops.send(Op::Ask { plugin, ask });
     }
 
     /// Runs `/PLUGIN:PROMPT` typed as `typed`.

@@ -153,3 +153,73 @@ fn a_refused_prompt_gives_the_typed_text_back() {
     let status = screen(&mut t.app, 80, 24);
     assert!(status.contains("city is required"), "{status}");
 }
+
+/// Types `text` key by key, as a person would.
+fn type_keys(t: &mut super::tests::Harness, text: &str) {
+    for c in text.chars() {
+        let key = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        t.app.on_key(key);
+    }
+}
+
+fn complete(value: &str) -> Ask {
+    Ask::Complete {
+        prompt: "args-prompt".into(),
+        argument: "city".into(),
+        value: value.into(),
+        given: Vec::new(),
+    }
+}
+
+#[test]
+fn a_prompt_argument_is_completed_from_the_values_its_plugin_offers() {
+    let mut t = harness("dark");
+    listed(&mut t);
+    type_keys(&mut t, "/everything:args-prompt city=P");
+    // Asked once the argument is typed, then again for each new character of its value.
+    let asks: Vec<Op> = std::iter::from_fn(|| t.ops.try_recv().ok()).collect();
+    let plugin = || "everything".to_string();
+    assert_eq!(
+        asks,
+        [
+            Op::Ask {
+                plugin: plugin(),
+                ask: complete("")
+            },
+            Op::Ask {
+                plugin: plugin(),
+                ask: complete("P")
+            },
+        ]
+    );
+    t.app.on_core(Event::Asked {
+        plugin: plugin(),
+        ask: complete("P"),
+        answer: Ok(Answer::Completions(vec![
+            "Paris".into(),
+            "Panama City".into(),
+            "Say \"hi\"".into(),
+        ])),
+    });
+    let menu = screen(&mut t.app, 80, 24);
+    assert!(menu.contains("city=Paris"), "{menu}");
+    assert!(menu.contains("city=\"Panama City\""), "{menu}");
+    assert!(
+        !menu.contains("Say"),
+        "a value with a quote cannot be typed: {menu}"
+    );
+    // Before the plugin answers for "Par", what it offered for "P" narrows to one.
+    type_keys(&mut t, "ar");
+    t.app.act(super::action::Action::NextPane);
+    assert_eq!(
+        t.app.state.composer.text(),
+        "/everything:args-prompt city=Paris "
+    );
+    // An argument the prompt does not declare is not asked about.
+    let _: Vec<Op> = std::iter::from_fn(|| t.ops.try_recv().ok()).collect();
+    type_keys(&mut t, "zip=1");
+    assert_eq!(t.ops.try_recv().ok(), None);
+}

@@ -47,6 +47,13 @@ impl App {
             return;
         }
         self.state.status.flash = None;
+        self.key(key);
+        if self.state.focus == Pane::Chat {
+            self.ask_argument();
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) {
         match keys::lookup(&self.scopes(), key) {
             Some(action) => self.act(action),
             None => {
@@ -77,6 +84,7 @@ impl App {
         if self.state.help.is_none() {
             self.state.focus = Pane::Chat;
             self.state.composer.insert_str(text);
+            self.ask_argument();
         }
     }
 

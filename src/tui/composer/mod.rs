@@ -34,6 +34,22 @@ pub struct Composer {
     pub plugin_prompts: Vec<MenuItem>,
     /// The running plugins' resources, as `@PLUGIN:URI` menu entries.
     pub plugin_resources: Vec<MenuItem>,
+    /// What a plugin offered for a prompt argument (`completion/complete`): the argument it
+    /// was asked about and the values.
+    pub argument_values: Option<(Argument, Vec<String>)>,
+}
+
+/// The prompt argument being typed: `/PLUGIN:PROMPT … NAME=VALUE` with the cursor at the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Argument {
+    /// The plugin and prompt: `PLUGIN:PROMPT`.
+    pub command: String,
+    /// The argument's name.
+    pub name: String,
+    /// What is typed of its value so far.
+    pub value: String,
+    /// The arguments typed before it.
+    pub given: Vec<(String, String)>,
 }
 
 /// One entry of the composer's menu: a slash command, a plugin's prompt or a resource.
@@ -239,12 +255,44 @@ impl Composer {
         self.remove(start, self.cursor);
     }
 
-    /// The slash commands matching the text while it is `/` plus a name prefix (no whitespace
-    /// yet), in menu order; empty otherwise.
+    /// The argument of a plugin prompt being typed, if the prompt has one of that name.
+    pub fn argument(&self) -> Option<Argument> {
+        let (command, _) = self
+            .text
+            .strip_prefix('/')?
+            .split_once(char::is_whitespace)?;
+        let last = self.last_word();
+        let (name, value) = last.split_once('=')?;
+        let before = &self.text[..self.text.len() - last.len()];
+        let Some(Ok(commands::Command::PluginPrompt {
+            arguments: given, ..
+        })) = commands::parse(before.trim_end())
+        else {
+            return None;
+        };
+        let prompt = self
+            .plugin_prompts
+            .iter()
+            .find(|p| p.word[1..] == *command)?;
+        let declared = prompt
+            .args
+            .split_whitespace()
+            .any(|a| a.trim_start_matches('[').starts_with(&format!("{name}=")));
+        declared.then(|| Argument {
+            command: command.to_owned(),
+            name: name.to_owned(),
+            value: value.to_owned(),
+            given,
+        })
+    }
+
+    /// The menu for what is typed: the slash commands and plugin prompts while the text is `/`
+    /// plus a name prefix (no whitespace yet), in menu order; the values a plugin offered for
+    /// the prompt argument being typed; the resources matching an `@` word; else empty.
     pub fn completions(&self) -> Vec<MenuItem> {
         if let Some(prefix) = self.text.strip_prefix('/') {
             if prefix.contains(char::is_whitespace) {
-                return Vec::new();
+                return self.argument_completions();
             }
             let commands = COMMANDS.iter().map(|c| MenuItem {
                 word: format!("/{}", c.name),
@@ -267,6 +315,31 @@ impl Composer {
                 r.word.to_lowercase().contains(&wanted) || r.help.to_lowercase().contains(&wanted)
             })
             .cloned()
+            .collect()
+    }
+
+    /// The offered values that go on from what is typed of the argument.
+    fn argument_completions(&self) -> Vec<MenuItem> {
+        let (Some(typing), Some((asked, values))) = (self.argument(), &self.argument_values) else {
+            return Vec::new();
+        };
+        if (&typing.command, &typing.name) != (&asked.command, &asked.name) {
+            return Vec::new();
+        }
+        values
+            .iter()
+            .filter(|v| v.starts_with(&typing.value) && **v != typing.value)
+            // A value with spaces goes in quotes, as the command parser reads it; one with a
+            // quote cannot be typed, so it is not offered.
+            .filter(|v| !v.contains('"'))
+            .map(|v| MenuItem {
+                word: match v.contains(char::is_whitespace) {
+                    true => format!("{}=\"{v}\"", typing.name),
+                    false => format!("{}={v}", typing.name),
+                },
+                args: String::new(),
+                help: String::new(),
+            })
             .collect()
     }
 
@@ -293,7 +366,7 @@ impl Composer {
                 })
                 .to_owned(),
         };
-        let start = if self.text.starts_with('/') {
+        let start = if self.text.starts_with('/') && !self.text.contains(char::is_whitespace) {
             0
         } else {
             self.text.len() - self.last_word().len()

@@ -95,6 +95,7 @@ fn monitored() -> Vec<PluginRow> {
         flags: vec!["memory only grows (40 → 52 MB in a minute)".into()],
     });
     rows[0].latencies = vec![12, 9, 250, 14, 11];
+    rows[0].server = Some("MCP 2025-11-25, secure-filesystem-server 0.2.0".into());
     rows
 }
 
