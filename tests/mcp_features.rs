@@ -250,6 +250,7 @@ async fn hints_toolbox(policy: Policy) -> Toolbox {
         max_rounds: 1,
         grammar: true,
         budget: 0,
+        plugin_budget: 0,
         generic_format: false,
         only_relevant: false,
         call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,

@@ -170,3 +170,44 @@ fn only_the_tools_a_question_shares_words_with_may_be_called() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_plugin_whose_tools_pass_its_cap_is_not_offered_and_a_notice_says_why() {
+    let home = Home::new();
+    let cap = [("LIBRE_ASSISTANT_TOOLS_PLUGIN_BUDGET", "300")];
+    let got = ask(
+        &home,
+        support::qwen(),
+        "What is the monthly payment on a 200000 dollar loan at 5% annual interest over 30 years?",
+        &cap,
+    );
+    let offers = of_type(&got, "tools");
+    assert!(!offers.is_empty(), "{got:?}");
+    let offered = names(offers[0]);
+    // calc's three tools take more than 300 tokens together, so none of them is offered,
+    // while the plugins under the cap are.
+    for capped in ["loan_payment", "evaluate"] {
+        assert!(!offered.contains(&capped), "{offered:?}");
+    }
+    assert!(offered.contains(&"current_time"), "{offered:?}");
+    let notices: Vec<&str> = of_type(&got, "notice")
+        .iter()
+        .filter_map(|n| n["message"].as_str())
+        .collect();
+    let about_calc: Vec<&&str> = notices
+        .iter()
+        .filter(|n| n.starts_with("plugin calc's tools take "))
+        .collect();
+    assert_eq!(about_calc.len(), 1, "said once: {notices:?}");
+    assert!(about_calc[0].contains("over its cap of 300"), "{notices:?}");
+    assert!(
+        !notices.iter().any(|n| n.starts_with("plugin time's")),
+        "{notices:?}"
+    );
+    assert!(
+        of_type(&got, "tool_call")
+            .iter()
+            .all(|c| c["plugin"] != "calc"),
+        "{got:?}"
+    );
+}

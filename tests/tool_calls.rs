@@ -68,6 +68,7 @@ fn answer_with(
                 priority: Vec::new(),
                 callable: Vec::new(),
                 budget: 0,
+                caps: Vec::new(),
                 call_max_tokens: 0,
             })),
             cancel: Arc::new(AtomicBool::new(false)),

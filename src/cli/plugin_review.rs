@@ -158,6 +158,7 @@ pub(super) async fn start(
         max_rounds: 1,
         grammar: false,
         budget: 0,
+        plugin_budget: 0,
         generic_format: false,
         only_relevant: false,
         call_max_tokens: engine::DEFAULT_CALL_MAX_TOKENS,

@@ -112,6 +112,7 @@ pub fn start(setup: &Setup, flags: &Rules, ask: bool) -> Result<Started, String>
             max_rounds: settings.max_rounds,
             grammar: settings.grammar,
             budget: settings.budget,
+            plugin_budget: settings.plugin_budget,
             generic_format: settings.generic_format,
             only_relevant: settings.only_relevant,
             call_max_tokens: settings.call_max_tokens,

@@ -36,6 +36,7 @@ pub(crate) enum Field {
     MaxRounds,
     Grammar,
     ToolBudget,
+    PluginBudget,
     GenericFormat,
     OnlyRelevant,
     CallMaxTokens,
@@ -77,7 +78,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 29] = [
+    pub const ALL: [Field; 30] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -103,6 +104,7 @@ impl Field {
         Field::MaxRounds,
         Field::Grammar,
         Field::ToolBudget,
+        Field::PluginBudget,
         Field::GenericFormat,
         Field::OnlyRelevant,
         Field::CallMaxTokens,
@@ -137,6 +139,7 @@ impl Field {
             Field::MaxRounds => "tools.max_rounds",
             Field::Grammar => "tools.grammar",
             Field::ToolBudget => "tools.budget",
+            Field::PluginBudget => "tools.plugin_budget",
             Field::GenericFormat => "tools.generic_format",
             Field::OnlyRelevant => "tools.only_relevant",
             Field::CallMaxTokens => "tools.call_max_tokens",
@@ -172,6 +175,7 @@ impl Field {
             Field::MaxRounds => Some("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS"),
             Field::Grammar => Some("LIBRE_ASSISTANT_TOOLS_GRAMMAR"),
             Field::ToolBudget => Some("LIBRE_ASSISTANT_TOOLS_BUDGET"),
+            Field::PluginBudget => Some("LIBRE_ASSISTANT_TOOLS_PLUGIN_BUDGET"),
             Field::GenericFormat => Some("LIBRE_ASSISTANT_TOOLS_GENERIC_FORMAT"),
             Field::OnlyRelevant => Some("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT"),
             Field::CallMaxTokens => Some("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS"),
@@ -213,6 +217,7 @@ impl Field {
             Field::MaxRounds => s.tools.max_rounds = raw.rounds()?,
             Field::Grammar => s.tools.grammar = raw.boolean()?,
             Field::ToolBudget => s.tools.budget = raw.count()?,
+            Field::PluginBudget => s.tools.plugin_budget = raw.count()?,
             Field::GenericFormat => s.tools.generic_format = raw.boolean()?,
             Field::OnlyRelevant => s.tools.only_relevant = raw.boolean()?,
             Field::CallMaxTokens => s.tools.call_max_tokens = raw.count()?,
@@ -250,6 +255,7 @@ impl Field {
             Field::MaxRounds => Some(s.tools.max_rounds.to_string()),
             Field::Grammar => Some(s.tools.grammar.to_string()),
             Field::ToolBudget => Some(s.tools.budget.to_string()),
+            Field::PluginBudget => Some(s.tools.plugin_budget.to_string()),
             Field::GenericFormat => Some(s.tools.generic_format.to_string()),
             Field::OnlyRelevant => Some(s.tools.only_relevant.to_string()),
             Field::CallMaxTokens => Some(s.tools.call_max_tokens.to_string()),
@@ -286,6 +292,7 @@ impl Field {
             | Field::MaxRounds
             | Field::Grammar
             | Field::ToolBudget
+            | Field::PluginBudget
             | Field::GenericFormat
             | Field::OnlyRelevant
             | Field::CallMaxTokens => None,

@@ -136,6 +136,9 @@ pub struct Tools {
     pub grammar: bool,
     /// The most prompt tokens the tool definitions may take; 0: 45% of the context.
     pub budget: u32,
+    /// The most prompt tokens one plugin's tool definitions may take; past it none of its
+    /// tools is offered (a manifest's `max_tool_tokens` overrides it). 0: no cap.
+    pub plugin_budget: u32,
     /// Offer tools to a model whose chat template has no tool support, in the generic format.
     pub generic_format: bool,
     /// Let the model call only the tools that share words with the question (or the one
@@ -168,6 +171,7 @@ impl Default for Tools {
             max_rounds: DEFAULT_MAX_ROUNDS,
             grammar: true,
             budget: 0,
+            plugin_budget: 0,
             generic_format: false,
             only_relevant: true,
             call_max_tokens: crate::engine::DEFAULT_CALL_MAX_TOKENS,

@@ -193,6 +193,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_TOOLS_MAX_ROUNDS", "16"),
         ("LIBRE_ASSISTANT_TOOLS_GRAMMAR", "off"),
         ("LIBRE_ASSISTANT_TOOLS_BUDGET", "900"),
+        ("LIBRE_ASSISTANT_TOOLS_PLUGIN_BUDGET", "300"),
         ("LIBRE_ASSISTANT_TOOLS_GENERIC_FORMAT", "yes"),
         ("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT", "no"),
         ("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS", "64"),
@@ -237,6 +238,7 @@ fn every_env_var_sets_its_key() {
             max_rounds: 16,
             grammar: false,
             budget: 900,
+            plugin_budget: 300,
             generic_format: true,
             only_relevant: false,
             call_max_tokens: 64,
@@ -342,6 +344,7 @@ tools.allow = ["time", "fs/read"]      # from file
 tools.max_rounds = 2                   # default
 tools.grammar = true                   # default
 tools.budget = 0                       # default
+tools.plugin_budget = 0                # default
 tools.generic_format = false           # default
 tools.only_relevant = true             # default
 tools.call_max_tokens = 256            # default

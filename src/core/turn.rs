@@ -176,10 +176,14 @@ impl Core {
                     self.save_streaming(&answer).await;
                 }
                 Some(Output::Offered(made)) => {
-                    if let (Some(tools), Some(prompt)) = (&self.tools, &offer) {
-                        let tools = tools.offered(&made, prompt);
+                    if let (Some(toolbox), Some(prompt)) = (&mut self.tools, &offer) {
+                        let tools = toolbox.offered(&made, prompt);
+                        let notices = toolbox.over_cap_notices(&tools);
                         let budget = made.budget;
                         self.emit(Event::ToolsOffered { tools, budget }).await;
+                        for message in notices {
+                            self.emit(Event::Notice { message }).await;
+                        }
                     }
                 }
                 Some(Output::Trimmed { dropped_messages }) => {

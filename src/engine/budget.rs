@@ -9,7 +9,7 @@
 
 use llama_cpp_2::model::LlamaModel;
 
-use super::tools::{ToolPrompt, definition};
+use super::tools::{ToolGroup, ToolPrompt, definition};
 use crate::tools::ToolSpec;
 
 /// What a tool section costs beyond its definitions: the instructions around them.
@@ -27,6 +27,8 @@ pub struct ToolCost {
     pub tokens: u32,
     /// Whether it was offered.
     pub offered: bool,
+    /// Whether its group's definitions take more than the group's cap (so it was not).
+    pub over_cap: bool,
 }
 
 /// The tools chosen for one prompt, with every tool's cost.
@@ -87,16 +89,34 @@ pub fn order(offer: &ToolPrompt) -> Vec<usize> {
         .collect()
 }
 
-/// Chooses within `budget`: everything when it all fits, else the tools in `order` while
-/// they fit; a tool too big to fit is passed over.
-pub fn choose(costs: &[u32], order: &[usize], budget: u32) -> Vec<bool> {
-    let total: u32 = costs.iter().sum();
+/// Which tools belong to a group whose definitions take more than its cap together.
+pub fn over_caps(costs: &[u32], groups: &[ToolGroup]) -> Vec<bool> {
+    let mut over = vec![false; costs.len()];
+    for group in groups {
+        let total: u32 = group.tools.iter().filter_map(|&i| costs.get(i)).sum();
+        if total > group.cap {
+            for &i in group.tools.iter().filter(|&&i| i < costs.len()) {
+                over[i] = true;
+            }
+        }
+    }
+    over
+}
+
+/// Chooses within `budget`, never a tool `excluded`: every other tool when they all fit,
+/// else the tools in `order` while they fit; a tool too big to fit is passed over.
+pub fn choose(costs: &[u32], order: &[usize], budget: u32, excluded: &[bool]) -> Vec<bool> {
+    let out = |i: usize| excluded.get(i).copied().unwrap_or(false);
+    let total: u32 = (0..costs.len())
+        .filter(|&i| !out(i))
+        .map(|i| costs[i])
+        .sum();
     if total <= budget {
-        return vec![true; costs.len()];
+        return (0..costs.len()).map(|i| !out(i)).collect();
     }
     let mut chosen = vec![false; costs.len()];
     let mut spent = 0u32;
-    for &i in order.iter().filter(|&&i| i < costs.len()) {
+    for &i in order.iter().filter(|&&i| i < costs.len() && !out(i)) {
         if spent + costs[i] <= budget {
             spent += costs[i];
             chosen[i] = true;
@@ -110,16 +130,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_group_over_its_cap_is_not_offered_and_leaves_room_for_the_rest() {
+        let groups = [
+            ToolGroup {
+                tools: vec![0, 1],
+                cap: 25,
+            },
+            ToolGroup {
+                tools: vec![2],
+                cap: 30,
+            },
+        ];
+        let over = over_caps(&[10, 20, 30], &groups);
+        assert_eq!(over, [true, true, false]);
+        // What is left fits the budget, so all of it is offered; nothing over its cap is.
+        assert_eq!(
+            choose(&[10, 20, 30], &[0, 1, 2], 30, &over),
+            [false, false, true]
+        );
+        assert_eq!(
+            choose(&[10, 20, 30], &[1, 2, 0], 40, &[false, false, true]),
+            [true, true, false]
+        );
+    }
+
+    #[test]
     fn everything_is_offered_when_it_fits() {
-        assert_eq!(choose(&[10, 20, 30], &[2, 1, 0], 60), [true, true, true]);
+        assert_eq!(
+            choose(&[10, 20, 30], &[2, 1, 0], 60, &[]),
+            [true, true, true]
+        );
     }
 
     #[test]
     fn over_budget_the_most_relevant_go_first() {
-        assert_eq!(choose(&[10, 20, 30], &[2, 0, 1], 45), [true, false, true]);
+        assert_eq!(
+            choose(&[10, 20, 30], &[2, 0, 1], 45, &[]),
+            [true, false, true]
+        );
         // A tool too big for what is left is passed over for smaller ones after it.
-        assert_eq!(choose(&[10, 40, 30], &[2, 1, 0], 45), [true, false, true]);
-        assert_eq!(choose(&[10, 20], &[1], 5), [false, false]);
+        assert_eq!(
+            choose(&[10, 40, 30], &[2, 1, 0], 45, &[]),
+            [true, false, true]
+        );
+        assert_eq!(choose(&[10, 20], &[1], 5, &[]), [false, false]);
     }
 
     #[test]
@@ -133,6 +187,7 @@ mod tests {
             priority: vec![2],
             callable: Vec::new(),
             budget: 0,
+            caps: Vec::new(),
             call_max_tokens: 0,
         };
         assert_eq!(order(&offer), [2, 0, 1]);
@@ -150,6 +205,7 @@ mod tests {
             priority: Vec::new(),
             callable: Vec::new(),
             budget: 0,
+            caps: Vec::new(),
             call_max_tokens: 0,
         };
         assert_eq!(budget(&offer, 4096, 4000), 1843);

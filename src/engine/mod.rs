@@ -30,7 +30,8 @@ pub use prompt::{CHATML_STOPS, ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSou
 pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
 pub use tools::{
-    CALL_OPEN, DEFAULT_CALL_MAX_TOKENS, ToolPrompt, definition as tool_definition, open_call,
+    CALL_OPEN, DEFAULT_CALL_MAX_TOKENS, ToolGroup, ToolPrompt, definition as tool_definition,
+    open_call,
 };
 pub use utf8::Utf8Stream;
 pub use vocab::{prompt_tokens, tool_costs};

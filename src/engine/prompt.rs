@@ -289,17 +289,20 @@ fn choose_tools(
 ) -> (ToolOffer, Vec<ToolSpec>) {
     let costs = budget::costs(model, &offer.tools);
     let limit = budget::budget(offer, n_ctx, room);
-    let chosen = budget::choose(&costs, &budget::order(offer), limit);
+    let over = budget::over_caps(&costs, &offer.caps);
+    let chosen = budget::choose(&costs, &budget::order(offer), limit, &over);
     let offer_made = ToolOffer {
         costs: offer
             .tools
             .iter()
             .zip(costs)
             .zip(chosen)
-            .map(|((tool, tokens), offered)| ToolCost {
+            .zip(over)
+            .map(|(((tool, tokens), offered), over_cap)| ToolCost {
                 name: tool.name.clone(),
                 tokens,
                 offered,
+                over_cap,
             })
             .collect(),
         budget: limit,

@@ -43,9 +43,21 @@ pub struct ToolPrompt {
     pub callable: Vec<bool>,
     /// The most tokens the tool definitions may take; 0: a share of the context.
     pub budget: u32,
+    /// Groups of `tools` (a plugin's) with a cap of their own: a group whose definitions take
+    /// more than its cap together is not offered at all.
+    pub caps: Vec<ToolGroup>,
     /// A call still being written when the answer's `max_tokens` runs out may go on for this
     /// many more tokens (its own allowance); 0 gives it none.
     pub call_max_tokens: u32,
+}
+
+/// Tools that are offered together or not at all: one plugin's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolGroup {
+    /// Indices into [`ToolPrompt::tools`].
+    pub tools: Vec<usize>,
+    /// The most tokens their definitions may take together.
+    pub cap: u32,
 }
 
 impl ToolPrompt {
@@ -469,6 +481,7 @@ mod tests {
             priority: Vec::new(),
             callable: vec![false, true],
             budget: 0,
+            caps: Vec::new(),
             call_max_tokens: 0,
         };
         assert!(offer.may_call("evaluate"));

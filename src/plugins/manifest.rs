@@ -29,6 +29,10 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// The default longest call that keeps reporting progress, in seconds.
 pub const DEFAULT_MAX_TIMEOUT_SECS: u64 = 600;
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 fn is_default_max_timeout(secs: &u64) -> bool {
     *secs == DEFAULT_MAX_TIMEOUT_SECS
 }
@@ -72,6 +76,10 @@ pub struct Manifest {
     /// never less than `timeout_secs`).
     #[serde(skip_serializing_if = "is_default_max_timeout")]
     pub max_timeout_secs: u64,
+    /// The most prompt tokens its tool definitions may take together; past it none of its
+    /// tools is offered. 0: `tools.plugin_budget` applies.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_tool_tokens: u32,
     /// Whether its server may have the local model write messages for it (MCP sampling).
     #[serde(skip_serializing_if = "SamplingRule::is_ask")]
     pub sampling: SamplingRule,
@@ -161,6 +169,7 @@ impl Default for Manifest {
             secrets: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             max_timeout_secs: DEFAULT_MAX_TIMEOUT_SECS,
+            max_tool_tokens: 0,
             sampling: SamplingRule::Ask,
             permissions: Permissions::default(),
             limits: Limits::default(),

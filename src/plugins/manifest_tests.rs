@@ -26,6 +26,7 @@ env = ["NOTES_TOKEN"]
 secrets = ["NOTES_API_KEY"]
 timeout_secs = 90
 max_timeout_secs = 1200
+max_tool_tokens = 800
 sampling = "deny"
 
 [permissions]
@@ -52,6 +53,7 @@ cpu_percent = 80
             secrets: vec!["NOTES_API_KEY".into()],
             timeout_secs: 90,
             max_timeout_secs: 1200,
+            max_tool_tokens: 800,
             sampling: SamplingRule::Deny,
             permissions: Permissions {
                 read: vec!["~/notes".into()],

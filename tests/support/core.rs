@@ -36,6 +36,7 @@ pub fn tools(
         max_rounds: 1,
         grammar: true,
         budget: 0,
+        plugin_budget: 0,
         generic_format: false,
         only_relevant: true,
         call_max_tokens: libre_assistant::engine::DEFAULT_CALL_MAX_TOKENS,

@@ -13,7 +13,7 @@ mod held;
 mod policy;
 mod registry;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -25,7 +25,7 @@ pub use held::Held;
 pub use policy::{Pattern, Policy, parse_pattern};
 pub use registry::{Offered, Registry, definition};
 
-use crate::engine::{ChatMessage, Role, ToolOffer, ToolPrompt};
+use crate::engine::{ChatMessage, Role, ToolGroup, ToolOffer, ToolPrompt};
 use crate::plugins::audit::{self, AuditLog, AuditRecord, Decision, Grant, Outcome};
 use crate::plugins::host::{
     CallError, Elicit, ElicitAnswer, ElicitationRequest, Hints, HostCaller, HostEvent, HostHandle,
@@ -54,6 +54,8 @@ pub struct OfferedTool {
     pub tokens: u32,
     /// Whether it was offered (it fitted the budget).
     pub offered: bool,
+    /// Whether its plugin's tools take more than the plugin's cap (so none is offered).
+    pub over_cap: bool,
     /// Whether the question may call it (`tools.only_relevant`).
     pub callable: bool,
 }
@@ -75,6 +77,9 @@ pub struct ToolsConfig {
     pub grammar: bool,
     /// The most prompt tokens tool definitions may take; 0: the engine's default share.
     pub budget: u32,
+    /// The most prompt tokens one plugin's tool definitions may take (a manifest's
+    /// `max_tool_tokens` overrides it); 0: no cap.
+    pub plugin_budget: u32,
     /// Offer tools to models whose template has no tool support, in the generic format.
     pub generic_format: bool,
     /// Let the model call only the tools that share words with the question.
@@ -262,6 +267,9 @@ pub struct Toolbox {
     max_rounds: u32,
     grammar: bool,
     budget: u32,
+    plugin_budget: u32,
+    /// Plugins already said to be over their cap.
+    told_over_cap: BTreeSet<String>,
     generic_format: bool,
     only_relevant: bool,
     call_max_tokens: u32,
@@ -316,6 +324,8 @@ impl Toolbox {
             max_rounds: config.max_rounds,
             grammar: config.grammar,
             budget: config.budget,
+            plugin_budget: config.plugin_budget,
+            told_over_cap: BTreeSet::new(),
             generic_format: config.generic_format,
             only_relevant: config.only_relevant,
             call_max_tokens: config.call_max_tokens,
@@ -469,8 +479,57 @@ impl Toolbox {
             answer_only,
             must_call,
             budget: self.budget,
+            caps: self.caps(&owners),
             call_max_tokens: self.call_max_tokens,
         }))
+    }
+
+    /// Each plugin's tools with its cap: the manifest's `max_tool_tokens`, else
+    /// `tools.plugin_budget`; none where both are 0.
+    fn caps(&self, owners: &[(String, String)]) -> Vec<ToolGroup> {
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, (plugin, _)) in owners.iter().enumerate() {
+            if !plugin.is_empty() {
+                groups.entry(plugin).or_default().push(i);
+            }
+        }
+        groups
+            .into_iter()
+            .filter_map(|(plugin, tools)| {
+                let cap = self.cap_of(plugin);
+                (cap > 0).then_some(ToolGroup { tools, cap })
+            })
+            .collect()
+    }
+
+    /// The most prompt tokens `plugin`'s tools may take: its manifest's `max_tool_tokens`,
+    /// else `tools.plugin_budget`; 0: no cap.
+    fn cap_of(&self, plugin: &str) -> u32 {
+        match self.manifests.get(plugin).map_or(0, |m| m.max_tool_tokens) {
+            0 => self.plugin_budget,
+            own => own,
+        }
+    }
+
+    /// A notice for each plugin whose tools were left out for passing its cap, the first
+    /// time it happens.
+    pub fn over_cap_notices(&mut self, offered: &[OfferedTool]) -> Vec<String> {
+        let mut totals: BTreeMap<&str, u32> = BTreeMap::new();
+        for tool in offered.iter().filter(|t| t.over_cap) {
+            *totals.entry(&tool.plugin).or_default() += tool.tokens;
+        }
+        let mut notices = Vec::new();
+        for (plugin, total) in totals {
+            if self.told_over_cap.insert(plugin.to_owned()) {
+                let cap = self.cap_of(plugin);
+                notices.push(format!(
+                    "plugin {plugin}'s tools take {total} prompt tokens, over its cap of {cap}, so \
+                     none of them is offered; raise max_tool_tokens in its manifest or \
+                     tools.plugin_budget"
+                ));
+            }
+        }
+        notices
     }
 
     /// The engine's choice of tools for `prompt`, with the plugin of each.
@@ -483,6 +542,7 @@ impl Toolbox {
                 name: c.name.clone(),
                 tokens: c.tokens,
                 offered: c.offered,
+                over_cap: c.over_cap,
                 callable: c.offered && prompt.may_call(&c.name),
             })
             .collect()

@@ -250,11 +250,14 @@ fn cost_lines(
     }
     let total: u32 = tools.iter().map(|t| t.tokens).sum();
     let offered = tools.iter().filter(|t| t.offered).count();
-    let summary = format!(
-        "{total} tokens; {offered} of {} offered (budget {})",
-        tools.len(),
-        pane.budget
-    );
+    let summary = match tools.iter().any(|t| t.over_cap) {
+        true => format!("{total} tokens, over the plugin's cap: none offered"),
+        false => format!(
+            "{total} tokens; {offered} of {} offered (budget {})",
+            tools.len(),
+            pane.budget
+        ),
+    };
     let mut lines = vec![fit::field("prompt", &summary, cells, styles)];
     lines.extend(tools.iter().map(|t| {
         let mark = if t.offered { "" } else { " (not offered)" };

@@ -173,6 +173,7 @@ fn cost(plugin: &str, name: &str, tokens: u32, offered: bool) -> OfferedTool {
         tokens,
         offered,
         callable: offered,
+        over_cap: false,
     }
 }
 
@@ -201,6 +202,24 @@ fn snapshot_tool_costs() {
         "another plugin's tools: {text}"
     );
     insta::assert_snapshot!("costs_80x24", text);
+}
+
+#[test]
+fn a_plugin_over_its_cap_says_so_in_place_of_the_budget() {
+    let mut pane = PluginPane::new(three_rows(), DIR);
+    pane.select_next();
+    pane.select_next();
+    let over = |name: &str, tokens| OfferedTool {
+        over_cap: true,
+        ..cost("time", name, tokens, false)
+    };
+    pane.costs = vec![over("current_time", 132), over("convert_time", 199)];
+    pane.budget = 1843;
+    let text = snapshot(&pane, 80, 24);
+    assert!(
+        text.contains("331 tokens, over the plugin's cap: none offered"),
+        "{text}"
+    );
 }
 
 #[test]
