@@ -16,7 +16,8 @@ use libre_assistant::tools::ToolCall;
 
 use libre_assistant::plugins::Plugin;
 use libre_assistant::plugins::host::{
-    self, CallError, HostConfig, HostEvent, HostHandle, ToolInfo, ToolOutcome,
+    self, CallError, Elicit, ElicitAnswer, ElicitationRequest, HostConfig, HostEvent, HostHandle,
+    ToolInfo, ToolOutcome,
 };
 use serde_json::{Map, Value, json};
 
@@ -184,6 +185,74 @@ async fn progress_does_not_keep_a_call_past_its_hard_maximum() {
             .text
             .contains("still here")
     );
+    host.shutdown().await;
+}
+
+/// The next URL elicitation: its id and URL.
+async fn url_asked(host: &mut HostHandle) -> (u64, String) {
+    match wait_for(host, |e| matches!(e, HostEvent::Elicitation(_))).await {
+        HostEvent::Elicitation(ElicitationRequest {
+            id,
+            kind: Elicit::Url { url },
+            ..
+        }) => (id, url),
+        other => panic!("a URL elicitation: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_url_required_error_shows_the_url_and_the_call_is_made_again_once_visited() {
+    let mut host = start(vec![everything("everything")]);
+    tools_with(&mut host, "everything", "trigger-url-elicitation").await;
+    let caller = host.caller();
+    let arguments = json!({"url": "https://example.com/finish", "errorPath": true});
+    let running = {
+        let caller = caller.clone();
+        let arguments = args(arguments.clone());
+        tokio::spawn(async move {
+            caller
+                .call("everything", "trigger-url-elicitation", arguments)
+                .await
+        })
+    };
+    // The -32042 error's prerequisite URL first, then (the call made again) the tool's own.
+    let (id, url) = url_asked(&mut host).await;
+    assert_eq!(url, "https://modelcontextprotocol.io");
+    assert!(caller.answer_elicitation(id, ElicitAnswer::Accept(None)));
+    let (id, url) = url_asked(&mut host).await;
+    assert_eq!(url, "https://example.com/finish");
+    assert!(caller.answer_elicitation(id, ElicitAnswer::Accept(None)));
+    let outcome = running
+        .await
+        .expect("the call task")
+        .expect("the call completes");
+    assert!(
+        outcome
+            .text
+            .contains("User completed the URL elicitation flow"),
+        "{outcome:?}"
+    );
+
+    // Declined: the call fails with the server's reason and ours, and is not made again.
+    let arguments = json!({"url": "https://example.com/other", "errorPath": true});
+    let running = {
+        let caller = caller.clone();
+        let arguments = args(arguments);
+        tokio::spawn(async move {
+            caller
+                .call("everything", "trigger-url-elicitation", arguments)
+                .await
+        })
+    };
+    let (id, _) = url_asked(&mut host).await;
+    assert!(caller.answer_elicitation(id, ElicitAnswer::Decline));
+    let failed = running.await.expect("the call task");
+    assert!(
+        matches!(&failed, Err(CallError::Protocol(m))
+            if m.ends_with("This request requires browser-based authorization. (the URL was not visited)")),
+        "{failed:?}"
+    );
+    drop(caller);
     host.shutdown().await;
 }
 

@@ -3,16 +3,17 @@
 //! Invariants: a call waits at most `timeout` without hearing progress, and never more than
 //! `max_total` in all; each progress notification restarts the first clock. A call that ends
 //! early for any reason but an answer (a timeout, or its caller dropping it) sends the server
-//! `notifications/cancelled` with the request's id.
+//! `notifications/cancelled` with the request's id. A call refused with "visit this URL first"
+//! (`-32042`) shows the user the URLs and is made again once, only if they went to each.
 
 use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
-    ClientRequest, RequestId, ServerResult,
+    ClientRequest, ElicitRequestParams, ElicitationAction, ErrorCode, RequestId, ServerResult,
 };
 use rmcp::service::{Peer, PeerRequestOptions};
-use rmcp::{RoleClient, ServiceError};
+use rmcp::{ErrorData, RoleClient, ServiceError};
 
 use super::client::{Inputs, Progress};
 use super::rounds;
@@ -38,8 +39,19 @@ pub async fn call(
     progress: &Progress,
 ) -> Result<ToolOutcome, CallError> {
     let mut quiet = 0;
+    let mut visited = false;
     for _ in 0..rounds::MAX_ROUNDS {
-        match once(peer, params.clone(), limits, progress).await? {
+        let answer = match once(peer, params.clone(), limits, progress).await {
+            // The server needs the user to visit a URL first: once they have, call again
+            // (once: a server that asks again gets its error through).
+            Err(ServiceError::McpError(e)) if e.code == URL_REQUIRED && !visited => {
+                visit(inputs, &e).await?;
+                visited = true;
+                continue;
+            }
+            other => other.map_err(|e| call_error(e, limits))?,
+        };
+        match answer {
             ServerResult::CallToolResult(result) => return Ok(outcome(result)),
             ServerResult::InputRequiredResult(asked) => {
                 let retry = rounds::answer(inputs, asked, &mut quiet)
@@ -60,22 +72,46 @@ pub async fn call(
     Err(CallError::Protocol(rounds::too_many()))
 }
 
+/// MCP's error for a request that needs the user to visit a URL first
+/// (URLElicitationRequired); its data lists the URLs as elicitations.
+const URL_REQUIRED: ErrorCode = ErrorCode(-32042);
+
+/// Shows the user each URL a URL-required error lists, as a URL elicitation; `Ok` when they
+/// went to every one.
+async fn visit(inputs: &Inputs, error: &ErrorData) -> Result<(), CallError> {
+    let refused = |why: &str| CallError::Protocol(format!("{} ({why})", one_line(&error.message)));
+    let listed = error
+        .data
+        .as_ref()
+        .and_then(|d| d.get("elicitations"))
+        .and_then(|e| serde_json::from_value::<Vec<ElicitRequestParams>>(e.clone()).ok())
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| refused("the server listed no URL to visit"))?;
+    for params in listed {
+        let answer = inputs
+            .elicit(params)
+            .await
+            .map_err(|e| refused(&one_line(&e.message)))?;
+        if answer.action != ElicitationAction::Accept {
+            return Err(refused("the URL was not visited"));
+        }
+    }
+    Ok(())
+}
+
 /// One round of a call: the server's answer, whatever it is.
 async fn once(
     peer: &Peer<RoleClient>,
     params: CallToolRequestParams,
     limits: Limits,
     progress: &Progress,
-) -> Result<ServerResult, CallError> {
+) -> Result<ServerResult, ServiceError> {
     let tool = params.name.to_string();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let options = PeerRequestOptions::with_timeout(limits.idle)
         .reset_timeout_on_progress()
         .with_max_total_timeout(limits.total.max(limits.idle));
-    let handle = peer
-        .send_cancellable_request(request, options)
-        .await
-        .map_err(|e| call_error(e, limits))?;
+    let handle = peer.send_cancellable_request(request, options).await?;
     let _tracked = progress.track(handle.progress_token.clone(), &tool);
     let mut abandoned = Abandoned {
         peer: peer.clone(),
@@ -84,7 +120,7 @@ async fn once(
     let result = handle.await_response().await;
     // Answered or timed out: rmcp has sent what the server needs to hear.
     abandoned.id = None;
-    result.map_err(|e| call_error(e, limits))
+    result
 }
 
 /// Sends `notifications/cancelled` for a call whose caller went away.
@@ -123,17 +159,20 @@ fn outcome(result: CallToolResult) -> ToolOutcome {
     }
 }
 
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn call_error(e: ServiceError, limits: Limits) -> CallError {
-    let one_line = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
     match e {
-        ServiceError::McpError(e) => CallError::Protocol(one_line(e.message.into_owned())),
+        ServiceError::McpError(e) => CallError::Protocol(one_line(&e.message)),
         ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
-            CallError::Crashed(one_line(e.to_string()))
+            CallError::Crashed(one_line(&e.to_string()))
         }
         ServiceError::Timeout { timeout } if timeout > limits.idle => {
             CallError::TimeoutTotal { after: timeout }
         }
         ServiceError::Timeout { timeout } => CallError::Timeout { after: timeout },
-        other => CallError::Protocol(one_line(other.to_string())),
+        other => CallError::Protocol(one_line(&other.to_string())),
     }
 }
