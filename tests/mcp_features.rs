@@ -188,6 +188,58 @@ async fn progress_does_not_keep_a_call_past_its_hard_maximum() {
     host.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn resource_links_and_embedded_resources_in_a_result_are_named_as_such() {
+    let mut host = start(vec![everything("everything")]);
+    tools_with(&mut host, "everything", "get-resource-links").await;
+    let links = call(
+        &host,
+        "everything",
+        "get-resource-links",
+        json!({"count": 2}),
+    )
+    .await
+    .expect("the call answers");
+    let lines: Vec<&str> = links.text.lines().collect();
+    assert_eq!(lines.len(), 3, "{links:?}");
+    assert!(
+        lines[1].starts_with("[resource Blob Resource 1: demo://resource/dynamic/blob/1 ("),
+        "{links:?}"
+    );
+    assert!(
+        lines[2].starts_with(
+            "[resource Text Resource 2: demo://resource/dynamic/text/2 (text/plain) - "
+        ),
+        "{links:?}"
+    );
+    let embedded = call(
+        &host,
+        "everything",
+        "get-resource-reference",
+        json!({"resourceType": "Text", "resourceId": 2}),
+    )
+    .await
+    .expect("the call answers");
+    assert!(
+        embedded.text.contains("[demo://resource/dynamic/text/2]\n"),
+        "{embedded:?}"
+    );
+    let blob = call(
+        &host,
+        "everything",
+        "get-resource-reference",
+        json!({"resourceType": "Blob", "resourceId": 1}),
+    )
+    .await
+    .expect("the call answers");
+    assert!(
+        blob.text.contains("[demo://resource/dynamic/blob/1 (")
+            && blob.text.contains("): binary, left out]"),
+        "{blob:?}"
+    );
+    host.shutdown().await;
+}
+
 /// The next URL elicitation: its id and URL.
 async fn url_asked(host: &mut HostHandle) -> (u64, String) {
     match wait_for(host, |e| matches!(e, HostEvent::Elicitation(_))).await {

@@ -16,8 +16,8 @@ use rmcp::service::{Peer, PeerRequestOptions};
 use rmcp::{ErrorData, RoleClient, ServiceError};
 
 use super::client::{Inputs, Progress};
-use super::rounds;
 use super::{CallError, ToolOutcome};
+use super::{context, rounds};
 
 /// How long a call may run: `idle` without progress, `total` at most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,12 +146,7 @@ impl Drop for Abandoned {
 }
 
 fn outcome(result: CallToolResult) -> ToolOutcome {
-    let text: Vec<&str> = result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text())
-        .map(|t| t.text.as_str())
-        .collect();
+    let text: Vec<String> = result.content.iter().map(context::content_text).collect();
     ToolOutcome {
         text: text.join("\n"),
         structured: result.structured_content,

@@ -298,23 +298,37 @@ fn read(uri: &str, contents: Vec<ResourceContents>) -> Result<ResourceText, Stri
 
 /// A content block as text: text itself, an embedded text resource, or a line naming what
 /// it was.
-fn content_text(content: &ContentBlock) -> String {
-    if let Some(text) = content.as_text() {
-        return text.text.clone();
-    }
-    if let Some(embedded) = content.as_resource() {
-        return match &embedded.resource {
+/// One content block of a prompt's message or a tool's result as text: text as it is, an
+/// embedded text resource after a line naming it, a resource link as a line naming it (so the
+/// user can attach it with `@PLUGIN:URI`); binary content is named and left out.
+pub(super) fn content_text(content: &ContentBlock) -> String {
+    let mime = |m: &Option<String>| m.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+    match content {
+        ContentBlock::Text(text) => text.text.clone(),
+        ContentBlock::Resource(embedded) => match &embedded.resource {
             ResourceContents::TextResourceContents { uri, text, .. } => format!("[{uri}]\n{text}"),
-            ResourceContents::BlobResourceContents { uri, .. } => {
-                format!("[{uri}: binary, left out]")
+            ResourceContents::BlobResourceContents { uri, mime_type, .. } => {
+                format!("[{uri}{}: binary, left out]", mime(mime_type))
             }
             _ => "[a resource of a kind this version does not read, left out]".to_owned(),
-        };
+        },
+        ContentBlock::ResourceLink(link) => {
+            let name = link.title.as_deref().unwrap_or(&link.name);
+            let about = link
+                .description
+                .as_deref()
+                .map(|d| format!(" - {d}"))
+                .unwrap_or_default();
+            format!(
+                "[resource {name}: {}{}{about}]",
+                link.uri,
+                mime(&link.mime_type)
+            )
+        }
+        ContentBlock::Image(image) => format!("[an image ({}), left out]", image.mime_type),
+        ContentBlock::Audio(audio) => format!("[audio ({}), left out]", audio.mime_type),
+        _ => "[content that is not text, left out]".to_owned(),
     }
-    if let Some(link) = content.as_resource_link() {
-        return format!("[resource: {}]", link.uri);
-    }
-    "[content that is not text, left out]".to_owned()
 }
 
 fn one_line(s: &str) -> String {
