@@ -191,6 +191,13 @@ pub enum PluginsAction {
         #[arg(long)]
         no_install: bool,
     },
+    /// Sign in to a remote plugin's server that asks for it (OAuth 2.1 with PKCE): prints the
+    /// address to open in a browser and waits on a loopback port for it to come back; the
+    /// tokens go into the secret store (`plugins secret rm ID OAUTH` signs out).
+    Login {
+        /// Plugin id.
+        id: String,
+    },
     /// Keep a plugin's secrets (API tokens) out of files: set, rm, list.
     Secret {
         #[command(subcommand)]

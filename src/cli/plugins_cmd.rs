@@ -55,6 +55,11 @@ pub fn run(setup: &Setup, action: &PluginsAction) -> Result<Exit, Failure> {
             let (_, found) = load()?;
             import(setup, file, &found, !no_install)
         }
+        PluginsAction::Login { id } => {
+            let (_, found) = load()?;
+            warn(&found.problems);
+            login(setup, find(&found, id)?)
+        }
         PluginsAction::Secret { action } => {
             let (_, found) = load()?;
             super::secret_cmd::run(setup, &found, action)
@@ -130,6 +135,40 @@ pub(super) fn warn(problems: &[String]) {
     for problem in problems {
         eprintln!("libre-assistant: warning: {problem}");
     }
+}
+
+/// `plugins login ID`: the OAuth sign-in of a remote plugin.
+fn login(setup: &Setup, plugin: &Plugin) -> Result<Exit, Failure> {
+    let id = &plugin.manifest.id;
+    if !plugin.manifest.is_remote() {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "{id} runs on this machine; only a remote plugin (a manifest with `url`) signs in"
+            ),
+        ));
+    }
+    let url = &plugin.manifest.url;
+    let credentials = plugins::oauth::SecretCredentials {
+        store: SecretStore::new(&setup.dirs),
+        plugin: id.clone(),
+    };
+    let show = |address: &str| {
+        println!(
+            "Open this address in a browser to sign in to {id} ({}):\n\n  {}\n",
+            plugins::remote_label(url),
+            libre_assistant::text::inert(address)
+        );
+        println!(
+            "Waiting for the browser to come back (up to {} minutes; Ctrl+C stops)…",
+            plugins::oauth::WAIT.as_secs() / 60
+        );
+    };
+    crate::runtime()?
+        .block_on(plugins::oauth::login(url, credentials, show))
+        .map_err(|e| Failure::new(Exit::Plugin, e))?;
+    println!("Signed in to {id}; its tokens are in the secret store.");
+    Ok(Exit::Ok)
 }
 
 pub(super) fn find<'a>(found: &'a Discovery, id: &str) -> Result<&'a Plugin, Failure> {

@@ -24,6 +24,7 @@ mod manifest;
 #[cfg(test)]
 mod manifest_tests;
 mod npm;
+pub mod oauth;
 pub mod sandbox;
 pub mod secrets;
 mod state;

@@ -28,6 +28,7 @@ use super::launch::{self, SandboxConfig};
 use super::monitor::{self, OverLimit, Watch};
 use super::requests::Pending;
 use super::{CallError, Hints, HostEvent, PluginOp, PluginState, ToolInfo};
+use crate::plugins::oauth::{self, SecretCredentials};
 use crate::plugins::sandbox::Mode;
 use crate::plugins::secrets::{SecretError, SecretStore};
 use crate::plugins::{Plugin, sandbox};
@@ -204,19 +205,56 @@ impl Supervisor {
     async fn start_remote(&mut self) -> Result<Option<Running>, String> {
         let url = self.plugin.manifest.url.clone();
         let mut config = StreamableHttpClientTransportConfig::with_uri(url.clone());
-        if let Some(name) = self.plugin.manifest.token_secret.clone() {
-            config = config.auth_header(self.secret(name).await?);
-        }
-        let transport = StreamableHttpClientTransport::from_config(config);
-        tracing::info!(target: "plugin", plugin = %self.id, url = %url, "connecting to a remote server");
+        let signed_in = match (self.plugin.manifest.token_secret.clone(), &self.secrets) {
+            (Some(name), _) => {
+                config = config.auth_header(self.secret(name).await?);
+                None
+            }
+            (None, Some(store)) => {
+                let credentials = SecretCredentials {
+                    store: store.clone(),
+                    plugin: self.id.clone(),
+                };
+                oauth::client(&url, credentials).await?
+            }
+            (None, None) => None,
+        };
+        tracing::info!(target: "plugin", plugin = %self.id, url = %url, oauth = signed_in.is_some(), "connecting to a remote server");
         let (client, changed) = self.client();
-        let service = match self.handshake(client, transport).await {
+        let handshake = match signed_in {
+            Some(http) => {
+                let transport = StreamableHttpClientTransport::with_client(http, config);
+                self.handshake(client, transport).await
+            }
+            None => {
+                let transport = StreamableHttpClientTransport::from_config(config);
+                self.handshake(client, transport).await
+            }
+        };
+        let service = match handshake {
             Ok(Some(service)) => service,
             Ok(None) => return Ok(None),
-            Err(error) => return Err(format!("{error} (at {})", text::inert(&url))),
+            Err(error) => return Err(self.remote_error(&error, &url)),
         };
         let (group, tail) = (Group::new(0), Tail::default());
         Ok(Some(running(service, changed, group, tail, None)))
+    }
+
+    /// A remote handshake's failure in one line, with what to do when the server wants a
+    /// sign-in.
+    fn remote_error(&self, error: &str, url: &str) -> String {
+        let url = text::inert(url);
+        let lower = error.to_lowercase();
+        if lower.contains("auth required")
+            || lower.contains("401")
+            || lower.contains("unauthorized")
+        {
+            return format!(
+                "{url} asks for a sign-in: run `libre-assistant plugins login {}` ({error})",
+                self.id
+            );
+        }
+        format!("{error} (at {url})")
     }
 
     /// Our client for this plugin, with the channel it reports `tools/list_changed` on and
