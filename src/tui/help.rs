@@ -10,7 +10,7 @@ use super::chat::wrap;
 use super::composer::commands::COMMANDS;
 use super::theme::Theme;
 
-const SCOPES: [Scope; 10] = [
+const SCOPES: [Scope; 11] = [
     Scope::Global,
     Scope::Chat,
     Scope::ChatEmpty,
@@ -18,6 +18,7 @@ const SCOPES: [Scope; 10] = [
     Scope::Plugins,
     Scope::Consent,
     Scope::Sampling,
+    Scope::SamplingEdit,
     Scope::Form,
     Scope::Confirm,
     Scope::Help,

@@ -96,6 +96,14 @@ pub enum Action {
     ApproveSampling,
     /// Reject the sampling request on screen.
     RejectSampling,
+    /// Edit what the model wrote before it goes to the plugin.
+    EditSampling,
+    /// Stop editing what the model wrote, dropping the edit.
+    StopEditingSampling,
+    /// Delete the last character of the edit.
+    SamplingBackspace,
+    /// Clear the edit.
+    SamplingClear,
     /// Send the form on screen (or accept the URL).
     FormSubmit,
     /// The form's next field.

@@ -23,6 +23,8 @@ pub enum Scope {
     Consent,
     /// While a plugin's sampling request waits for the user.
     Sampling,
+    /// While the user edits what the model wrote for a plugin.
+    SamplingEdit,
     /// While a plugin's request for input (a form or a URL) waits for the user.
     Form,
     /// While a yes/no question is open.
@@ -42,6 +44,7 @@ impl Scope {
             Scope::Plugins => "Plugin pane",
             Scope::Consent => "Tool call consent",
             Scope::Sampling => "A plugin asks for the model (sampling)",
+            Scope::SamplingEdit => "Editing the model's message for a plugin",
             Scope::Form => "A plugin asks for your input (elicitation)",
             Scope::Confirm => "Questions",
             Scope::Help => "This help",
@@ -420,6 +423,36 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('n'), k(C::Esc)],
         A::RejectSampling,
         "reject the request",
+    ),
+    bind(
+        S::Sampling,
+        &[ch('e')],
+        A::EditSampling,
+        "edit what the model wrote before it is sent",
+    ),
+    bind(
+        S::SamplingEdit,
+        &[k(C::Enter)],
+        A::ApproveSampling,
+        "send your edit to the plugin",
+    ),
+    bind(
+        S::SamplingEdit,
+        &[k(C::Esc)],
+        A::StopEditingSampling,
+        "back to what the model wrote (the edit is dropped)",
+    ),
+    bind(
+        S::SamplingEdit,
+        &[k(C::Backspace)],
+        A::SamplingBackspace,
+        "delete the last character",
+    ),
+    bind(
+        S::SamplingEdit,
+        &[ctrl('u')],
+        A::SamplingClear,
+        "clear the text, to write your own",
     ),
     bind(
         S::Sampling,

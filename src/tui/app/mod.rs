@@ -260,6 +260,8 @@ impl App {
 #[cfg(test)]
 mod plugin_context_tests;
 #[cfg(test)]
+mod sampling_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tool_tests;

@@ -25,8 +25,11 @@ impl App {
         if self.state.consent.is_open() {
             return vec![Scope::Consent];
         }
-        if self.state.sampling.is_some() {
-            return vec![Scope::Sampling];
+        if let Some(dialog) = &self.state.sampling {
+            return match dialog.editing() {
+                true => vec![Scope::SamplingEdit],
+                false => vec![Scope::Sampling],
+            };
         }
         if self.state.forms.is_open() {
             return vec![Scope::Form];
@@ -66,6 +69,13 @@ impl App {
                     && self.state.forms.is_open()
                 {
                     self.form_key(key);
+                    return;
+                }
+                let above = self.state.help.is_some() || self.state.consent.is_open();
+                if let (crossterm::event::KeyCode::Char(c), true, false, Some(dialog)) =
+                    (key.code, plain, above, &mut self.state.sampling)
+                {
+                    dialog.change_draft(|d| d.push(c));
                     return;
                 }
                 let modal = self.state.help.is_some()
@@ -188,6 +198,28 @@ impl App {
             Action::DenyCall => self.answer_consent(ConsentAnswer::Deny),
             Action::ApproveSampling => self.answer_sampling(true),
             Action::RejectSampling => self.answer_sampling(false),
+            Action::EditSampling => {
+                if !self.state.sampling.as_mut().is_some_and(|d| d.edit()) {
+                    self.flash("the model's message can be edited once it is written", true);
+                }
+            }
+            Action::StopEditingSampling => {
+                if let Some(dialog) = &mut self.state.sampling {
+                    dialog.stop_editing();
+                }
+            }
+            Action::SamplingBackspace => {
+                if let Some(dialog) = &mut self.state.sampling {
+                    dialog.change_draft(|d| {
+                        d.pop();
+                    });
+                }
+            }
+            Action::SamplingClear => {
+                if let Some(dialog) = &mut self.state.sampling {
+                    dialog.change_draft(String::clear);
+                }
+            }
             Action::FormSubmit => {
                 let answered = self.state.forms.submit();
                 self.answer_form(answered);
@@ -266,7 +298,7 @@ impl App {
             let _ = self.ops.send(Op::Sampling {
                 id: dialog.id,
                 approve,
-                edited: None,
+                edited: dialog.edited().filter(|_| approve),
             });
         }
     }

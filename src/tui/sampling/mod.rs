@@ -28,6 +28,8 @@ pub enum Stage {
         plugin: String,
         /// What the model wrote (untrusted).
         text: String,
+        /// The user's edit of it while they edit (sent instead when they send).
+        draft: Option<String>,
     },
 }
 
@@ -59,8 +61,55 @@ impl SamplingDialog {
     pub fn review(id: u64, plugin: String, text: String) -> SamplingDialog {
         SamplingDialog {
             id,
-            stage: Stage::Review { plugin, text },
+            stage: Stage::Review {
+                plugin,
+                text,
+                draft: None,
+            },
             scroll: 0,
+        }
+    }
+
+    /// Whether the user is editing what the model wrote.
+    pub fn editing(&self) -> bool {
+        matches!(&self.stage, Stage::Review { draft: Some(_), .. })
+    }
+
+    /// Starts editing what the model wrote (at review only); false at consent.
+    pub fn edit(&mut self) -> bool {
+        match &mut self.stage {
+            Stage::Review { text, draft, .. } => {
+                draft.get_or_insert_with(|| text.clone());
+                true
+            }
+            Stage::Consent { .. } => false,
+        }
+    }
+
+    /// Changes the draft being edited with `change`; nothing when not editing.
+    pub fn change_draft(&mut self, change: impl FnOnce(&mut String)) {
+        if let Stage::Review {
+            draft: Some(draft), ..
+        } = &mut self.stage
+        {
+            change(draft);
+        }
+    }
+
+    /// Stops editing, dropping the edits.
+    pub fn stop_editing(&mut self) {
+        if let Stage::Review { draft, .. } = &mut self.stage {
+            *draft = None;
+        }
+    }
+
+    /// The edited text to send instead of the model's, if the user edited it.
+    pub fn edited(&self) -> Option<String> {
+        match &self.stage {
+            Stage::Review {
+                draft: Some(draft), ..
+            } => Some(draft.clone()),
+            _ => None,
         }
     }
 }

@@ -60,22 +60,51 @@ fn body(
                 let who = if *user { "user" } else { "assistant" };
                 text.extend(wrap(&inert(&format!("{who}: {message}")), cells as u16));
             }
-            let keys = [("y", "let the model write"), ("n/Esc", "reject")];
+            let keys = vec![("y", "let the model write"), ("n/Esc", "reject")];
             (" A plugin asks for the model ", head, text, keys)
         }
-        Stage::Review { plugin, text } => {
+        Stage::Review {
+            plugin,
+            text,
+            draft: None,
+        } => {
             let head = vec![
                 field("plugin", &inert(plugin)),
                 fit::rule("the model wrote", cells, theme.style("title")),
             ];
             let text = wrap(&inert(text), cells as u16);
-            let keys = [("y", "send it to the plugin"), ("n/Esc", "reject")];
+            let keys = vec![
+                ("y", "send it to the plugin"),
+                ("e", "edit"),
+                ("n/Esc", "reject"),
+            ];
             (" Send the model's message? ", head, text, keys)
+        }
+        Stage::Review {
+            plugin,
+            draft: Some(draft),
+            ..
+        } => {
+            let head = vec![
+                field("plugin", &inert(plugin)),
+                fit::rule("your edit", cells, theme.style("title")),
+            ];
+            let text = wrap(&format!("{}▏", inert(draft)), cells as u16);
+            let keys = vec![
+                ("Enter", "send your edit"),
+                ("Ctrl+U", "clear"),
+                ("Esc", "back to the model's"),
+            ];
+            (" Edit the model's message ", head, text, keys)
         }
     };
     let room = rows.saturating_sub(head.len() + 2).max(1);
     let max_top = text.len().saturating_sub(room);
-    let top = usize::from(dialog.scroll).min(max_top);
+    // While editing, the end (where the typing goes) stays in view.
+    let top = match dialog.editing() {
+        true => max_top,
+        false => usize::from(dialog.scroll).min(max_top),
+    };
     let shown = text.len().saturating_sub(top).min(room);
     head.extend(
         text[top..top + shown]

@@ -74,3 +74,21 @@ fn long_text_scrolls_within_bounds_and_tiny_screens_never_panic() {
         snapshot(&dialog, w, h);
     }
 }
+
+#[test]
+fn an_edit_shows_with_its_keys_and_only_at_review() {
+    let mut consent = SamplingDialog::consent(request(), 512);
+    assert!(!consent.edit(), "nothing to edit before the model writes");
+    assert!(!consent.editing());
+    let mut review = SamplingDialog::review(4, "everything".into(), "Rome.".into());
+    assert!(review.edit());
+    review.change_draft(|d| d.push_str(" And \x1b[31mMilan."));
+    assert_eq!(review.edited().as_deref(), Some("Rome. And \x1b[31mMilan."));
+    let text = snapshot(&review, 80, 24);
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(text.contains("Rome. And"), "{text}");
+    insta::assert_snapshot!("sampling_edit_80x24", text);
+    review.stop_editing();
+    assert_eq!(review.edited(), None);
+    assert!(snapshot(&review, 80, 24).contains("Send the model's message?"));
+}
