@@ -564,8 +564,8 @@ fn a_tool_call_is_allowed_in_the_dialog_and_the_answer_uses_its_result() {
 }
 
 /// A plugin's server asks for the model (sampling) as soon as it starts: the dialog shows who
-/// asks and the messages, the person lets the model write, reads what it wrote, sends it, and
-/// the server logs what it got (its log notification reaches the app's log file).
+/// asks and the messages, the person lets the model write, reads what it wrote, rewrites it,
+/// sends it, and the server logs what it got (its log notification reaches the app's log file).
 #[test]
 fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it() {
     let home = Home::new();
@@ -591,7 +591,15 @@ fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it(
         WAIT,
     );
     assert!(review.contains("the model wrote"), "{}", framed(&review));
-    tmux.send_keys(&["y"]);
+    // The person rewrites it before it goes.
+    tmux.send_keys(&["e", "C-u"]);
+    tmux.type_text("Hello from a person");
+    tmux.wait_for(
+        "the edit",
+        |s| s.contains("Edit the model's message") && s.contains("Hello from a person"),
+        WAIT,
+    );
+    tmux.send_keys(&["Enter"]);
     let done = tmux.wait_for(
         "the notice that it was sent",
         |s| s.contains("asked the model to write a message: sent"),
@@ -611,6 +619,7 @@ fn a_sampling_request_is_answered_by_the_local_model_after_the_person_allows_it(
         .find(|l| l.contains("sampled: "))
         .unwrap_or_else(|| panic!("the server's log of the answer in {logged}"));
     assert!(line.contains("asks"), "{line}");
+    assert!(line.contains("sampled: Hello from a person"), "{line}");
     let tail = home.command().args(["audit", "tail"]).output().unwrap();
     let tail = String::from_utf8_lossy(&tail.stdout);
     assert!(tail.contains("asks"), "{tail}");
