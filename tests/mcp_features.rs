@@ -240,6 +240,29 @@ async fn resource_links_and_embedded_resources_in_a_result_are_named_as_such() {
     host.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscribed_resource_that_changes_is_reported() {
+    use libre_assistant::plugins::host::context::{Answer, Ask};
+    const URI: &str = "demo://resource/dynamic/text/1";
+    let mut host = start(vec![everything("everything")]);
+    tools_with(&mut host, "everything", "toggle-subscriber-updates").await;
+    let caller = host.caller();
+    let subscribed = caller
+        .ask("everything", Ask::Subscribe { uri: URI.into() })
+        .await;
+    assert_eq!(subscribed, Ok(Answer::Subscribed));
+    // The server's simulated updates start at once, then come every 5 s.
+    call(&host, "everything", "toggle-subscriber-updates", json!({}))
+        .await
+        .expect("the updates start");
+    wait_for(&mut host, |e| {
+        matches!(e, HostEvent::ResourceUpdated { plugin, uri } if plugin == "everything" && uri == URI)
+    })
+    .await;
+    drop(caller);
+    host.shutdown().await;
+}
+
 /// The next URL elicitation: its id and URL.
 async fn url_asked(host: &mut HostHandle) -> (u64, String) {
     match wait_for(host, |e| matches!(e, HostEvent::Elicitation(_))).await {

@@ -185,6 +185,7 @@ pub(super) async fn start(
             | HostEvent::Resources { .. }
             | HostEvent::Progress { .. }
             | HostEvent::Connected { .. }
+            | HostEvent::ResourceUpdated { .. }
             | HostEvent::Log { .. }
             // Rejected by the host: `plugins call` serves no requests.
             | HostEvent::Sampling(_)

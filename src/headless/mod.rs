@@ -234,6 +234,7 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
         HostEvent::Resources { .. }
         | HostEvent::Progress { .. }
         | HostEvent::Connected { .. }
+        | HostEvent::ResourceUpdated { .. }
         | HostEvent::Log { .. }
         | HostEvent::Sampling(_)
         | HostEvent::Elicitation(_) => {}

@@ -369,6 +369,7 @@ impl Toolbox {
             }
             HostEvent::Progress { .. }
             | HostEvent::Connected { .. }
+            | HostEvent::ResourceUpdated { .. }
             | HostEvent::Log { .. }
             | HostEvent::Sampling(_)
             | HostEvent::Elicitation(_) => None,

@@ -22,7 +22,8 @@ use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
     ElicitRequestParams, ElicitResult, ElicitationCapability, FormElicitationCapability,
     Implementation, ListRootsResult, LoggingLevel, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, Root, UrlElicitationCapability,
+    ProgressNotificationParam, ProgressToken, ResourceUpdatedNotificationParam, Root,
+    UrlElicitationCapability,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
@@ -145,6 +146,18 @@ impl ClientHandler for Client {
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
         self.inputs.elicit(request).await
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        // Advisory, like progress: dropped rather than waited for when events back up.
+        let _ = self.inputs.events.try_send(HostEvent::ResourceUpdated {
+            plugin: self.inputs.plugin.clone(),
+            uri: params.uri,
+        });
     }
 
     async fn on_progress(

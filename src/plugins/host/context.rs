@@ -9,6 +9,7 @@
 use rmcp::model::{
     CompletionContext, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
     ReadResourceRequestParams, ReadResourceResponse, ResourceContents, Role,
+    SubscribeRequestParams,
 };
 use rmcp::service::Peer;
 use rmcp::{RoleClient, ServiceError};
@@ -39,6 +40,12 @@ pub enum Ask {
         /// Its arguments (strings).
         arguments: Map<String, Value>,
     },
+    /// Tell us when this resource changes (`resources/subscribe`): a
+    /// [`super::HostEvent::ResourceUpdated`] comes each time.
+    Subscribe {
+        /// Its URI.
+        uri: String,
+    },
     /// Values for a prompt's argument that start as `value` does.
     Complete {
         /// The prompt's name.
@@ -65,6 +72,8 @@ pub enum Answer {
     Prompt(Vec<(bool, String)>),
     /// Completions.
     Completions(Vec<String>),
+    /// The subscription is made.
+    Subscribed,
 }
 
 /// One resource, or a template for many.
@@ -175,6 +184,15 @@ pub async fn ask(peer: &Peer<RoleClient>, inputs: &Inputs, ask: Ask) -> Result<A
                 .map(|m| (m.role == Role::User, content_text(&m.content)))
                 .collect();
             Ok(Answer::Prompt(messages))
+        }
+        Ask::Subscribe { uri } => {
+            #[expect(
+                deprecated,
+                reason = "resources/subscribe is how 2025-11-25 servers do it"
+            )]
+            let subscribed = peer.subscribe(SubscribeRequestParams::new(uri)).await;
+            subscribed.map_err(line)?;
+            Ok(Answer::Subscribed)
         }
         Ask::Complete {
             prompt,

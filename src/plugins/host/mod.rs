@@ -100,6 +100,13 @@ pub enum HostEvent {
         /// The message (inert, one line).
         text: String,
     },
+    /// A resource we subscribed to changed (`notifications/resources/updated`).
+    ResourceUpdated {
+        /// The plugin's id.
+        plugin: String,
+        /// The resource's URI (as the server wrote it).
+        uri: String,
+    },
     /// A server asks the model to write a message: answer with
     /// [`HostCaller::answer_sampling`] (the server waits until then).
     Sampling(SamplingRequest),

@@ -354,6 +354,7 @@ impl App {
                     row.logged(&level, &text);
                 }
             }
+            HostEvent::ResourceUpdated { plugin, uri } => self.resource_updated(&plugin, &uri),
             // The core answers these itself; they never reach a front end.
             HostEvent::Sampling(_) | HostEvent::Elicitation(_) => {}
             HostEvent::Progress {

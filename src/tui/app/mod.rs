@@ -78,6 +78,8 @@ pub struct App {
     /// A message waiting for what it asks of plugins (a prompt to render, resources to
     /// attach) before it is sent.
     waiting: Option<plugin_context::Waiting>,
+    /// Resources attached to the conversation, (plugin, URI), to tell about when they change.
+    watched: Vec<(String, String)>,
     /// The prompt argument whose values were last asked for.
     argument_asked: Option<crate::tui::composer::Argument>,
 }
@@ -105,6 +107,7 @@ impl App {
             quit: false,
             waiting: None,
             argument_asked: None,
+            watched: Vec::new(),
         }
     }
 

@@ -85,6 +85,7 @@ impl App {
             }
             Ok(Answer::Prompt(messages)) => self.prompt_rendered(&plugin, messages),
             Ok(Answer::Read(resource)) => self.resource_read(&plugin, &resource.uri, resource.text),
+            Ok(Answer::Subscribed) => {}
             Ok(Answer::Completions(values)) => {
                 if let Ask::Complete {
                     prompt,
@@ -250,13 +251,45 @@ impl App {
             ));
         }
         self.send_as(typed, message);
-        for (plugin, uri, text) in &read {
+        for (plugin, uri, text) in read {
             let chars = text.chars().count();
             self.state.chat.push(
                 Kind::Notice,
-                format!("attached @{plugin}:{} ({chars} characters)", inert(uri)),
+                format!("attached @{plugin}:{} ({chars} characters)", inert(&uri)),
             );
+            self.watch(plugin, uri);
         }
+    }
+
+    /// Asks to hear when an attached resource changes (servers that cannot say refuse, and
+    /// that is fine).
+    fn watch(&mut self, plugin: String, uri: String) {
+        if self.watched.iter().any(|(p, u)| *p == plugin && *u == uri) {
+            return;
+        }
+        let ask = Ask::Subscribe { uri: uri.clone() };
+        let _ = self.ops.send(Op::Ask {
+            plugin: plugin.clone(),
+            ask,
+        });
+        self.watched.push((plugin, uri));
+    }
+
+    /// An attached resource changed: said once, until it is attached again.
+    pub(super) fn resource_updated(&mut self, plugin: &str, uri: &str) {
+        let Some(i) = self
+            .watched
+            .iter()
+            .position(|(p, u)| p == plugin && u == uri)
+        else {
+            return;
+        };
+        self.watched.remove(i);
+        let word = format!("@{plugin}:{}", inert(uri));
+        self.state.chat.push(
+            Kind::Notice,
+            format!("{word} changed since it was attached; attach it again ({word}) to send what it says now"),
+        );
     }
 
     /// A plugin could not answer what a waiting message needs: it goes back to the composer.

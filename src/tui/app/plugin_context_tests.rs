@@ -223,3 +223,44 @@ fn a_prompt_argument_is_completed_from_the_values_its_plugin_offers() {
     type_keys(&mut t, "zip=1");
     assert_eq!(t.ops.try_recv().ok(), None);
 }
+
+#[test]
+fn an_attached_resource_that_changes_is_said_once() {
+    let mut t = harness("dark");
+    listed(&mut t);
+    let _: Vec<Op> = std::iter::from_fn(|| t.ops.try_recv().ok()).collect();
+    ask(
+        &mut t.app,
+        "Summarize @everything:demo://doc/architecture.md",
+    );
+    let uri = "demo://doc/architecture.md".to_string();
+    let _ = t.ops.try_recv();
+    t.app.on_core(Event::Asked {
+        plugin: "everything".into(),
+        ask: Ask::Read { uri: uri.clone() },
+        answer: Ok(Answer::Read(ResourceText {
+            uri: uri.clone(),
+            mime_type: None,
+            text: "# Architecture".into(),
+        })),
+    });
+    let sent: Vec<Op> = std::iter::from_fn(|| t.ops.try_recv().ok()).collect();
+    assert!(
+        sent.contains(&Op::Ask {
+            plugin: "everything".into(),
+            ask: Ask::Subscribe { uri: uri.clone() },
+        }),
+        "{sent:?}"
+    );
+    let changed = || {
+        Event::Plugin(HostEvent::ResourceUpdated {
+            plugin: "everything".into(),
+            uri: "demo://doc/architecture.md".into(),
+        })
+    };
+    t.app.on_core(changed());
+    t.app.on_core(changed());
+    let chat = screen(&mut t.app, 200, 30);
+    let said = "@everything:demo://doc/architecture.md changed since it was attached";
+    assert_eq!(chat.matches(said).count(), 1, "{chat}");
+}
