@@ -241,6 +241,31 @@ async fn resource_links_and_embedded_resources_in_a_result_are_named_as_such() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_tool_that_requires_tasks_is_not_offered_and_the_log_says_why() {
+    let mut host = start(vec![everything("everything")]);
+    let mut told = false;
+    let tools = loop {
+        match wait_for(&mut host, |e| {
+            matches!(e, HostEvent::Log { .. } | HostEvent::Tools { .. })
+        })
+        .await
+        {
+            HostEvent::Log { text, .. } => {
+                told |= text
+                    == "simulate-research-query is not offered: it needs MCP tasks, which this version does not run";
+            }
+            HostEvent::Tools { tools, .. } => break tools,
+            _ => unreachable!(),
+        }
+    };
+    assert!(told, "the log names the hidden tool before the list comes");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    assert!(!names.contains(&"simulate-research-query"), "{names:?}");
+    assert!(names.contains(&"echo"), "{names:?}");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_subscribed_resource_that_changes_is_reported() {
     use libre_assistant::plugins::host::context::{Answer, Ask};
     const URI: &str = "demo://resource/dynamic/text/1";

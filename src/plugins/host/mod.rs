@@ -16,6 +16,7 @@ pub mod monitor;
 mod requests;
 mod rounds;
 mod supervisor;
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use rmcp::model::{CallToolRequestParams, ProtocolVersion, Tool};
 use rmcp::service::{Peer, RunningServiceCancellationToken};
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceError};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -27,6 +27,7 @@ use super::context;
 use super::launch::{self, SandboxConfig};
 use super::monitor::{self, OverLimit, Watch};
 use super::requests::Pending;
+use super::tasks::{TaskTools, Watched};
 use super::{CallError, Hints, HostEvent, PluginOp, PluginState, ToolInfo};
 use crate::plugins::oauth::{self, SecretCredentials};
 use crate::plugins::sandbox::Mode;
@@ -69,6 +70,10 @@ struct Running {
     progress: Progress,
     /// Who answers the server's input-required rounds.
     inputs: Inputs,
+    /// The child (none for a remote server); killed when dropped, after the group is.
+    process: Option<tokio::process::Child>,
+    /// Its tools that need tasks, which are not offered.
+    tasks: TaskTools,
     group: Group,
     /// The last lines of its stderr, and the task reading it.
     tail: Tail,
@@ -173,12 +178,22 @@ impl Supervisor {
             return self.start_remote().await;
         }
         let secrets = self.secret_env().await?;
-        let cmd = launch::command(&self.plugin, self.sandbox.as_ref(), secrets)?;
-        let (transport, stderr) = TokioChildProcess::builder(cmd)
-            .stderr(Stdio::piped())
+        let mut cmd = launch::command(&self.plugin, self.sandbox.as_ref(), secrets)?;
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut process = cmd
             .spawn()
             .map_err(|e| format!("cannot start `{}`: {e}", self.plugin.manifest.command))?;
-        let group = Group::new(transport.id().unwrap_or(0));
+        let group = Group::new(process.id().unwrap_or(0));
+        let (Some(stdout), Some(stdin)) = (process.stdout.take(), process.stdin.take()) else {
+            group.stop().await;
+            return Err("the plugin's stdin and stdout could not be piped".into());
+        };
+        let stderr = process.stderr.take();
+        // Its stdout as rmcp reads it, watched for what rmcp drops (tools that need tasks).
+        let tasks = TaskTools::default();
+        let transport = (Watched::new(stdout, tasks.clone()), stdin);
         if let Some(sandbox) = &self.sandbox {
             tracing::info!(target: "plugin", plugin = %self.id, "sandbox {}", sandbox.enforcement().describe());
         }
@@ -198,7 +213,10 @@ impl Supervisor {
                 return Err(self.explain(error, &tail, stderr).await);
             }
         };
-        Ok(Some(running(service, changed, group, tail, stderr)))
+        let mut running = running(service, changed, group, tail, stderr);
+        running.process = Some(process);
+        running.tasks = tasks;
+        Ok(Some(running))
     }
 
     /// Connects to a remote server over Streamable HTTP, with its token if it names one.
@@ -413,7 +431,7 @@ impl Supervisor {
         let exit = match list_tools(&running.peer).await {
             Ok(tools) => {
                 self.status(PluginState::Running).await;
-                self.tools(tools).await;
+                self.tools(tools, &running.tasks).await;
                 self.take_ops(&mut running).await
             }
             Err(e) => Exit::Crashed(format!("cannot list tools: {e}")),
@@ -501,7 +519,7 @@ impl Supervisor {
                     }
                 },
                 Some(()) = running.changed.recv() => match list_tools(&running.peer).await {
-                    Ok(tools) => self.tools(tools).await,
+                    Ok(tools) => self.tools(tools, &running.tasks).await,
                     Err(e) => tracing::warn!(target: "plugin", plugin = %self.id, "cannot list tools again: {e}"),
                 },
                 _ = &mut running.closed => {
@@ -563,7 +581,23 @@ impl Supervisor {
             .await;
     }
 
-    async fn tools(&self, tools: Vec<ToolInfo>) {
+    /// Says which tools the plugin offers: all but those that need tasks, which are named in
+    /// its log (the pane shows it).
+    async fn tools(&self, tools: Vec<ToolInfo>, tasks: &TaskTools) {
+        let (hidden, tools): (Vec<ToolInfo>, Vec<ToolInfo>) =
+            tools.into_iter().partition(|t| tasks.contains(&t.name));
+        for tool in hidden {
+            let text = format!(
+                "{} is not offered: it needs MCP tasks, which this version does not run",
+                text::inert(&tool.name)
+            );
+            tracing::warn!(target: "plugin", plugin = %self.id, "{text}");
+            let _ = self.events.try_send(HostEvent::Log {
+                plugin: self.id.clone(),
+                level: "warning".to_owned(),
+                text,
+            });
+        }
         let _ = self
             .events
             .send(HostEvent::Tools {
@@ -599,6 +633,8 @@ fn running(
         changed,
         progress,
         inputs,
+        process: None,
+        tasks: TaskTools::default(),
         group,
         tail,
         stderr,
