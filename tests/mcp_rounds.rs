@@ -185,3 +185,23 @@ async fn a_node_reference_server_still_gets_the_2025_handshake() {
     let mut host = start(vec![plugin]);
     assert_eq!(connected(&mut host, "everything").await, "2025-11-25");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_2026_servers_tool_list_change_reaches_us_through_listen() {
+    let mut host = start(vec![mrtr(&[])]);
+    connected(&mut host, "mrtr").await;
+    let caller = host.caller();
+    let unlocked = call(&caller, "unlock").await.expect("the call task");
+    assert_eq!(unlocked.expect("unlock answers").text, "unlocked");
+    let tools = match wait_for(
+        &mut host,
+        |e| matches!(e, HostEvent::Tools { tools, .. } if tools.iter().any(|t| t.name == "secret")),
+    )
+    .await
+    {
+        HostEvent::Tools { tools, .. } => tools,
+        _ => unreachable!(),
+    };
+    assert!(tools.iter().any(|t| t.name == "greet"), "{tools:?}");
+    drop(caller);
+}

@@ -5,6 +5,7 @@
 #   greet   asks the user for a name (a form elicitation) and greets them
 #   roots   asks for the client's roots and lists their URIs
 #   haiku   asks the client's model for a line (sampling) and returns it
+#   unlock  adds the tool `secret` and tells `subscriptions/listen` subscribers the list changed
 # Usage: python3 mrtr.py SITE_PACKAGES_DIR
 import sys
 
@@ -12,7 +13,7 @@ sys.path.insert(0, sys.argv[1])
 
 from typing import Annotated  # noqa: E402
 
-from mcp.server.mcpserver import Elicit, ListRoots, MCPServer, Resolve, Sample  # noqa: E402
+from mcp.server.mcpserver import Context, Elicit, ListRoots, MCPServer, Resolve, Sample  # noqa: E402
 from mcp_types import CreateMessageResult, ListRootsResult, SamplingMessage, TextContent  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
@@ -54,6 +55,19 @@ def haiku(line: Annotated[CreateMessageResult, Resolve(ask_line)]) -> str:
     """Returns a line the client's model wrote."""
     content = line.content
     return "sampled: " + (content.text if isinstance(content, TextContent) else "?")
+
+
+def secret() -> str:
+    """Says the secret."""
+    return "swordfish"
+
+
+@server.tool()
+async def unlock(ctx: Context) -> str:
+    """Adds the tool `secret`."""
+    server.add_tool(secret)
+    await ctx.notify_tools_changed()
+    return "unlocked"
 
 
 server.run()

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::process::Stdio;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, ProtocolVersion, Tool};
+use rmcp::model::{CallToolRequestParams, ProtocolVersion, SubscriptionFilter, Tool};
 use rmcp::service::{Peer, RunningServiceCancellationToken};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -74,6 +74,8 @@ struct Running {
     process: Option<tokio::process::Child>,
     /// Its tools that need tasks, which are not offered.
     tasks: TaskTools,
+    /// On 2026-07-28, the `subscriptions/listen` stream that tells of tool list changes.
+    listen: Option<JoinHandle<()>>,
     group: Group,
     /// The last lines of its stderr, and the task reading it.
     tail: Tail,
@@ -442,6 +444,9 @@ impl Supervisor {
             self.status(PluginState::Halted { reason }).await;
         }
         running.cancel.cancel();
+        if let Some(listen) = running.listen.take() {
+            listen.abort();
+        }
         running.group.stop().await;
         // The connection ends once the child's pipes close; bounded in case they linger.
         if !running.closed.is_finished() {
@@ -611,6 +616,34 @@ impl Supervisor {
 /// A connected client.
 type Service = rmcp::service::RunningService<RoleClient, Client>;
 
+/// On 2026-07-28, where servers send `tools/list_changed` only on a `subscriptions/listen`
+/// stream: opens one, and has each change list the tools again. Older servers send it
+/// unasked (the client hears it).
+fn listen(service: &Service) -> Option<JoinHandle<()>> {
+    let modern = service
+        .peer_info()
+        .is_some_and(|info| info.protocol_version >= ProtocolVersion::V_2026_07_28);
+    if !modern {
+        return None;
+    }
+    let peer = service.peer().clone();
+    let changed = service.service().changed.clone();
+    Some(tokio::spawn(async move {
+        let filter = SubscriptionFilter::builder().tools_list_changed().build();
+        let mut stream = match peer.listen(filter).await {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::debug!(target: "plugin", "no subscriptions/listen: {e}");
+                return;
+            }
+        };
+        while let Ok(Some(_)) = stream.next().await {
+            // One pending refresh is enough, as for the notification itself.
+            let _ = changed.try_send(());
+        }
+    }))
+}
+
 /// A child (or remote connection) past its handshake.
 fn running(
     service: Service,
@@ -622,6 +655,7 @@ fn running(
     let peer = service.peer().clone();
     let progress = service.service().progress.clone();
     let inputs = service.service().inputs.clone();
+    let listen = listen(&service);
     let cancel = service.cancellation_token();
     let closed = tokio::spawn(async move {
         let _ = service.waiting().await;
@@ -635,6 +669,7 @@ fn running(
         inputs,
         process: None,
         tasks: TaskTools::default(),
+        listen,
         group,
         tail,
         stderr,
