@@ -23,7 +23,7 @@ pub enum Scope {
     Consent,
     /// While a plugin's sampling request waits for the user.
     Sampling,
-    /// While the user edits what the model wrote for a plugin.
+    /// While the user edits a sampling request's message or what the model wrote.
     SamplingEdit,
     /// While a plugin's request for input (a form or a URL) waits for the user.
     Form,
@@ -44,7 +44,7 @@ impl Scope {
             Scope::Plugins => "Plugin pane",
             Scope::Consent => "Tool call consent",
             Scope::Sampling => "A plugin asks for the model (sampling)",
-            Scope::SamplingEdit => "Editing the model's message for a plugin",
+            Scope::SamplingEdit => "Editing a message in a sampling request",
             Scope::Form => "A plugin asks for your input (elicitation)",
             Scope::Confirm => "Questions",
             Scope::Help => "This help",
@@ -428,19 +428,19 @@ pub const BINDINGS: &[Binding] = &[
         S::Sampling,
         &[ch('e')],
         A::EditSampling,
-        "edit what the model wrote before it is sent",
+        "edit the request's last message before the model writes, what it wrote after",
     ),
     bind(
         S::SamplingEdit,
         &[k(C::Enter)],
         A::ApproveSampling,
-        "send your edit to the plugin",
+        "go on with your edit (the model answers it / it is sent)",
     ),
     bind(
         S::SamplingEdit,
         &[k(C::Esc)],
         A::StopEditingSampling,
-        "back to what the model wrote (the edit is dropped)",
+        "back, without the edit",
     ),
     bind(
         S::SamplingEdit,

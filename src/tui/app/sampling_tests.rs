@@ -77,3 +77,32 @@ fn esc_drops_the_edit_and_a_rejection_sends_none() {
         })
     );
 }
+
+#[test]
+fn the_requests_last_message_is_edited_before_the_model_writes() {
+    let mut t = harness("dark");
+    t.app.on_core(Event::SamplingConsent {
+        request: libre_assistant::plugins::host::SamplingRequest {
+            id: 9,
+            plugin: "everything".into(),
+            system_prompt: None,
+            messages: vec![(true, "Name a city.".into())],
+            max_tokens: 20,
+            temperature: None,
+            stop: Vec::new(),
+        },
+        max_tokens: 20,
+    });
+    typed(&mut t, "e");
+    press(&mut t, KeyCode::Backspace, KeyModifiers::NONE);
+    typed(&mut t, " in Italy.");
+    press(&mut t, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        t.ops.try_recv().ok(),
+        Some(Op::Sampling {
+            id: 9,
+            approve: true,
+            edited: Some("Name a city in Italy.".into()),
+        })
+    );
+}

@@ -200,7 +200,7 @@ impl App {
             Action::RejectSampling => self.answer_sampling(false),
             Action::EditSampling => {
                 if !self.state.sampling.as_mut().is_some_and(|d| d.edit()) {
-                    self.flash("the model's message can be edited once it is written", true);
+                    self.flash("the request has no message to edit", true);
                 }
             }
             Action::StopEditingSampling => {

@@ -28,8 +28,6 @@ pub enum Stage {
         plugin: String,
         /// What the model wrote (untrusted).
         text: String,
-        /// The user's edit of it while they edit (sent instead when they send).
-        draft: Option<String>,
     },
 }
 
@@ -42,6 +40,9 @@ pub struct SamplingDialog {
     pub stage: Stage,
     /// How far its text is scrolled, in lines.
     pub scroll: u16,
+    /// While the user edits: their text, sent in place of the request's last message
+    /// (consent) or of what the model wrote (review).
+    pub draft: Option<String>,
 }
 
 impl SamplingDialog {
@@ -54,6 +55,7 @@ impl SamplingDialog {
                 max_tokens,
             },
             scroll: 0,
+            draft: None,
         }
     }
 
@@ -61,56 +63,46 @@ impl SamplingDialog {
     pub fn review(id: u64, plugin: String, text: String) -> SamplingDialog {
         SamplingDialog {
             id,
-            stage: Stage::Review {
-                plugin,
-                text,
-                draft: None,
-            },
+            stage: Stage::Review { plugin, text },
             scroll: 0,
+            draft: None,
         }
     }
 
-    /// Whether the user is editing what the model wrote.
+    /// Whether the user is editing.
     pub fn editing(&self) -> bool {
-        matches!(&self.stage, Stage::Review { draft: Some(_), .. })
+        self.draft.is_some()
     }
 
-    /// Starts editing what the model wrote (at review only); false at consent.
+    /// Starts editing: the request's last message before the model writes, what it wrote
+    /// after. False when there is nothing to edit.
     pub fn edit(&mut self) -> bool {
-        match &mut self.stage {
-            Stage::Review { text, draft, .. } => {
-                draft.get_or_insert_with(|| text.clone());
-                true
-            }
-            Stage::Consent { .. } => false,
-        }
+        let text = match &self.stage {
+            Stage::Consent { request, .. } => match request.messages.last() {
+                Some((_, text)) => text.clone(),
+                None => return false,
+            },
+            Stage::Review { text, .. } => text.clone(),
+        };
+        self.draft.get_or_insert(text);
+        true
     }
 
-    /// Changes the draft being edited with `change`; nothing when not editing.
+    /// Changes the draft with `change`; nothing when not editing.
     pub fn change_draft(&mut self, change: impl FnOnce(&mut String)) {
-        if let Stage::Review {
-            draft: Some(draft), ..
-        } = &mut self.stage
-        {
+        if let Some(draft) = &mut self.draft {
             change(draft);
         }
     }
 
-    /// Stops editing, dropping the edits.
+    /// Stops editing, dropping the edit.
     pub fn stop_editing(&mut self) {
-        if let Stage::Review { draft, .. } = &mut self.stage {
-            *draft = None;
-        }
+        self.draft = None;
     }
 
-    /// The edited text to send instead of the model's, if the user edited it.
+    /// The edited text, if the user edited.
     pub fn edited(&self) -> Option<String> {
-        match &self.stage {
-            Stage::Review {
-                draft: Some(draft), ..
-            } => Some(draft.clone()),
-            _ => None,
-        }
+        self.draft.clone()
     }
 }
 

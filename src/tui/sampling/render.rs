@@ -36,7 +36,7 @@ fn body(
 ) -> (&'static str, Vec<Line<'static>>, u16) {
     let styles = (theme.style("text.dim"), theme.style("text"));
     let field = |label: &str, value: &str| fit::field(label, value, cells, styles);
-    let (title, mut head, text, keys) = match &dialog.stage {
+    let (title, head, text, keys) = match &dialog.stage {
         Stage::Consent {
             request,
             max_tokens,
@@ -60,14 +60,14 @@ fn body(
                 let who = if *user { "user" } else { "assistant" };
                 text.extend(wrap(&inert(&format!("{who}: {message}")), cells as u16));
             }
-            let keys = vec![("y", "let the model write"), ("n/Esc", "reject")];
+            let keys = vec![
+                ("y", "let the model write"),
+                ("n/Esc", "reject"),
+                ("e", "edit the last message"),
+            ];
             (" A plugin asks for the model ", head, text, keys)
         }
-        Stage::Review {
-            plugin,
-            text,
-            draft: None,
-        } => {
+        Stage::Review { plugin, text } => {
             let head = vec![
                 field("plugin", &inert(plugin)),
                 fit::rule("the model wrote", cells, theme.style("title")),
@@ -75,29 +75,35 @@ fn body(
             let text = wrap(&inert(text), cells as u16);
             let keys = vec![
                 ("y", "send it to the plugin"),
-                ("e", "edit"),
                 ("n/Esc", "reject"),
+                ("e", "edit"),
             ];
             (" Send the model's message? ", head, text, keys)
         }
-        Stage::Review {
-            plugin,
-            draft: Some(draft),
-            ..
-        } => {
-            let head = vec![
-                field("plugin", &inert(plugin)),
-                fit::rule("your edit", cells, theme.style("title")),
-            ];
+    };
+    // While editing, the draft takes the text's place.
+    let (title, head, text, keys) = match &dialog.draft {
+        None => (title, head, text, keys),
+        Some(draft) => {
+            let (title, what, send) = match &dialog.stage {
+                Stage::Consent { .. } => (
+                    " Edit the message to the model ",
+                    "the last message, your edit",
+                    "let the model answer it",
+                ),
+                Stage::Review { .. } => {
+                    (" Edit the model's message ", "your edit", "send your edit")
+                }
+            };
+            let mut head = head;
+            head.truncate(1);
+            head.push(fit::rule(what, cells, theme.style("title")));
             let text = wrap(&format!("{}▏", inert(draft)), cells as u16);
-            let keys = vec![
-                ("Enter", "send your edit"),
-                ("Ctrl+U", "clear"),
-                ("Esc", "back to the model's"),
-            ];
-            (" Edit the model's message ", head, text, keys)
+            let keys = vec![("Enter", send), ("Ctrl+U", "clear"), ("Esc", "back")];
+            (title, head, text, keys)
         }
     };
+    let mut head = head;
     let room = rows.saturating_sub(head.len() + 2).max(1);
     let max_top = text.len().saturating_sub(room);
     // While editing, the end (where the typing goes) stays in view.

@@ -76,10 +76,14 @@ fn long_text_scrolls_within_bounds_and_tiny_screens_never_panic() {
 }
 
 #[test]
-fn an_edit_shows_with_its_keys_and_only_at_review() {
+fn an_edit_shows_with_its_keys_at_both_steps() {
     let mut consent = SamplingDialog::consent(request(), 512);
-    assert!(!consent.edit(), "nothing to edit before the model writes");
-    assert!(!consent.editing());
+    assert!(consent.edit());
+    assert_eq!(consent.edited().as_deref(), Some("And of Italy?"));
+    consent.change_draft(|d| d.push_str(" And Spain?"));
+    let asked = snapshot(&consent, 80, 24);
+    assert!(asked.contains("Edit the message to the model"), "{asked}");
+    assert!(asked.contains("And of Italy? And Spain?"), "{asked}");
     let mut review = SamplingDialog::review(4, "everything".into(), "Rome.".into());
     assert!(review.edit());
     review.change_draft(|d| d.push_str(" And \x1b[31mMilan."));
@@ -87,8 +91,14 @@ fn an_edit_shows_with_its_keys_and_only_at_review() {
     let text = snapshot(&review, 80, 24);
     assert!(!text.contains('\x1b'), "{text}");
     assert!(text.contains("Rome. And"), "{text}");
-    insta::assert_snapshot!("sampling_edit_80x24", text);
+    insta::assert_snapshot!("sampling_edit_80x24", format!("{asked}\n{text}"));
     review.stop_editing();
     assert_eq!(review.edited(), None);
     assert!(snapshot(&review, 80, 24).contains("Send the model's message?"));
+    let mut empty = request();
+    empty.messages.clear();
+    assert!(
+        !SamplingDialog::consent(empty, 512).edit(),
+        "nothing to edit"
+    );
 }
