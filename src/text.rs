@@ -68,6 +68,11 @@ fn control_picture(c: char) -> char {
     char::from_u32(0x2400 + u32::from(c)).unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
+/// `s` on one line: every run of whitespace (newlines included) becomes one space.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The 1-based line and column (in characters) of a byte offset into `text`, as error
 /// messages give them (`file:line:col`).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {

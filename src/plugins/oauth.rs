@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::secrets::SecretStore;
+use crate::text::one_line;
 
 /// The secret that holds a plugin's OAuth client id and tokens (JSON).
 pub const SECRET: &str = "OAUTH";
@@ -193,8 +194,4 @@ async fn callback(listener: &TcpListener) -> Result<String, String> {
         let _ = stream.write_all(reply.as_bytes()).await;
         return Ok(target.to_owned());
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

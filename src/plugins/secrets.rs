@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::paths::Dirs;
+use crate::text::one_line;
 
 /// The keyring service name.
 const SERVICE: &str = "libre-assistant";
@@ -424,10 +425,6 @@ fn keyring_error(plugin: &str, name: &str, e: &keyring::Error) -> SecretError {
         name: name.to_owned(),
         why: one_line(&e.to_string()),
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

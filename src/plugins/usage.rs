@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::host::Resources;
 use crate::paths::Dirs;
+use crate::text::one_line;
 
 /// The file name in the state directory.
 pub const USAGE_FILE: &str = "usage.json";
@@ -312,8 +313,4 @@ fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

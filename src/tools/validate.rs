@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::{ToolCall, ToolSpec};
+use crate::text::one_line;
 
 /// At most this many schema errors are named in one message; the model fixes them in turns.
 const MAX_ERRORS: usize = 3;
@@ -91,9 +92,4 @@ fn field_path(pointer: &str) -> String {
         }
     }
     path
-}
-
-/// `s` on one line: the message is one line of a tool result.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -4,6 +4,7 @@
 //! Invariant: every call evaluates in a fresh, read-only context, so an assignment fails and
 //! nothing persists between calls.
 
+use crate::text::one_line;
 use evalexpr::{ContextWithMutableVariables, DefaultNumericTypes, HashMapContext, Value};
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{CallToolResult, ServerConfig};
@@ -272,10 +273,6 @@ fn to_json(value: &Value) -> Result<serde_json::Value, String> {
             .map(Into::into),
         Value::Empty => Ok(serde_json::Value::Null),
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A loan's figures.

@@ -18,6 +18,7 @@ use rmcp::{ErrorData, RoleClient, ServiceError};
 use super::client::{Inputs, Progress};
 use super::{CallError, ToolOutcome};
 use super::{context, rounds};
+use crate::text::one_line;
 
 /// How long a call may run: `idle` without progress, `total` at most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,10 +153,6 @@ fn outcome(result: CallToolResult) -> ToolOutcome {
         structured: result.structured_content,
         is_error: result.is_error.unwrap_or(false),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn call_error(e: ServiceError, limits: Limits) -> CallError {

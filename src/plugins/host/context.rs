@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::client::Inputs;
 use super::rounds;
+use crate::text::one_line;
 
 /// The most bytes of one resource read.
 pub const RESOURCE_LIMIT: usize = 256 * 1024;
@@ -347,8 +348,4 @@ pub(super) fn content_text(content: &ContentBlock) -> String {
         ContentBlock::Audio(audio) => format!("[audio ({}), left out]", audio.mime_type),
         _ => "[content that is not text, left out]".to_owned(),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

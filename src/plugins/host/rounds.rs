@@ -12,6 +12,7 @@ use rmcp::model::{InputRequest, InputRequiredResult, InputResponses};
 use serde_json::Value;
 
 use super::client::Inputs;
+use crate::text::one_line;
 
 /// The most rounds one request may take (rmcp's own cap).
 pub const MAX_ROUNDS: usize = 10;
@@ -76,8 +77,4 @@ async fn one(inputs: &Inputs, request: InputRequest) -> Result<Value, String> {
 /// The error after [`MAX_ROUNDS`] rounds.
 pub fn too_many() -> String {
     format!("the server asked for input {MAX_ROUNDS} times without answering")
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
