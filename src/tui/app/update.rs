@@ -155,12 +155,12 @@ impl App {
             Action::LineStart => c.line_start(),
             Action::LineEnd => c.line_end(),
             Action::Up => {
-                if !c.up() {
+                if !c.pick(false) && !c.up() {
                     c.history_prev();
                 }
             }
             Action::Down => {
-                if !c.down() {
+                if !c.pick(true) && !c.down() {
                     c.history_next();
                 }
             }
@@ -383,6 +383,11 @@ impl App {
 
     fn submit(&mut self) {
         if self.state.composer.is_blank() {
+            return;
+        }
+        // Enter on an entry picked with the arrow keys puts it in, and sends nothing yet.
+        if self.state.composer.has_pick() {
+            self.state.composer.complete();
             return;
         }
         // Enter on a partly typed command ("/cl") runs the command the menu shows first.

@@ -1,7 +1,7 @@
 //! Editing, history and completion tests: each compares the whole text with the cursor
 //! marked as `|`.
 
-use super::Composer;
+use super::{Composer, MenuItem};
 
 /// A composer holding `marked` with the cursor at its `|`.
 fn composer(marked: &str) -> Composer {
@@ -277,4 +277,71 @@ fn complete_uses_the_longest_common_prefix() {
     // No two menu names share more than their first letter, so check the rule directly.
     assert_eq!(super::common_prefix("retry", "rerun"), "re");
     assert_eq!(super::common_prefix("quit", "model"), "");
+}
+
+fn resource(word: &str, name: &str) -> MenuItem {
+    MenuItem {
+        word: word.into(),
+        args: String::new(),
+        help: name.into(),
+    }
+}
+
+#[test]
+fn resources_match_whole_first_then_letter_by_letter() {
+    let mut c = composer("Read @arcmd|");
+    c.plugin_resources = vec![
+        resource("@docs:file:///architecture.md", "architecture.md"),
+        resource("@docs:file:///aurochs.md", "aurochs.md"),
+        resource("@docs:file:///arc.md", "arc.md"),
+    ];
+    let words =
+        |c: &Composer| -> Vec<String> { c.completions().into_iter().map(|m| m.word).collect() };
+    // Letter by letter, each of them, in the menu's own order.
+    assert_eq!(
+        words(&c),
+        [
+            "@docs:file:///architecture.md",
+            "@docs:file:///aurochs.md",
+            "@docs:file:///arc.md"
+        ]
+    );
+    c.set_text("Read @zq");
+    assert!(words(&c).is_empty());
+    c.set_text("Read @arc");
+    // "arc" is whole in two; "aurochs" holds a, r, c in order only, so it comes last.
+    assert_eq!(
+        words(&c),
+        [
+            "@docs:file:///architecture.md",
+            "@docs:file:///arc.md",
+            "@docs:file:///aurochs.md"
+        ]
+    );
+}
+
+#[test]
+fn the_arrow_keys_pick_a_menu_entry_and_tab_puts_it_in() {
+    let mut c = composer("/c|");
+    assert_eq!(c.picked(), 0);
+    assert!(!c.has_pick());
+    assert!(c.pick(true), "the first ↓ picks the first entry");
+    assert_eq!((c.picked(), c.has_pick()), (0, true));
+    assert!(c.pick(true));
+    assert_eq!(c.picked(), 1);
+    assert!(c.pick(true), "round the end");
+    assert_eq!(c.picked(), 0);
+    assert!(c.pick(false));
+    assert_eq!(c.picked(), 1);
+    assert!(c.complete());
+    assert_eq!(c.text(), "/copy ");
+    // A pick is forgotten once the text changes.
+    let mut c = composer("/c|");
+    c.pick(true);
+    c.pick(true);
+    c.insert_char('l');
+    assert_eq!((c.picked(), c.has_pick()), (0, false));
+    // No menu: the arrows are not taken.
+    let mut c = composer("hello|");
+    assert!(!c.pick(true));
 }

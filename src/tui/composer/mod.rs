@@ -37,6 +37,9 @@ pub struct Composer {
     /// What a plugin offered for a prompt argument (`completion/complete`): the argument it
     /// was asked about and the values.
     pub argument_values: Option<(Argument, Vec<String>)>,
+    /// The menu entry picked with the arrow keys, and the text it was picked for (a pick is
+    /// forgotten as soon as the text changes).
+    picked: Option<(String, usize)>,
 }
 
 /// The prompt argument being typed: `/PLUGIN:PROMPT … NAME=VALUE` with the cursor at the end.
@@ -304,18 +307,62 @@ impl Composer {
                 .filter(|item| item.word[1..].starts_with(prefix))
                 .collect();
         }
-        // `@…` as the last word: the resources whose word holds what follows the `@`.
+        // `@…` as the last word: the resources whose word or name holds what follows the
+        // `@`, as a whole or letter by letter in order ("arcmd" finds architecture.md); whole
+        // matches first.
         let Some(wanted) = self.last_word().strip_prefix('@') else {
             return Vec::new();
         };
         let wanted = wanted.to_lowercase();
-        self.plugin_resources
+        let score = |r: &MenuItem| {
+            let (word, name) = (r.word.to_lowercase(), r.help.to_lowercase());
+            if word.contains(&wanted) || name.contains(&wanted) {
+                Some(0)
+            } else if in_order(&wanted, &word) || in_order(&wanted, &name) {
+                Some(1)
+            } else {
+                None
+            }
+        };
+        let mut found: Vec<(u8, &MenuItem)> = self
+            .plugin_resources
             .iter()
-            .filter(|r| {
-                r.word.to_lowercase().contains(&wanted) || r.help.to_lowercase().contains(&wanted)
-            })
-            .cloned()
-            .collect()
+            .filter_map(|r| Some((score(r)?, r)))
+            .collect();
+        found.sort_by_key(|(score, _)| *score);
+        found.into_iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    /// The menu entry picked with the arrow keys (0, the first, until one is).
+    pub fn picked(&self) -> usize {
+        match &self.picked {
+            Some((text, i)) if *text == self.text => *i,
+            _ => 0,
+        }
+    }
+
+    /// Whether an entry was picked with the arrow keys for the text as it is.
+    pub fn has_pick(&self) -> bool {
+        self.picked
+            .as_ref()
+            .is_some_and(|(text, _)| *text == self.text)
+    }
+
+    /// ↑/↓ while the menu shows: picks the entry above or below (round the ends); false when
+    /// no menu shows.
+    pub fn pick(&mut self, down: bool) -> bool {
+        let n = self.completions().len();
+        if n == 0 {
+            return false;
+        }
+        let at = self.picked();
+        let next = match (down, self.has_pick()) {
+            (true, false) => 0,
+            (true, true) => (at + 1) % n,
+            (false, _) => (at + n - 1) % n,
+        };
+        self.picked = Some((self.text.clone(), next));
+        true
     }
 
     /// The offered values that go on from what is typed of the argument.
@@ -356,10 +403,14 @@ impl Composer {
     /// false when that would change nothing.
     pub fn complete(&mut self) -> bool {
         let matches = self.completions();
-        let word = match matches.as_slice() {
-            [] => return false,
-            [only] => format!("{} ", only.word),
-            [first, rest @ ..] => rest
+        let picked = match self.has_pick() {
+            true => matches.get(self.picked()),
+            false => None,
+        };
+        let word = match (picked, matches.as_slice()) {
+            (_, []) => return false,
+            (Some(item), _) | (None, [item]) => format!("{} ", item.word),
+            (None, [first, rest @ ..]) => rest
                 .iter()
                 .fold(first.word.as_str(), |common, item| {
                     common_prefix(common, &item.word)
@@ -440,6 +491,12 @@ fn normalize_newlines(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     out.into()
+}
+
+/// Whether the characters of `wanted` appear in `text` in the same order.
+fn in_order(wanted: &str, text: &str) -> bool {
+    let mut rest = text.chars();
+    wanted.chars().all(|c| rest.any(|t| t == c))
 }
 
 /// The longest common prefix of two ASCII command names.

@@ -158,7 +158,8 @@ fn fit(text: &str, room: usize) -> Cow<'_, str> {
 }
 
 /// Draws the commands matching the composer text as a popup at the bottom of `area` (the
-/// space just above the composer), as many as fit, the first one highlighted.
+/// space just above the composer), as many as fit, the picked one (at first the first)
+/// highlighted and in view.
 pub fn render_completions(composer: &Composer, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
     let commands = composer.completions();
@@ -167,6 +168,9 @@ pub fn render_completions(composer: &Composer, theme: &Theme, area: Rect, buf: &
     }
     let lines = popup_lines(&commands);
     let shown = lines.len().min(usize::from(area.height));
+    // The picked entry stays in view: the list starts late enough to show it.
+    let picked = composer.picked().min(lines.len().saturating_sub(1));
+    let first = (picked + 1).saturating_sub(shown);
     let popup_width = lines.iter().map(|line| width(line)).max().unwrap_or(0);
     let popup = Rect {
         y: area.bottom() - u16::try_from(shown).unwrap_or(area.height),
@@ -174,8 +178,12 @@ pub fn render_completions(composer: &Composer, theme: &Theme, area: Rect, buf: &
         width: u16::try_from(popup_width).map_or(area.width, |w| w.min(area.width)),
         ..area
     };
-    for (i, (y, line)) in (popup.y..popup.bottom()).zip(&lines).enumerate() {
-        let style = theme.style(if i == 0 { "popup.selected" } else { "popup" });
+    for (i, (y, line)) in (popup.y..popup.bottom()).zip(&lines[first..]).enumerate() {
+        let style = theme.style(if first + i == picked {
+            "popup.selected"
+        } else {
+            "popup"
+        });
         for x in popup.left()..popup.right() {
             buf[(x, y)].reset();
         }

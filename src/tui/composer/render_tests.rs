@@ -271,3 +271,27 @@ fn tabs_and_control_characters_never_reach_the_terminal() {
     assert_eq!(row, "› a    b\u{FFFD}[31m       ");
     assert_eq!(cursor, Some(Position::new(13, 1)));
 }
+
+#[test]
+fn the_picked_entry_is_in_view_and_highlighted() {
+    let mut c = composer("/");
+    // Nine commands in a popup of three rows: the seventh picked shows, the first scrolls off.
+    for _ in 0..7 {
+        c.pick(true);
+    }
+    assert_eq!(c.picked(), 6);
+    let roles = HashMap::from([
+        ("popup".to_string(), Style::new().bg(Color::Blue)),
+        ("popup.selected".to_string(), Style::new().bg(Color::Red)),
+    ]);
+    let theme = Theme::from_roles("test", "base16-ocean.dark", roles);
+    let mut buf = Buffer::empty(Rect::new(0, 0, 60, 3));
+    render_completions(&c, &theme, Rect::new(0, 0, 60, 3), &mut buf);
+    let rows: Vec<String> = (0..3)
+        .map(|y| (0..60).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect();
+    assert!(rows[2].contains("/copy"), "{rows:?}");
+    assert!(!rows.iter().any(|r| r.contains("/model")), "{rows:?}");
+    assert_eq!(buf[(1, 2)].style().bg, Some(Color::Red), "{rows:?}");
+    assert_eq!(buf[(1, 1)].style().bg, Some(Color::Blue), "{rows:?}");
+}
