@@ -685,6 +685,56 @@ async fn a_remote_server_over_streamable_http_lists_and_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_remote_servers_headers_carry_their_secrets() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!(
+        "http://127.0.0.1:{}/mcp",
+        listener.local_addr().unwrap().port()
+    );
+    // The "server": the first request's head, answered 404.
+    let heard = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("the client connects");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        String::from_utf8_lossy(&head).to_lowercase()
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store =
+        libre_assistant::plugins::secrets::SecretStore::file_only(&dir.path().join("secrets"));
+    store
+        .set("keyed", "X_API_KEY", "k-789")
+        .expect("the secret is stored");
+    let mut plugin = remote("keyed", &url);
+    plugin.manifest.headers = BTreeMap::from([("X-Api-Key".into(), "X_API_KEY".into())]);
+    let root = support::target_dir("mcp_features_headers");
+    let mut host = host::spawn(HostConfig {
+        plugins: vec![plugin],
+        max_restarts: 0,
+        sandbox: Some(support::sandbox(&root)),
+        secrets: Some(store),
+        serve_requests: true,
+    });
+    let head = heard.join().expect("the request's head");
+    assert!(head.contains("\r\nx-api-key: k-789\r\n"), "{head}");
+    wait_for(&mut host, |e| {
+        matches!(
+            e,
+            HostEvent::Status {
+                status: host::PluginState::Crashed { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_remote_server_crashes_with_its_url_in_one_line() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -250,6 +250,9 @@ fn show(plugin: &Plugin, sandbox: &SandboxConfig) {
         println!("url:          {}", m.url);
         let token = m.token_secret.as_deref().unwrap_or("none");
         println!("token:        {token} (a secret, sent as Authorization: Bearer)");
+        for (header, secret) in &m.headers {
+            println!("header:       {header}: the secret {secret}");
+        }
     } else {
         println!("command:      {}", m.command);
         println!("args:         {}", words(&m.args));

@@ -38,6 +38,9 @@ pub struct Server {
     pub args: Vec<String>,
     /// Its `env`: each variable's name and value.
     pub env: Vec<(String, String)>,
+    /// A remote server's headers but `Authorization`: each header and the secret (in `env`)
+    /// that holds its value.
+    pub headers: Vec<(String, String)>,
 }
 
 /// A server that was written as a plugin.
@@ -208,30 +211,38 @@ fn server(name: &str, entry: &Value) -> Result<Server, String> {
         url: String::new(),
         args,
         env,
+        headers: Vec::new(),
     })
 }
 
 /// The name the secret of an imported remote server's bearer token is stored under.
 const TOKEN: &str = "TOKEN";
 
-/// A remote entry: its url, and an `Authorization: Bearer` header as the secret [`TOKEN`].
+/// A remote entry: its url, an `Authorization: Bearer` header as the secret [`TOKEN`], and
+/// every other header's value as a secret named after the header (`X-Api-Key`: `X_API_KEY`).
 fn remote(name: &str, url: &Value, headers: Option<&Value>) -> Result<Server, String> {
     let url = url.as_str().ok_or("\"url\" is not a string")?.to_owned();
     let mut env = Vec::new();
+    let mut sent = Vec::new();
     if let Some(headers) = headers {
         let headers = headers.as_object().ok_or("\"headers\" is not an object")?;
         for (header, value) in headers {
-            let value = value.as_str().unwrap_or_default();
-            match value.strip_prefix("Bearer ") {
-                Some(token) if header.eq_ignore_ascii_case("authorization") => {
-                    env.push((TOKEN.to_owned(), token.to_owned()));
-                }
-                _ => {
-                    return Err(format!(
-                        "header {header:?} is not supported; only \"Authorization: Bearer …\""
-                    ));
-                }
+            let value = value
+                .as_str()
+                .ok_or(format!("the value of header {header:?} is not a string"))?;
+            if header.eq_ignore_ascii_case("authorization") {
+                let token = value.strip_prefix("Bearer ").ok_or(
+                    "an \"Authorization\" header other than \"Bearer …\" is not supported",
+                )?;
+                env.push((TOKEN.to_owned(), token.to_owned()));
+                continue;
             }
+            let secret = header_secret(header);
+            if secret == TOKEN || env.iter().any(|(name, _)| *name == secret) {
+                return Err(format!("header {header:?} would share a secret's name"));
+            }
+            env.push((secret.clone(), value.to_owned()));
+            sent.push((header.clone(), secret));
         }
     }
     Ok(Server {
@@ -240,7 +251,23 @@ fn remote(name: &str, url: &Value, headers: Option<&Value>) -> Result<Server, St
         url,
         args: Vec::new(),
         env,
+        headers: sent,
     })
+}
+
+/// The secret a header's value is kept in: upper case, `-` and the rest as `_`.
+fn header_secret(header: &str) -> String {
+    let name: String = header
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => c.to_ascii_uppercase(),
+            _ => '_',
+        })
+        .collect();
+    match name.starts_with(|c: char| c.is_ascii_digit()) {
+        true => format!("H_{name}"),
+        false => name,
+    }
 }
 
 /// A plugin id made from a server name: lowercased, anything outside `[a-z0-9-]` becomes `-`,
@@ -268,7 +295,12 @@ fn manifest_for(server: &Server, id: &str, file: &Path, home: Option<&Path>) -> 
         description: format!("Imported from {}", file.display()),
         command: server.command.clone(),
         url: server.url.clone(),
-        token_secret: (!server.url.is_empty() && !server.env.is_empty()).then(|| TOKEN.to_owned()),
+        token_secret: server
+            .env
+            .iter()
+            .any(|(name, _)| !server.url.is_empty() && name == TOKEN)
+            .then(|| TOKEN.to_owned()),
+        headers: server.headers.iter().cloned().collect(),
         args: server.args.clone(),
         env: passed.into_iter().map(|(k, _)| k.clone()).collect(),
         secrets: secret.into_iter().map(|(k, _)| k.clone()).collect(),

@@ -44,6 +44,7 @@ fn claude_desktop_servers_parse_and_remote_ones_are_skipped() {
                 ],
                 url: String::new(),
                 env: vec![("GITHUB_PERSONAL_ACCESS_TOKEN".into(), "ghp_secret".into())],
+                headers: Vec::new(),
             }),
             Ok(Server {
                 name: "filesystem".into(),
@@ -55,6 +56,7 @@ fn claude_desktop_servers_parse_and_remote_ones_are_skipped() {
                 ],
                 url: String::new(),
                 env: vec![],
+                headers: Vec::new(),
             }),
             Err(Skipped {
                 name: "remote".into(),
@@ -91,6 +93,7 @@ fn vs_code_servers_parse() {
                 url: String::new(),
                 args: vec!["mcp-server-time".into()],
                 env: vec![],
+                headers: Vec::new(),
             }),
             Ok(Server {
                 name: "web".into(),
@@ -98,6 +101,7 @@ fn vs_code_servers_parse() {
                 url: "https://example.com/mcp".into(),
                 args: vec![],
                 env: vec![],
+                headers: Vec::new(),
             }),
         ]
     );
@@ -107,25 +111,27 @@ fn vs_code_servers_parse() {
 }
 
 #[test]
-fn a_remote_server_imports_with_its_bearer_token_in_the_store() {
+fn a_remote_server_imports_with_its_bearer_token_and_headers_in_the_store() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("mcp.json");
     let servers = json!({"servers": {
         "Docs": {"type": "http", "url": "https://docs.example/mcp",
                  "headers": {"Authorization": "Bearer tok-123"}},
-        "Odd": {"type": "http", "url": "https://odd.example/mcp", "headers": {"X-Key": "k"}}
+        "Keyed": {"type": "http", "url": "https://keyed.example/mcp", "headers": {"X-Api-Key": "k-456"}},
+        "Basic": {"type": "http", "url": "https://basic.example/mcp",
+                  "headers": {"Authorization": "Basic dXNlcg=="}}
     }});
     std::fs::write(&file, servers.to_string()).unwrap();
     let user = tmp.path().join("plugins");
     let existing = discover(&[], &user, &PluginsState::default());
     let state_path = tmp.path().join("plugins.toml");
     let report = import(&file, &user, &state_path, &existing, &options(tmp.path())).unwrap();
-    assert_eq!(report.imported.len(), 1, "{report:?}");
+    assert_eq!(report.imported.len(), 2, "{report:?}");
     assert_eq!(
         report.skipped,
         vec![Skipped {
-            name: "Odd".into(),
-            reason: "header \"X-Key\" is not supported; only \"Authorization: Bearer …\"".into(),
+            name: "Basic".into(),
+            reason: "an \"Authorization\" header other than \"Bearer …\" is not supported".into(),
         }]
     );
     let manifest = load(&user.join("docs/plugin.toml")).unwrap();
@@ -137,10 +143,22 @@ fn a_remote_server_imports_with_its_bearer_token_in_the_store() {
         ),
         ("https://docs.example/mcp", "", Some("TOKEN"))
     );
+    let keyed = load(&user.join("keyed/plugin.toml")).unwrap();
+    assert_eq!(keyed.token_secret, None);
+    assert_eq!(
+        keyed.headers.into_iter().collect::<Vec<_>>(),
+        [("X-Api-Key".to_string(), "X_API_KEY".to_string())]
+    );
     let store = SecretStore::file_only(&tmp.path().join("secrets"));
     assert_eq!(store.get("docs", "TOKEN"), Ok(Some("tok-123".into())));
-    let text = std::fs::read_to_string(user.join("docs/plugin.toml")).unwrap();
-    assert!(!text.contains("tok-123"), "{text}");
+    assert_eq!(store.get("keyed", "X_API_KEY"), Ok(Some("k-456".into())));
+    for id in ["docs", "keyed"] {
+        let text = std::fs::read_to_string(user.join(format!("{id}/plugin.toml"))).unwrap();
+        assert!(
+            !text.contains("tok-123") && !text.contains("k-456"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! is 1–600 s. Every error is one line naming the file and, past TOML syntax, the first failing
 //! field as a dotted key.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -64,6 +65,10 @@ pub struct Manifest {
     /// `Authorization: Bearer`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_secret: Option<String>,
+    /// For a remote server: HTTP headers sent with every request, each header's value the
+    /// secret of that name (`plugins secret set ID NAME`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
     /// Its arguments (`~` and `${PLUGIN_DIR}` expand).
     pub args: Vec<String>,
     /// Names of the user's environment variables passed through; all others are cleared.
@@ -164,6 +169,7 @@ impl Default for Manifest {
             command: String::new(),
             url: String::new(),
             token_secret: None,
+            headers: BTreeMap::new(),
             args: Vec::new(),
             env: Vec::new(),
             secrets: Vec::new(),
@@ -258,12 +264,15 @@ impl Manifest {
             )),
             (false, false) => Some(("url", "give a command or a url, not both".to_owned())),
             (true, false) => url_problem(&self.url).map(|p| ("url", p)),
-            (false, true) => self.token_secret.as_ref().map(|_| {
-                (
-                    "token_secret",
-                    "only a remote server (url) takes a token".to_owned(),
-                )
-            }),
+            (false, true) if self.token_secret.is_some() => Some((
+                "token_secret",
+                "only a remote server (url) takes a token".to_owned(),
+            )),
+            (false, true) if !self.headers.is_empty() => Some((
+                "headers",
+                "only a remote server (url) takes headers".to_owned(),
+            )),
+            (false, true) => None,
         }
     }
 }

@@ -48,6 +48,7 @@ cpu_percent = 80
             command: "${PLUGIN_DIR}/bin/server".into(),
             url: String::new(),
             token_secret: None,
+            headers: Default::default(),
             args: vec!["--root".into(), "~/notes".into()],
             env: vec!["NOTES_TOKEN".into()],
             secrets: vec!["NOTES_API_KEY".into()],

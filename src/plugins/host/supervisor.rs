@@ -7,10 +7,12 @@
 //! `notifications/cancelled`. When the op channel closes, the child is stopped and the task
 //! ends with a `Stopped` event.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::process::Stdio;
 use std::time::Duration;
 
+use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::model::{CallToolRequestParams, ProtocolVersion, SubscriptionFilter, Tool};
 use rmcp::service::{Peer, RunningServiceCancellationToken};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -224,7 +226,8 @@ impl Supervisor {
     /// Connects to a remote server over Streamable HTTP, with its token if it names one.
     async fn start_remote(&mut self) -> Result<Option<Running>, String> {
         let url = self.plugin.manifest.url.clone();
-        let mut config = StreamableHttpClientTransportConfig::with_uri(url.clone());
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url.clone())
+            .custom_headers(self.headers().await?);
         let signed_in = match (self.plugin.manifest.token_secret.clone(), &self.secrets) {
             (Some(name), _) => {
                 config = config.auth_header(self.secret(name).await?);
@@ -258,6 +261,21 @@ impl Supervisor {
         };
         let (group, tail) = (Group::new(0), Tail::default());
         Ok(Some(running(service, changed, group, tail, None)))
+    }
+
+    /// The manifest's headers, each with its secret's value.
+    async fn headers(&self) -> Result<HashMap<HeaderName, HeaderValue>, String> {
+        let mut headers = HashMap::new();
+        for (header, secret) in self.plugin.manifest.headers.clone() {
+            let value = self.secret(secret).await?;
+            let name = HeaderName::from_bytes(header.as_bytes())
+                .map_err(|_| format!("{header:?} is not an HTTP header name"))?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                format!("the value of header {header} has a character HTTP does not allow in one")
+            })?;
+            headers.insert(name, value);
+        }
+        Ok(headers)
     }
 
     /// A remote handshake's failure in one line, with what to do when the server wants a
