@@ -5,8 +5,10 @@
 
 mod support;
 
+use support::host::{WAIT, wait_for};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use libre_assistant::core::tools::{Policy, Prepared, Toolbox};
@@ -20,9 +22,6 @@ use libre_assistant::plugins::host::{
     ToolInfo, ToolOutcome,
 };
 use serde_json::{Map, Value, json};
-
-/// The longest any single wait in these tests may take.
-const WAIT: Duration = Duration::from_secs(60);
 
 fn everything(id: &str) -> Plugin {
     let command = support::test_servers().join("mcp-server-everything");
@@ -41,32 +40,6 @@ fn sdk_server(id: &str, name: &str) -> Plugin {
     );
     server.manifest.permissions.read = vec![modules.to_string_lossy().into_owned()];
     server
-}
-
-fn start(plugins: Vec<Plugin>) -> HostHandle {
-    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let root = ROOT.get_or_init(|| support::target_dir("mcp_features"));
-    host::spawn(HostConfig {
-        plugins,
-        max_restarts: 0,
-        sandbox: Some(support::sandbox(root)),
-        secrets: None,
-        serve_requests: true,
-    })
-}
-
-/// Waits for the first event that `want` accepts, failing after [`WAIT`].
-async fn wait_for(host: &mut HostHandle, mut want: impl FnMut(&HostEvent) -> bool) -> HostEvent {
-    let found = tokio::time::timeout(WAIT, async {
-        loop {
-            let event = host.events.recv().await.expect("the host is running");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await;
-    found.expect("the event came in time")
 }
 
 /// Waits until `id` lists a tool named `name`, and returns its tools.
@@ -102,7 +75,7 @@ async fn advertised_roots_unlock_the_roots_tool_and_are_the_granted_directories(
     let granted = granted.canonicalize().expect("canonical");
     let mut plugin = everything("everything");
     plugin.manifest.permissions.read = vec![granted.to_string_lossy().into_owned()];
-    let mut host = start(vec![plugin]);
+    let mut host = support::host::start(vec![plugin], 0, true);
     // server-everything registers get-roots-list only for a client that advertises roots.
     tools_with(&mut host, "everything", "get-roots-list").await;
     let roots = call(&host, "everything", "get-roots-list", json!({}))
@@ -119,7 +92,7 @@ async fn progress_keeps_a_slow_call_alive_and_is_reported() {
     let mut plugin = everything("slow");
     plugin.manifest.timeout_secs = 2;
     plugin.manifest.max_timeout_secs = 60;
-    let mut host = start(vec![plugin]);
+    let mut host = support::host::start(vec![plugin], 0, true);
     tools_with(&mut host, "slow", "trigger-long-running-operation").await;
     let caller = host.caller();
     // Three seconds in all, a step every 0.3 s: past the 2 s timeout only through progress.
@@ -164,7 +137,7 @@ async fn progress_does_not_keep_a_call_past_its_hard_maximum() {
     let mut plugin = everything("capped");
     plugin.manifest.timeout_secs = 1;
     plugin.manifest.max_timeout_secs = 2;
-    let mut host = start(vec![plugin]);
+    let mut host = support::host::start(vec![plugin], 0, true);
     tools_with(&mut host, "capped", "trigger-long-running-operation").await;
     let slow = call(
         &host,
@@ -190,7 +163,7 @@ async fn progress_does_not_keep_a_call_past_its_hard_maximum() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resource_links_and_embedded_resources_in_a_result_are_named_as_such() {
-    let mut host = start(vec![everything("everything")]);
+    let mut host = support::host::start(vec![everything("everything")], 0, true);
     tools_with(&mut host, "everything", "get-resource-links").await;
     let links = call(
         &host,
@@ -242,7 +215,7 @@ async fn resource_links_and_embedded_resources_in_a_result_are_named_as_such() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tool_that_requires_tasks_is_not_offered_and_the_log_says_why() {
-    let mut host = start(vec![everything("everything")]);
+    let mut host = support::host::start(vec![everything("everything")], 0, true);
     let mut told = false;
     let tools = loop {
         match wait_for(&mut host, |e| {
@@ -269,7 +242,7 @@ async fn a_tool_that_requires_tasks_is_not_offered_and_the_log_says_why() {
 async fn a_subscribed_resource_that_changes_is_reported() {
     use libre_assistant::plugins::host::context::{Answer, Ask};
     const URI: &str = "demo://resource/dynamic/text/1";
-    let mut host = start(vec![everything("everything")]);
+    let mut host = support::host::start(vec![everything("everything")], 0, true);
     tools_with(&mut host, "everything", "toggle-subscriber-updates").await;
     let caller = host.caller();
     let subscribed = caller
@@ -302,7 +275,7 @@ async fn url_asked(host: &mut HostHandle) -> (u64, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_url_required_error_shows_the_url_and_the_call_is_made_again_once_visited() {
-    let mut host = start(vec![everything("everything")]);
+    let mut host = support::host::start(vec![everything("everything")], 0, true);
     tools_with(&mut host, "everything", "trigger-url-elicitation").await;
     let caller = host.caller();
     let arguments = json!({"url": "https://example.com/finish", "errorPath": true});
@@ -358,7 +331,7 @@ async fn a_url_required_error_shows_the_url_and_the_call_is_made_again_once_visi
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_its_caller_drops_is_cancelled_in_the_server_which_logs_it() {
-    let mut host = start(vec![sdk_server("hints", "hints")]);
+    let mut host = support::host::start(vec![sdk_server("hints", "hints")], 0, true);
     tools_with(&mut host, "hints", "wait").await;
     let caller = host.caller();
     let waiting = tokio::spawn(async move { caller.call("hints", "wait", args(json!({}))).await });
@@ -386,7 +359,7 @@ async fn a_call_its_caller_drops_is_cancelled_in_the_server_which_logs_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tool_annotations_arrive_as_hints() {
-    let mut host = start(vec![sdk_server("hints", "hints")]);
+    let mut host = support::host::start(vec![sdk_server("hints", "hints")], 0, true);
     let tools = tools_with(&mut host, "hints", "show").await;
     let hints = |name: &str| {
         tools
@@ -412,7 +385,7 @@ async fn tool_annotations_arrive_as_hints() {
 async fn hints_toolbox(policy: Policy) -> Toolbox {
     let server = sdk_server("hints", "hints");
     let (mut toolbox, mut events, notices) = Toolbox::new(ToolsConfig {
-        host: start(vec![server.clone()]),
+        host: support::host::start(vec![server.clone()], 0, true),
         manifests: BTreeMap::from([("hints".to_owned(), server.manifest)]),
         policy,
         ask: false,
@@ -500,7 +473,7 @@ async fn a_destructive_tool_is_never_always_allowed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn resources_prompts_and_completions_are_asked_of_a_running_server() {
     use libre_assistant::plugins::host::context::{Answer, Ask};
-    let mut host = start(vec![everything("everything")]);
+    let mut host = support::host::start(vec![everything("everything")], 0, true);
     tools_with(&mut host, "everything", "echo").await;
     let caller = host.caller();
     let Ok(Answer::Resources(resources)) = caller.ask("everything", Ask::Resources).await else {
@@ -674,7 +647,7 @@ fn remote(id: &str, url: &str) -> Plugin {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_server_over_streamable_http_lists_and_answers() {
     let server = HttpEverything::start();
-    let mut host = start(vec![remote("web", &server.url)]);
+    let mut host = support::host::start(vec![remote("web", &server.url)], 0, true);
     // Conditional tools arrive too: the capabilities reach it over HTTP as over stdio.
     let tools = tools_with(&mut host, "web", "trigger-sampling-request").await;
     assert!(tools.iter().any(|t| t.name == "echo"), "{tools:?}");
@@ -741,7 +714,7 @@ async fn an_unreachable_remote_server_crashes_with_its_url_in_one_line() {
         .expect("a free port")
         .port();
     let url = format!("http://127.0.0.1:{port}/mcp");
-    let mut host = start(vec![remote("gone", &url)]);
+    let mut host = support::host::start(vec![remote("gone", &url)], 0, true);
     let crashed = wait_for(&mut host, |e| {
         matches!(
             e,

@@ -6,18 +6,16 @@
 
 mod support;
 
+use support::host::wait_for;
+
 use std::path::PathBuf;
-use std::time::Duration;
 
 use libre_assistant::plugins::Plugin;
 use libre_assistant::plugins::form::Filled;
 use libre_assistant::plugins::host::{
-    self, CallError, Elicit, ElicitAnswer, HostCaller, HostConfig, HostEvent, HostHandle,
-    SamplingAnswer, ToolOutcome,
+    CallError, Elicit, ElicitAnswer, HostCaller, HostEvent, HostHandle, SamplingAnswer, ToolOutcome,
 };
 use serde_json::Map;
-
-const WAIT: Duration = Duration::from_secs(60);
 
 /// `tests/servers/mrtr.py` on the Python SDK beside mcp-server-time, granted `read`.
 fn mrtr(read: &[String]) -> Plugin {
@@ -29,31 +27,6 @@ fn mrtr(read: &[String]) -> Plugin {
     plugin.manifest.permissions.read = read.to_vec();
     plugin.manifest.permissions.read.push(packages);
     plugin
-}
-
-fn start(plugins: Vec<Plugin>) -> HostHandle {
-    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let root = ROOT.get_or_init(|| support::target_dir("mcp_rounds"));
-    host::spawn(HostConfig {
-        plugins,
-        max_restarts: 0,
-        sandbox: Some(support::sandbox(root)),
-        secrets: None,
-        serve_requests: true,
-    })
-}
-
-async fn wait_for(host: &mut HostHandle, mut want: impl FnMut(&HostEvent) -> bool) -> HostEvent {
-    let found = tokio::time::timeout(WAIT, async {
-        loop {
-            let event = host.events.recv().await.expect("the host is running");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await;
-    found.expect("the event came in time")
 }
 
 /// The protocol `id` agreed on, waiting until its tools are listed too.
@@ -85,7 +58,7 @@ fn call(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_2026_server_asks_for_a_form_in_a_round_and_the_call_completes() {
-    let mut host = start(vec![mrtr(&[])]);
+    let mut host = support::host::start(vec![mrtr(&[])], 0, true);
     assert_eq!(connected(&mut host, "mrtr").await, "2026-07-28");
     let caller = host.caller();
     let running = call(&caller, "greet");
@@ -117,7 +90,7 @@ async fn a_2026_server_asks_for_a_form_in_a_round_and_the_call_completes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_declined_form_in_a_round_ends_the_call_with_the_servers_error() {
-    let mut host = start(vec![mrtr(&[])]);
+    let mut host = support::host::start(vec![mrtr(&[])], 0, true);
     connected(&mut host, "mrtr").await;
     let caller = host.caller();
     let running = call(&caller, "greet");
@@ -144,7 +117,8 @@ async fn roots_and_sampling_are_answered_in_rounds() {
     let dir = tempfile::tempdir().expect("temp dir");
     let granted = dir.path().join("notes");
     std::fs::create_dir(&granted).expect("mkdir");
-    let mut host = start(vec![mrtr(&[granted.to_string_lossy().into_owned()])]);
+    let read = vec![granted.to_string_lossy().into_owned()];
+    let mut host = support::host::start(vec![mrtr(&read)], 0, true);
     connected(&mut host, "mrtr").await;
     let caller = host.caller();
 
@@ -182,13 +156,13 @@ async fn roots_and_sampling_are_answered_in_rounds() {
 async fn a_node_reference_server_still_gets_the_2025_handshake() {
     let command = support::test_servers().join("mcp-server-everything");
     let plugin = support::plugin("everything", &command.to_string_lossy(), &["stdio"]);
-    let mut host = start(vec![plugin]);
+    let mut host = support::host::start(vec![plugin], 0, true);
     assert_eq!(connected(&mut host, "everything").await, "2025-11-25");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_2026_servers_tool_list_change_reaches_us_through_listen() {
-    let mut host = start(vec![mrtr(&[])]);
+    let mut host = support::host::start(vec![mrtr(&[])], 0, true);
     connected(&mut host, "mrtr").await;
     let caller = host.caller();
     let unlocked = call(&caller, "unlock").await.expect("the call task");

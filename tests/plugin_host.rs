@@ -4,17 +4,16 @@
 
 mod support;
 
+use support::host::{WAIT, wait_for};
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libre_assistant::plugins::Plugin;
-use libre_assistant::plugins::host::{
-    self, CallError, HostConfig, HostEvent, HostHandle, PluginState, ToolOutcome,
-};
+use libre_assistant::plugins::host::{CallError, HostEvent, HostHandle, PluginState, ToolOutcome};
 use serde_json::{Map, Value, json};
 
 /// The longest any single wait in these tests may take.
-const WAIT: Duration = Duration::from_secs(60);
 
 fn server(name: &str) -> String {
     support::test_servers()
@@ -70,31 +69,9 @@ fn shell(id: &str, script: &str) -> Plugin {
     shell
 }
 
-/// The host, every plugin sandboxed as the app runs them.
+/// The host over `plugins` (sandboxed; nobody answers the servers' requests here).
 fn start(plugins: Vec<Plugin>, max_restarts: u32) -> HostHandle {
-    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let root = ROOT.get_or_init(|| support::target_dir("plugin_host"));
-    host::spawn(HostConfig {
-        plugins,
-        max_restarts,
-        sandbox: Some(support::sandbox(root)),
-        secrets: None,
-        serve_requests: false,
-    })
-}
-
-/// Waits for the first event that `want` accepts, failing after [`WAIT`].
-async fn wait_for(host: &mut HostHandle, mut want: impl FnMut(&HostEvent) -> bool) -> HostEvent {
-    let found = tokio::time::timeout(WAIT, async {
-        loop {
-            let event = host.events.recv().await.expect("the host is running");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await;
-    found.expect("the event came in time")
+    support::host::start(plugins, max_restarts, false)
 }
 
 /// Waits until `id` is running and returns its tools' names.

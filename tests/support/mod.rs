@@ -5,6 +5,7 @@
 pub mod core;
 pub mod download;
 pub mod events;
+pub mod host;
 pub mod http;
 pub mod tmux;
 
