@@ -13,8 +13,6 @@ use libre_assistant::plugins::Plugin;
 use libre_assistant::plugins::host::{CallError, HostEvent, HostHandle, PluginState, ToolOutcome};
 use serde_json::{Map, Value, json};
 
-/// The longest any single wait in these tests may take.
-
 fn server(name: &str) -> String {
     support::test_servers()
         .join(name)
