@@ -601,10 +601,7 @@ struct HttpEverything {
 impl HttpEverything {
     fn start() -> HttpEverything {
         use std::io::BufRead;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = support::http::free_port();
         let mut child =
             std::process::Command::new(support::test_servers().join("mcp-server-everything"))
                 .arg("streamableHttp")
@@ -709,10 +706,7 @@ async fn a_remote_servers_headers_carry_their_secrets() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_remote_server_crashes_with_its_url_in_one_line() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = support::http::free_port();
     let url = format!("http://127.0.0.1:{port}/mcp");
     let mut host = support::host::start(vec![remote("gone", &url)], 0, true);
     let crashed = wait_for(&mut host, |e| {

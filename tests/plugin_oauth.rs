@@ -19,13 +19,7 @@ struct OAuthServer {
 
 impl OAuthServer {
     fn start() -> OAuthServer {
-        let port = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port()
-        };
-        let (mcp, auth) = (port(), port());
+        let (mcp, auth) = (support::http::free_port(), support::http::free_port());
         let script = support::test_servers()
             .join("../node/node_modules/@modelcontextprotocol/sdk/dist/cjs/examples/server/simpleStreamableHttp.js");
         let mut child = Command::new("node")

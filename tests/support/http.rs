@@ -80,12 +80,18 @@ impl Server {
     }
 }
 
-/// A URL on a loopback port nobody listens on (bound, then released).
+/// A loopback port nobody listens on (bound, then released), for a server to take or a
+/// connection to be refused.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A URL on a loopback port nobody listens on.
 pub fn refused_url() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}/model.gguf")
+    format!("http://127.0.0.1:{}/model.gguf", free_port())
 }
 
 fn serve(listener: TcpListener, replies: Vec<Reply>) -> Vec<Seen> {
