@@ -21,6 +21,9 @@ pub enum Exit {
     Storage = 7,
     /// A plugin failed to start (under its sandbox policy, or at all), or its tool call failed.
     Plugin = 8,
+    /// A remote inference server could not be reached, refused the request, failed, or cut
+    /// its answer off (what came of the answer is printed first).
+    Server = 9,
     /// Ctrl-C stopped the work (128 + SIGINT).
     Interrupted = 130,
 }

@@ -4,6 +4,7 @@
 //! speak to it through `core::Op` in and `core::Event` out. It never prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod backend;
 pub mod config;
 pub mod core;
 pub mod engine;

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use libre_assistant::backend::RemoteConfig;
+use libre_assistant::backend::remote::Dialect;
 use libre_assistant::config::{self, Effective, Settings};
 use libre_assistant::engine::{self, EngineConfig, PromptCacheConfig, SamplingParams};
 use libre_assistant::exit::Exit;
@@ -80,6 +82,43 @@ pub fn ensure_model(setup: &Setup, name: &str, sink: &mut Sink) -> Result<Resolv
     }
 }
 
+/// The remote back end that the model name `name` picks, as `NAME/MODEL` or `NAME` (its
+/// configured model) where NAME is one of `[backends]`; `None` when it names none (a local
+/// model). An API key variable that is not set is an error.
+pub fn remote_config(settings: &Settings, name: &str) -> Option<Result<RemoteConfig, Failure>> {
+    let (backend, model) = name.split_once('/').unwrap_or((name, ""));
+    let found = settings.backends.get(backend)?;
+    let api_key = match &found.api_key_env {
+        Some(var) => match std::env::var(var) {
+            Ok(key) if !key.is_empty() => Some(key),
+            _ => {
+                return Some(Err(Failure::new(
+                    Exit::Config,
+                    format!(
+                        "backend {backend} takes its API key from ${var}, which is not set; export it, or remove api_key_env from [backends.{backend}]"
+                    ),
+                )));
+            }
+        },
+        None => None,
+    };
+    Some(Ok(RemoteConfig {
+        backend: backend.to_owned(),
+        url: found.url.clone(),
+        model: match model {
+            "" => found.model.clone(),
+            model => model.to_owned(),
+        },
+        api_key,
+        timeout: std::time::Duration::from_secs(u64::from(found.timeout_secs)),
+        context: found.context,
+        dialect: Dialect {
+            native_tools: found.native_tools,
+            extra_sampling: found.extra_sampling,
+        },
+    }))
+}
+
 /// The engine settings for `model_path`.
 pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
     let prompt_cache = prompt_cache(settings, &model_path);
@@ -92,6 +131,7 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         chat_template: settings.engine.chat_template.clone(),
         raw: false,
         prompt_cache,
+        rpc: settings.engine.rpc.clone(),
     }
 }
 

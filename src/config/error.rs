@@ -27,6 +27,16 @@ pub enum ConfigError {
         /// The I/O error, as text (keeps the error comparable).
         cause: String,
     },
+    /// A `[backends.NAME]` table breaks a rule.
+    #[error("{}: [backends.{name}]: {rule}; {FIX}", .path.display())]
+    Backend {
+        /// The file.
+        path: PathBuf,
+        /// The back end's name.
+        name: String,
+        /// What is wrong.
+        rule: &'static str,
+    },
     /// The config file is not valid TOML.
     #[error("{}:{line}:{col}: invalid TOML: {message}; {FIX}", .path.display())]
     Syntax {

@@ -26,6 +26,7 @@ pub(crate) enum Field {
     Batch,
     PromptCache,
     PromptCacheMb,
+    Rpc,
     Pip,
     AutoPull,
     LogLevel,
@@ -71,6 +72,7 @@ const BOOL: &str = "true or false";
 const LIST: &str = "an array of strings";
 const ROUNDS: &str = "a whole number from 1 to 16";
 const RULES: &str = "an array of tool rules (PLUGIN/TOOL, PLUGIN/* or PLUGIN)";
+const ENDPOINTS: &str = "an array of HOST:PORT strings";
 const RULES_ENV: &str = "tool rules separated by commas (PLUGIN/TOOL, PLUGIN/* or PLUGIN)";
 
 /// The most rounds of tool calls `tools.max_rounds` may ask for.
@@ -78,7 +80,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 30] = [
+    pub const ALL: [Field; 31] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -94,6 +96,7 @@ impl Field {
         Field::Batch,
         Field::PromptCache,
         Field::PromptCacheMb,
+        Field::Rpc,
         Field::Pip,
         Field::AutoPull,
         Field::LogLevel,
@@ -129,6 +132,7 @@ impl Field {
             Field::Batch => "engine.batch",
             Field::PromptCache => "engine.prompt_cache",
             Field::PromptCacheMb => "engine.prompt_cache_mb",
+            Field::Rpc => "engine.rpc",
             Field::Pip => "models.pip",
             Field::AutoPull => "models.auto_pull",
             Field::LogLevel => "log.level",
@@ -165,6 +169,7 @@ impl Field {
             Field::Batch => Some("LIBRE_ASSISTANT_BATCH"),
             Field::PromptCache => Some("LIBRE_ASSISTANT_PROMPT_CACHE"),
             Field::PromptCacheMb => Some("LIBRE_ASSISTANT_PROMPT_CACHE_MB"),
+            Field::Rpc => Some("LIBRE_ASSISTANT_RPC"),
             Field::Pip => None,
             Field::AutoPull => Some("LIBRE_ASSISTANT_AUTO_PULL"),
             Field::LogLevel => Some("LIBRE_ASSISTANT_LOG_LEVEL"),
@@ -207,6 +212,7 @@ impl Field {
             Field::Batch => e.batch = raw.count()?,
             Field::PromptCache => e.prompt_cache = raw.boolean()?,
             Field::PromptCacheMb => e.prompt_cache_mb = raw.count()?,
+            Field::Rpc => e.rpc = raw.endpoints()?,
             Field::Pip => s.models.pip = raw.list()?,
             Field::AutoPull => s.models.auto_pull = raw.boolean()?,
             Field::LogLevel => s.log.level = raw.text()?,
@@ -245,6 +251,7 @@ impl Field {
             Field::Batch => Some(e.batch.to_string()),
             Field::PromptCache => Some(e.prompt_cache.to_string()),
             Field::PromptCacheMb => Some(e.prompt_cache_mb.to_string()),
+            Field::Rpc => Some(array(&e.rpc)),
             Field::Pip => Some(array(&s.models.pip)),
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
             Field::LogLevel => Some(quote(&s.log.level)),
@@ -282,6 +289,7 @@ impl Field {
             | Field::Batch
             | Field::PromptCache
             | Field::PromptCacheMb
+            | Field::Rpc
             | Field::Pip
             | Field::AutoPull
             | Field::LogLevel
@@ -320,6 +328,15 @@ fn quote(s: &str) -> String {
 }
 
 /// A TOML array of basic strings, on one line.
+/// Whether `text` is `HOST:PORT` with a port number (a bracketed IPv6 host included).
+pub(crate) fn is_endpoint(text: &str) -> bool {
+    text.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && !host.contains(char::is_whitespace)
+            && port.parse::<u16>().is_ok_and(|p| p > 0)
+    })
+}
+
 fn array(items: &[String]) -> String {
     let items: Vec<String> = items.iter().map(|p| quote(p)).collect();
     format!("[{}]", items.join(", "))
@@ -440,6 +457,37 @@ impl Raw<'_, '_> {
                 }),
             })
             .collect()
+    }
+
+    /// `engine.rpc`: an array of `host:port`, or from the environment separated by commas.
+    fn endpoints(self) -> Result<Vec<String>, Mismatch> {
+        let endpoints: Vec<String> = match self {
+            Raw::Toml(_) => self.list().map_err(|m| Mismatch {
+                expected: ENDPOINTS,
+                ..m
+            })?,
+            Raw::Env(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        match endpoints.iter().position(|e| !is_endpoint(e)) {
+            None => Ok(endpoints),
+            Some(i) => Err(Mismatch {
+                expected: ENDPOINTS,
+                found: format!("{:?}", endpoints[i]),
+                out_of_range: true,
+                bad_item: Some((
+                    i,
+                    format!(
+                        "{:?} is not HOST:PORT (e.g. \"192.168.1.20:50052\")",
+                        endpoints[i]
+                    ),
+                )),
+            }),
+        }
     }
 
     /// `tools.allow`: an array of tool rules, or from the environment rules separated by

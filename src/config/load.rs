@@ -103,6 +103,10 @@ impl Layers {
     fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
         let doc = DeTable::parse(text).map_err(|e| syntax(path, text, &e))?;
         for (key, value) in by_position(doc.get_ref()) {
+            if key.get_ref() == "backends" {
+                self.settings.backends = super::backends::read(path, text)?;
+                continue;
+            }
             if let DeValue::Table(table) = value.get_ref()
                 && is_table(key.get_ref())
             {
@@ -405,7 +409,7 @@ fn wrong_type(
     }
 }
 
-fn syntax(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+pub(super) fn syntax(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
     let (line, col) = line_col(text, e.span().map_or(0, |s| s.start));
     let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
     ConfigError::Syntax {

@@ -6,6 +6,7 @@
 //! has passed validation. An unknown key or a value of the wrong type is an error naming the
 //! file, line and column, never a silent ignore.
 
+mod backends;
 mod error;
 #[cfg(test)]
 mod error_tests;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use backends::BackendSettings;
 pub use error::ConfigError;
 pub use load::{CONFIG_ENV, load};
 pub use write::{SaveError, save_model};
@@ -48,6 +50,9 @@ pub struct Settings {
     pub tools: Tools,
     /// How plugins run.
     pub plugins: Plugins,
+    /// Inference servers, by the name `-m NAME/MODEL` uses (see `backends.rs`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub backends: BTreeMap<String, BackendSettings>,
 }
 
 /// Sampling settings.
@@ -90,6 +95,8 @@ pub struct Engine {
     pub prompt_cache: bool,
     /// The most megabytes (MiB) of saved states per model.
     pub prompt_cache_mb: u32,
+    /// llama.cpp RPC servers (`HOST:PORT`) to split the model's layers with.
+    pub rpc: Vec<String>,
 }
 
 /// Model store settings.
@@ -200,6 +207,7 @@ impl Default for Settings {
             ui: Ui::default(),
             tools: Tools::default(),
             plugins: Plugins::default(),
+            backends: BTreeMap::new(),
         }
     }
 }
@@ -227,6 +235,7 @@ impl Default for Engine {
             batch: 512,
             prompt_cache: true,
             prompt_cache_mb: 1024,
+            rpc: Vec::new(),
         }
     }
 }

@@ -27,9 +27,8 @@ use crate::plugins::host::context::{Answer, Ask};
 use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 use crate::plugins::usage::Figures;
 
-use crate::engine::{
-    Engine, EngineConfig, EngineError, Finish, ModelInfo, SamplingParams, TurnStats,
-};
+use crate::backend::{Backend, BackendConfig};
+use crate::engine::{EngineError, Finish, ModelInfo, SamplingParams, TurnStats};
 
 /// What a front end asks the core to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +45,7 @@ pub enum Op {
     /// there is no model until another loads. Refused while a turn runs or a model loads.
     LoadModel {
         /// The model and its context.
-        config: EngineConfig,
+        config: BackendConfig,
     },
     /// Answer the last user message again, replacing its answer.
     Regenerate,
@@ -155,7 +154,7 @@ pub enum Event {
     },
     /// A model began loading; the previous one is gone.
     ModelLoading {
-        /// The model file.
+        /// The model file, or a remote back end's `NAME/MODEL`.
         path: PathBuf,
     },
     /// How far loading has come (throttled; some may be skipped when events back up).
@@ -308,7 +307,7 @@ const PIECE_BUFFER: usize = 256;
 
 /// Spawns the core task on the current tokio runtime, with a loaded engine or none yet (then
 /// a turn fails with `EngineError::NoModel` until `Op::LoadModel` succeeds).
-pub fn spawn(engine: Option<Engine>, config: CoreConfig) -> CoreHandle {
+pub fn spawn(engine: Option<Backend>, config: CoreConfig) -> CoreHandle {
     let (ops, op_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::channel(PIECE_BUFFER);
     let task = tokio::spawn(task::Core::new(engine, config, op_rx, event_tx).run());

@@ -217,6 +217,10 @@ impl Core {
                                 let why = "cancelled by the user".to_owned();
                                 return (SamplingAnswer::Rejected(why), flow);
                             }
+                            Finish::Cut => {
+                                let why = "the answer broke off".to_owned();
+                                return (SamplingAnswer::Rejected(why), flow);
+                            }
                         };
                         let stop_reason = stop_reason.to_owned();
                         return (SamplingAnswer::Sampled { text, model, stop_reason }, flow);

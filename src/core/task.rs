@@ -18,9 +18,8 @@ use tokio::task::JoinHandle;
 use super::journal::Journal;
 use super::tools::Toolbox;
 use super::{Conversation, CoreConfig, Event, Op};
-use crate::engine::{
-    ChatMessage, Engine, EngineConfig, EngineError, Role, SamplingParams, ToolPrompt,
-};
+use crate::backend::{Backend, BackendConfig};
+use crate::engine::{ChatMessage, EngineError, Role, SamplingParams, ToolPrompt};
 use crate::plugins::host::context::Ask;
 use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 
@@ -38,12 +37,12 @@ pub(super) enum Flow {
 }
 
 /// A model load on a blocking thread; it yields the new engine.
-type Loading = JoinHandle<Result<Engine, EngineError>>;
+type Loading = JoinHandle<Result<Backend, EngineError>>;
 
 /// What woke the idle task.
 enum Wake {
     Op(Option<Op>),
-    Loaded(Result<Engine, EngineError>),
+    Loaded(Result<Backend, EngineError>),
     Plugin(Option<HostEvent>),
     Warm,
 }
@@ -54,7 +53,7 @@ const WARM_DELAY: Duration = Duration::from_millis(250);
 
 /// The state the core task owns.
 pub(super) struct Core {
-    pub(super) engine: Option<Engine>,
+    pub(super) engine: Option<Backend>,
     pub(super) loading: Option<Loading>,
     pub(super) sampling: SamplingParams,
     pub(super) conversation: Conversation,
@@ -81,7 +80,7 @@ type Warmed = (Vec<ChatMessage>, Option<Arc<ToolPrompt>>);
 impl Core {
     /// The core before its first op.
     pub(super) fn new(
-        engine: Option<Engine>,
+        engine: Option<Backend>,
         config: CoreConfig,
         ops: mpsc::UnboundedReceiver<Op>,
         events: mpsc::Sender<Event>,
@@ -223,26 +222,27 @@ impl Core {
     }
 
     /// Starts loading a model after freeing the current one.
-    async fn load(&mut self, config: EngineConfig) {
+    async fn load(&mut self, config: BackendConfig) {
         if self.loading.is_some() {
             self.refuse("a model is already loading; wait for it to finish")
                 .await;
             return;
         }
         let old = self.engine.take();
-        self.emit(Event::ModelLoading {
-            path: config.model_path.clone(),
-        })
-        .await;
+        let path = match &config {
+            BackendConfig::Local(local) => local.model_path.clone(),
+            BackendConfig::Remote(remote) => format!("{}/{}", remote.backend, remote.model).into(),
+        };
+        self.emit(Event::ModelLoading { path }).await;
         let progress = progress_reporter(self.events.clone());
         self.loading = Some(tokio::task::spawn_blocking(move || {
             // Freed before the new model is read, so the two never take memory together.
             drop(old);
-            Engine::start_with_progress(config, progress)
+            Backend::start(config, progress)
         }));
     }
 
-    pub(super) async fn loaded(&mut self, result: Result<Engine, EngineError>) {
+    pub(super) async fn loaded(&mut self, result: Result<Backend, EngineError>) {
         match result {
             Ok(engine) => {
                 let info = engine.info().clone();
@@ -495,7 +495,7 @@ pub(super) async fn next_plugin_event(
 }
 
 /// The result of the load under way; never resolves when there is none.
-pub(super) async fn finished(loading: &mut Option<Loading>) -> Result<Engine, EngineError> {
+pub(super) async fn finished(loading: &mut Option<Loading>) -> Result<Backend, EngineError> {
     match loading {
         Some(task) => task.await.unwrap_or_else(|e| {
             tracing::error!("the model loading thread failed: {e}");

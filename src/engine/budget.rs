@@ -63,6 +63,46 @@ pub fn costs(model: &LlamaModel, tools: &[ToolSpec]) -> Vec<u32> {
         .collect()
 }
 
+/// Tokens each tool's definition takes, estimated from its length (about four characters a
+/// token), where the model's tokenizer is not at hand (a remote server's model).
+pub fn estimated_costs(tools: &[ToolSpec]) -> Vec<u32> {
+    tools
+        .iter()
+        .map(|tool| definition(tool).len().div_ceil(4) as u32 + 1)
+        .collect()
+}
+
+/// The offer's tools within the budget that `room` tokens allow, given each tool's `costs`,
+/// and how they were chosen.
+pub fn choose_tools(
+    offer: &ToolPrompt,
+    costs: Vec<u32>,
+    n_ctx: u32,
+    room: u32,
+) -> (ToolOffer, Vec<ToolSpec>) {
+    let limit = budget(offer, n_ctx, room);
+    let over = over_caps(&costs, &offer.caps);
+    let chosen = choose(&costs, &order(offer), limit, &over);
+    let offer_made = ToolOffer {
+        costs: offer
+            .tools
+            .iter()
+            .zip(costs)
+            .zip(chosen)
+            .zip(over)
+            .map(|(((tool, tokens), offered), over_cap)| ToolCost {
+                name: tool.name.clone(),
+                tokens,
+                offered,
+                over_cap,
+            })
+            .collect(),
+        budget: limit,
+    };
+    let tools = offer_made.offered(&offer.tools);
+    (offer_made, tools)
+}
+
 /// The budget for an offer when `room` tokens are left once the question and the answer's
 /// reserve are counted: the configured budget (0: a share of the context), never more than
 /// the room.

@@ -25,13 +25,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 
-pub use budget::{ToolCost, ToolOffer};
+pub use budget::{ToolCost, ToolOffer, choose_tools, estimated_costs};
 pub use prompt::{CHATML_STOPS, ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
 pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
 pub use tools::{
-    CALL_OPEN, DEFAULT_CALL_MAX_TOKENS, ToolGroup, ToolPrompt, definition as tool_definition,
-    open_call,
+    CALL_OPEN, DEFAULT_CALL_MAX_TOKENS, ToolGroup, ToolPrompt, answer_messages,
+    definition as tool_definition, generic_messages, guided, open_call,
 };
 pub use utf8::Utf8Stream;
 pub use vocab::{prompt_tokens, tool_costs};
@@ -55,6 +55,8 @@ pub struct EngineConfig {
     pub raw: bool,
     /// Where to save and restore KV states across reloads; `None` turns that off.
     pub prompt_cache: Option<PromptCacheConfig>,
+    /// llama.cpp RPC servers (`host:port`) to split the model's layers with; empty: none.
+    pub rpc: Vec<String>,
 }
 
 /// The prompt cache on disk for one model: see `prompt_cache.rs`.
@@ -86,6 +88,38 @@ pub struct ModelInfo {
     pub tool_template: bool,
     /// How long loading took.
     pub load_ms: f64,
+    /// Where the model runs.
+    pub runs: Placement,
+}
+
+/// Where a model runs: said in the status bar, the models pane and `--json`'s start event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Placement {
+    /// In this process, on this machine.
+    Local,
+    /// In this process, its layers split with llama.cpp RPC servers.
+    Rpc {
+        /// The servers, as `host:port`.
+        servers: Vec<String>,
+    },
+    /// On an inference server.
+    Remote {
+        /// The back end's name in the config.
+        backend: String,
+        /// The server's host (and port, when it has one).
+        host: String,
+    },
+}
+
+impl std::fmt::Display for Placement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Placement::Local => f.write_str("local"),
+            Placement::Rpc { servers } => write!(f, "RPC {}", servers.join(", ")),
+            Placement::Remote { host, .. } => write!(f, "remote {host}"),
+        }
+    }
 }
 
 /// One answer to generate.
@@ -138,6 +172,8 @@ pub enum Finish {
     ContextFull,
     /// The cancel flag was set, or nobody was listening any more.
     Cancelled,
+    /// The answer broke off (a remote server's stream was cut); what came is kept.
+    Cut,
 }
 
 /// Counts and timings of one turn.
@@ -206,6 +242,9 @@ pub enum EngineError {
     /// The engine thread is gone.
     #[error("the engine stopped unexpectedly; see the log file for details")]
     Gone,
+    /// A remote inference server failed, or could not be reached (the message says which).
+    #[error("{0}")]
+    Server(String),
     /// No model is loaded (none chosen yet, a load is under way, or the last load failed).
     #[error("no model is loaded yet; choose one in the model pane or with /model")]
     NoModel,

@@ -10,7 +10,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
 use super::EngineError;
-use super::budget::{self, ToolCost, ToolOffer};
+use super::budget::{self, ToolOffer, choose_tools};
 use super::jinja::JinjaTemplate;
 use super::tools::{ToolPrompt, answer_messages, generic_messages, guided};
 use crate::tools::ToolSpec;
@@ -78,6 +78,8 @@ pub enum TemplateSource {
     Override(String),
     /// No template at all: the prompt is sent as given (`--raw`, for base models).
     Raw,
+    /// The inference server's own (a remote back end: nothing is rendered here).
+    Server,
 }
 
 /// The chosen template and where it came from.
@@ -141,7 +143,10 @@ impl Template {
         match &self.source {
             TemplateSource::Fallback => &CHATML_STOPS,
             TemplateSource::Override(name) if name == FALLBACK_TEMPLATE => &CHATML_STOPS,
-            TemplateSource::Model | TemplateSource::Override(_) | TemplateSource::Raw => &[],
+            TemplateSource::Model
+            | TemplateSource::Override(_)
+            | TemplateSource::Raw
+            | TemplateSource::Server => &[],
         }
     }
 
@@ -242,7 +247,12 @@ pub fn fit(
             let least = kept(messages, first_droppable, last - first_droppable);
             let base = tokenize(model, &template.render(model, &least, &[])?).len() as u32;
             let room = n_ctx.saturating_sub(base + reserve);
-            Some(choose_tools(model, offer, n_ctx, room))
+            Some(choose_tools(
+                offer,
+                budget::costs(model, &offer.tools),
+                n_ctx,
+                room,
+            ))
         }
         _ => None,
     };
@@ -280,37 +290,6 @@ pub fn fit(
     }
 }
 
-/// The offer's tools within the budget that `room` tokens allow, and how they were chosen.
-fn choose_tools(
-    model: &LlamaModel,
-    offer: &ToolPrompt,
-    n_ctx: u32,
-    room: u32,
-) -> (ToolOffer, Vec<ToolSpec>) {
-    let costs = budget::costs(model, &offer.tools);
-    let limit = budget::budget(offer, n_ctx, room);
-    let over = budget::over_caps(&costs, &offer.caps);
-    let chosen = budget::choose(&costs, &budget::order(offer), limit, &over);
-    let offer_made = ToolOffer {
-        costs: offer
-            .tools
-            .iter()
-            .zip(costs)
-            .zip(chosen)
-            .zip(over)
-            .map(|(((tool, tokens), offered), over_cap)| ToolCost {
-                name: tool.name.clone(),
-                tokens,
-                offered,
-                over_cap,
-            })
-            .collect(),
-        budget: limit,
-    };
-    let tools = offer_made.offered(&offer.tools);
-    (offer_made, tools)
-}
-
 /// Tokenizes rendered prompt text (special tokens parsed, BOS added once).
 pub(super) fn tokenize(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
     let mut tokens = model.vocab().tokenize(text.as_bytes(), true, true);
@@ -343,7 +322,8 @@ pub fn prefix(
     let tools = match offer {
         Some(offer) if !offer.answer_only && !offer.tools.is_empty() => {
             let base = tokenize(model, &template.render(model, &probe, &[])?).len() as u32;
-            choose_tools(model, offer, n_ctx, n_ctx.saturating_sub(base + reserve)).1
+            let costs = budget::costs(model, &offer.tools);
+            choose_tools(offer, costs, n_ctx, n_ctx.saturating_sub(base + reserve)).1
         }
         _ => Vec::new(),
     };

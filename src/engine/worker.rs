@@ -99,6 +99,12 @@ pub(super) fn run(
         template: template.source.clone(),
         tool_template: template.takes_tools(),
         load_ms: started.elapsed().as_secs_f64() * 1000.0,
+        runs: match config.rpc.is_empty() {
+            true => super::Placement::Local,
+            false => super::Placement::Rpc {
+                servers: config.rpc.clone(),
+            },
+        },
     };
     tracing::info!(?info, model_ms, context_ms, "model loaded");
     if ready.send(Ok(info)).is_err() {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use libre_assistant::engine::{Finish, TurnStats};
+use libre_assistant::engine::{Finish, Placement, TurnStats};
 use libre_assistant::plugins::audit::Grant;
 
 /// Schema version of the event stream.
@@ -23,6 +23,9 @@ pub enum JsonEvent<'a> {
         context: u32,
         /// Model load time.
         load_ms: f64,
+        /// Where the model runs: `{"kind": "local"}`, `{"kind": "rpc", "servers": [...]}` or
+        /// `{"kind": "remote", "backend": ..., "host": ...}`.
+        runs: &'a Placement,
     },
     /// More answer text.
     Delta {

@@ -12,11 +12,12 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 
+use libre_assistant::backend::{Backend, BackendConfig};
 use libre_assistant::core::tools::{OfferedTool, TOOLS_OFF};
 use libre_assistant::core::{
     self, CallRequest, CallResult, ConsentAnswer, CoreConfig, Event, FinishedCall, Op,
 };
-use libre_assistant::engine::{Engine, Finish, TurnStats};
+use libre_assistant::engine::{Finish, TurnStats};
 use libre_assistant::exit::Exit;
 use libre_assistant::plugins::audit::Grant;
 use libre_assistant::plugins::host::{ElicitAnswer, HostEvent, PluginState};
@@ -71,7 +72,7 @@ impl Sink {
         eprintln!("libre-assistant: {message}");
     }
 
-    fn start(&mut self, model: &str, engine: &Engine) {
+    fn start(&mut self, model: &str, engine: &Backend) {
         if self.json {
             let info = engine.info();
             let path = info.path.display().to_string();
@@ -80,6 +81,7 @@ impl Sink {
                 model_path: &path,
                 context: info.context,
                 load_ms: info.load_ms,
+                runs: &info.runs,
             }));
         }
     }
@@ -252,7 +254,25 @@ pub async fn run(
     raw: bool,
 ) -> Result<Exit, Failure> {
     let settings = &setup.config.settings;
-    let model = crate::cli::setup::ensure_model(setup, &settings.model, sink)?;
+    // A remote back end is checked when it starts; a local model is fetched first if need be.
+    let mut name = settings.model.clone();
+    let backend = match crate::cli::setup::remote_config(settings, &settings.model) {
+        Some(_) if raw => {
+            return Err(Failure::new(
+                Exit::Usage,
+                "--raw needs a local model: a server applies its own chat template",
+            ));
+        }
+        Some(remote) => BackendConfig::Remote(remote?),
+        None => {
+            let model = crate::cli::setup::ensure_model(setup, &settings.model, sink)?;
+            name = model.name.clone();
+            BackendConfig::Local(libre_assistant::engine::EngineConfig {
+                raw,
+                ..engine_config(settings, model.path.clone())
+            })
+        }
+    };
     // Plugins start before the model loads, so the two overlap.
     let tools = match rules {
         Some(rules) => {
@@ -269,14 +289,10 @@ pub async fn run(
         .as_ref()
         .map(|t| t.manifests.keys().cloned().collect())
         .unwrap_or_default();
-    let config = libre_assistant::engine::EngineConfig {
-        raw,
-        ..engine_config(settings, model.path.clone())
-    };
-    let engine = tokio::task::spawn_blocking(move || Engine::start(config))
+    let engine = tokio::task::spawn_blocking(move || Backend::start(backend, |_| {}))
         .await
         .map_err(|e| Failure::new(Exit::Internal, format!("the engine thread panicked: {e}")))??;
-    sink.start(&model.name, &engine);
+    sink.start(&name, &engine);
     let mut core = core::spawn(
         Some(engine),
         CoreConfig {

@@ -574,6 +574,7 @@ impl App {
                     fraction: 0.0,
                 };
                 self.state.status.activity = Activity::Loading(0.0);
+                let config = libre_assistant::backend::BackendConfig::Local(config);
                 let _ = self.ops.send(Op::LoadModel { config });
             }
             Err(ModelError::NotInstalled { .. }) if models::find(name).is_some() => {

@@ -610,6 +610,7 @@ fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Lin
         Finish::Cancelled => Some("stopped"),
         Finish::Length => Some("cut at max_tokens"),
         Finish::ContextFull => Some("context full"),
+        Finish::Cut => Some("broke off"),
     };
     let mut lines: Vec<Line<'static>> = wrap(&text, width)
         .into_iter()

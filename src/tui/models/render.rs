@@ -317,6 +317,7 @@ fn template_label(source: &TemplateSource) -> String {
         TemplateSource::Fallback => "none: ChatML fallback".to_string(),
         TemplateSource::Override(name) => format!("override \"{name}\" (config)"),
         TemplateSource::Raw => "none: raw completion".to_string(),
+        TemplateSource::Server => "the server's".to_string(),
     }
 }
 
