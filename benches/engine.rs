@@ -59,6 +59,7 @@ fn main() {
         chat_template: None,
         raw: false,
         prompt_cache: None,
+        rpc: Vec::new(),
     };
 
     let mut loads = Vec::new();

@@ -3,6 +3,7 @@
 
 mod support;
 
+use libre_assistant::backend::{Backend, BackendConfig};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ async fn loaded(config: CoreConfig) -> CoreHandle {
         .await
         .unwrap()
         .expect("the default model loads");
-    core::spawn(Some(engine), config)
+    core::spawn(Some(Backend::Local(engine)), config)
 }
 
 async fn next(core: &mut CoreHandle) -> Event {
@@ -130,7 +131,7 @@ async fn a_core_without_a_model_gives_the_text_back_then_loads_one_in_the_backgr
 
     let path = support::smollm();
     let load = Op::LoadModel {
-        config: engine_config(path.clone()),
+        config: BackendConfig::Local(engine_config(path.clone())),
     };
     core.ops.send(load.clone()).unwrap();
     core.ops.send(load).unwrap();
@@ -270,7 +271,7 @@ async fn ops_that_change_the_conversation_wait_for_the_answer_to_stop() {
         Op::RetractLast,
         Op::Clear,
         Op::LoadModel {
-            config: engine_config(support::smollm()),
+            config: BackendConfig::Local(engine_config(support::smollm())),
         },
         Op::SetSystemPrompt { text: "".into() },
         Op::Interrupt,
@@ -308,7 +309,7 @@ async fn a_bad_model_fails_to_load_and_leaves_no_model_until_a_good_one_loads() 
     let mut core = loaded(core_config(8)).await;
     core.ops
         .send(Op::LoadModel {
-            config: engine_config(bad.clone()),
+            config: BackendConfig::Local(engine_config(bad.clone())),
         })
         .unwrap();
     let events = load_events(&mut core).await;
@@ -333,7 +334,7 @@ async fn a_bad_model_fails_to_load_and_leaves_no_model_until_a_good_one_loads() 
     );
     core.ops
         .send(Op::LoadModel {
-            config: engine_config(support::smollm()),
+            config: BackendConfig::Local(engine_config(support::smollm())),
         })
         .unwrap();
     assert!(matches!(

@@ -6,6 +6,7 @@
 
 mod support;
 
+use libre_assistant::backend::Backend;
 use std::path::Path;
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ async fn core(state: &Path, plugin: Plugin, ask: bool, allow: &[&str]) -> (CoreH
     .expect("the model loads");
     let (tools, caller) = support::core::tools(state, &plugin, ask, allow);
     let mut core = core::spawn(
-        Some(engine),
+        Some(Backend::Local(engine)),
         CoreConfig {
             system_prompt: String::new(),
             sampling: SamplingParams {

@@ -4,6 +4,7 @@
 
 mod support;
 
+use libre_assistant::backend::Backend;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -44,7 +45,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
     tools.usage = Some(state.join("usage.json"));
     tools.remembered = Some(state.join("plugins.toml"));
     let mut core = core::spawn(
-        Some(engine),
+        Some(Backend::Local(engine)),
         CoreConfig {
             system_prompt: "You are a helpful assistant.".into(),
             sampling: SamplingParams {

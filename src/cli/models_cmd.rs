@@ -9,6 +9,40 @@ use super::args::ModelsAction;
 use super::failure::Failure;
 use super::setup::Setup;
 
+/// Lists each configured back end's models as `NAME/MODEL`; a server that cannot be asked
+/// gets one line on stderr, and the rest are listed.
+fn list_remote(setup: &Setup) {
+    let settings = &setup.config.settings;
+    for name in settings.backends.keys() {
+        let config = match super::setup::remote_config(settings, name) {
+            Some(Ok(config)) => config,
+            Some(Err(failure)) => {
+                eprintln!("libre-assistant: {}", failure.message);
+                continue;
+            }
+            None => continue,
+        };
+        match libre_assistant::backend::remote::list_models(&config) {
+            Ok(served) => {
+                for model in served {
+                    let params = model
+                        .parameters
+                        .map_or("-".to_owned(), |p| format!("{:.1}B", p as f64 / 1e9));
+                    println!(
+                        "{:<30} {:>9}  {:<8} {:<7} remote {}",
+                        format!("{name}/{}", model.id),
+                        "-",
+                        "-",
+                        params,
+                        config.host()
+                    );
+                }
+            }
+            Err(e) => eprintln!("libre-assistant: {e}"),
+        }
+    }
+}
+
 /// Runs one `models` subcommand; output on stdout, progress on stderr.
 pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
     let store = setup.store();
@@ -40,6 +74,7 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
                     "-"
                 );
             }
+            list_remote(setup);
             println!("\nstore: {}", setup.dirs.models().display());
             Ok(Exit::Ok)
         }

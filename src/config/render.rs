@@ -25,6 +25,19 @@ impl Effective {
                 }
             })
             .collect();
+        let mut rows = rows;
+        // The back ends come only from the file.
+        for (name, backend) in &self.settings.backends {
+            let Ok(table) = toml::Table::try_from(backend) else {
+                continue;
+            };
+            for (key, value) in table {
+                rows.push((
+                    format!("backends.{name}.{key} = {value}"),
+                    "from file".into(),
+                ));
+            }
+        }
         let width = rows
             .iter()
             .map(|(left, _)| left.chars().count())

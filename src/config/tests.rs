@@ -198,6 +198,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT", "no"),
         ("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS", "64"),
         ("LIBRE_ASSISTANT_PLUGINS_SANDBOX", "best-effort"),
+        ("LIBRE_ASSISTANT_RPC", "10.0.0.2:50052, [::1]:50053"),
     ]);
     let root = tempfile::tempdir().unwrap();
     let got = load(&dirs(root.path()), &Overrides::default(), &env).unwrap();
@@ -220,6 +221,7 @@ fn every_env_var_sets_its_key() {
             batch: 32,
             prompt_cache: false,
             prompt_cache_mb: 64,
+            rpc: vec!["10.0.0.2:50052".into(), "[::1]:50053".into()],
         },
         models: Models {
             pip: Models::default().pip,
@@ -246,6 +248,7 @@ fn every_env_var_sets_its_key() {
         plugins: Plugins {
             sandbox: Some("best-effort".into()),
         },
+        backends: Default::default(),
     };
     assert_eq!(got.settings, want);
     let from_env: Vec<&str> = got
@@ -334,6 +337,7 @@ engine.n_gpu_layers = 0                # default
 engine.batch = 512                     # default
 engine.prompt_cache = true             # default
 engine.prompt_cache_mb = 1024          # default
+engine.rpc = []                        # default
 models.pip = ["python3", "-m", "pip"]  # default
 models.auto_pull = true                # default
 log.level = "info"                     # default

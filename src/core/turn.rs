@@ -195,6 +195,9 @@ impl Core {
                         .answered(answer, held, offer, finish, stats, flow)
                         .await;
                 }
+                Some(Output::Failed(error @ EngineError::Server(_))) if !answer.is_empty() => {
+                    return self.broke_off(answer, held, error, flow).await;
+                }
                 Some(Output::Failed(error)) => {
                     self.fail(error).await;
                     return RoundEnd::Done(flow);
@@ -205,6 +208,29 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// The answer failed part way (a server's stream was cut): what came is kept as the
+    /// answer, the error is told, and the turn ends as `Finish::Cut`. Calls in it are not run.
+    async fn broke_off(
+        &mut self,
+        answer: String,
+        mut held: Held,
+        error: EngineError,
+        flow: Flow,
+    ) -> RoundEnd {
+        let rest = held.finish(false);
+        if !rest.is_empty() {
+            self.emit(Event::TokenDelta { text: rest }).await;
+        }
+        self.conversation
+            .push(ChatMessage::new(Role::Assistant, answer));
+        self.save(None).await;
+        let message = error.to_string();
+        self.emit(Event::Notice { message }).await;
+        let (finish, stats) = (Finish::Cut, TurnStats::default());
+        self.emit(Event::TurnComplete { finish, stats }).await;
+        RoundEnd::Done(flow)
     }
 
     /// The round's answer is complete: keep it, and either end the turn or go on to its calls.

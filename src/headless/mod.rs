@@ -344,7 +344,11 @@ pub async fn run(
                 }
                 Some(Event::TurnComplete { finish, stats }) => {
                     sink.done(finish, &stats);
-                    break if finish == Finish::Cancelled && interrupted { Exit::Interrupted } else { Exit::Ok };
+                    break match finish {
+                        Finish::Cancelled if interrupted => Exit::Interrupted,
+                        Finish::Cut => Exit::Server,
+                        _ => Exit::Ok,
+                    };
                 }
                 Some(Event::TurnFailed { error, .. }) => {
                     let _ = core.ops.send(Op::Shutdown);

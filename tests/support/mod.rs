@@ -7,6 +7,8 @@ pub mod download;
 pub mod events;
 pub mod host;
 pub mod http;
+pub mod llama;
+pub mod openai;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
@@ -157,6 +159,7 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         chat_template: None,
         raw: false,
         prompt_cache: None,
+        rpc: Vec::new(),
     }
 }
 

@@ -70,6 +70,7 @@ impl Task {
             &job.sampling,
             self.config.dialect,
         );
+        tracing::trace!(%body, "chat completion request");
         let url = self.config.endpoint("chat/completions");
         let backend = &self.config.backend;
         let transport =

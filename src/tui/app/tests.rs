@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use libre_assistant::config::Settings;
 use libre_assistant::core::{Event, Op};
-use libre_assistant::engine::{Finish, ModelInfo, TemplateSource, TurnStats};
+use libre_assistant::engine::{Finish, ModelInfo, Placement, TemplateSource, TurnStats};
 use libre_assistant::models::{FetchOptions, Store};
 use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
@@ -59,6 +59,7 @@ pub(super) fn harness(theme_name: &str) -> Harness {
             template: TemplateSource::Model,
             tool_template: true,
             load_ms: 148.0,
+            runs: Placement::Local,
         },
     });
     app.state.models.message = None;
@@ -324,6 +325,7 @@ fn queued_message_waits_for_the_model_and_failures_give_the_text_back() {
             template: TemplateSource::Model,
             tool_template: true,
             load_ms: 1.0,
+            runs: Placement::Local,
         },
     });
     assert_eq!(

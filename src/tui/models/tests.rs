@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use libre_assistant::engine::{ModelInfo, TemplateSource};
+use libre_assistant::engine::{ModelInfo, Placement, TemplateSource};
 use libre_assistant::models::{GgufInfo, Store};
 
 use super::*;
@@ -54,6 +54,7 @@ fn loaded_smollm2() -> Loaded {
             template: TemplateSource::Model,
             tool_template: true,
             load_ms: 120.0,
+            runs: Placement::Local,
         },
         gguf: Some(GgufInfo {
             version: 3,

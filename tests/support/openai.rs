@@ -1,0 +1,121 @@
+//! A scripted OpenAI-compatible server on 127.0.0.1 for the remote back end's fault tests:
+//! std::net only. `GET …/models` lists one model, `m`; every `POST` gets the scripted reply.
+//! It stops after `LIFETIME`, so a test that goes wrong fails instead of hanging.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+const LIFETIME: Duration = Duration::from_secs(60);
+
+/// What a `POST` gets.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A status with extra header lines and a body.
+    Status {
+        code: u16,
+        headers: Vec<String>,
+        body: String,
+    },
+    /// A 200 event stream of these events' data (each sent as `data: …\n\n`); the connection
+    /// closes after them, with no `[DONE]` unless it is among them.
+    Stream(Vec<String>),
+}
+
+/// A running server; `url()` is its API base.
+pub struct Server {
+    port: u16,
+}
+
+impl Server {
+    pub fn start(reply: Reply) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while started.elapsed() < LIFETIME {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let reply = reply.clone();
+                        std::thread::spawn(move || serve(stream, &reply));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Server { port }
+    }
+
+    /// The API's base url.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+}
+
+/// A chunk of streamed answer text, as chat completions send it.
+pub fn text_chunk(text: &str) -> String {
+    serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}}]}).to_string()
+}
+
+fn serve(stream: TcpStream, reply: &Reply) {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let mut out = stream;
+    if line.starts_with("GET") {
+        let list = r#"{"object":"list","data":[{"id":"m","object":"model"}]}"#;
+        let _ = write!(
+            out,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{list}",
+            list.len()
+        );
+        return;
+    }
+    match reply {
+        Reply::Status {
+            code,
+            headers,
+            body,
+        } => {
+            let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+            let _ = write!(
+                out,
+                "HTTP/1.1 {code} Scripted\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+        Reply::Stream(events) => {
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            );
+            for data in events {
+                let _ = write!(out, "data: {data}\n\n");
+                let _ = out.flush();
+            }
+        }
+    }
+}
