@@ -12,6 +12,7 @@ mod budget;
 mod jinja;
 mod prompt;
 mod prompt_cache;
+mod rpc;
 mod sampling;
 mod stop;
 mod tools;
@@ -102,6 +103,11 @@ pub enum Placement {
     Rpc {
         /// The servers, as `host:port`.
         servers: Vec<String>,
+        /// The layers given to devices (the servers, and a GPU here if any) rather than to
+        /// this machine's CPU.
+        offloaded: u32,
+        /// The model's layers.
+        layers: u32,
     },
     /// On an inference server.
     Remote {
@@ -116,7 +122,15 @@ impl std::fmt::Display for Placement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Placement::Local => f.write_str("local"),
-            Placement::Rpc { servers } => write!(f, "RPC {}", servers.join(", ")),
+            Placement::Rpc {
+                servers,
+                offloaded,
+                layers,
+            } => write!(
+                f,
+                "RPC {} ({offloaded}/{layers} layers)",
+                servers.join(", ")
+            ),
             Placement::Remote { host, .. } => write!(f, "remote {host}"),
         }
     }

@@ -30,6 +30,9 @@ pub(super) fn backend() -> Result<&'static LlamaBackend, EngineError> {
         .map_err(|e| EngineError::Backend(e.clone()))
 }
 
+/// More layers than any model has: all of them.
+const ALL_LAYERS: u32 = 999;
+
 /// Called with the fraction of the model loaded, on the engine thread.
 pub(super) type Progress = Box<dyn FnMut(f32) + Send>;
 
@@ -48,9 +51,19 @@ pub(super) fn run(
             return;
         }
     };
+    if let Err(e) = super::rpc::register(&config.rpc) {
+        let _ = ready.send(Err(e));
+        return;
+    }
+    // With RPC servers and no layer count set, every layer goes to the devices (the servers'
+    // and any GPU here), as llama.cpp's `--rpc` is used with `-ngl 99`.
+    let gpu_layers = match (config.rpc.is_empty(), config.n_gpu_layers) {
+        (false, 0) => ALL_LAYERS,
+        (_, n) => n,
+    };
     // Returning true tells llama.cpp to go on loading.
     let params = LlamaModelParams::default()
-        .with_n_gpu_layers(config.n_gpu_layers)
+        .with_n_gpu_layers(gpu_layers)
         .with_progress_callback(move |fraction| {
             progress(fraction);
             true
@@ -103,6 +116,8 @@ pub(super) fn run(
             true => super::Placement::Local,
             false => super::Placement::Rpc {
                 servers: config.rpc.clone(),
+                offloaded: gpu_layers.min(model.n_layer()),
+                layers: model.n_layer(),
             },
         },
     };
