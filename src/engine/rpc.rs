@@ -80,7 +80,7 @@ fn greet(server: &str) -> Result<(), EngineError> {
         ))
     })?;
     let size = u64::from_le_bytes(size);
-    if size < 3 || size > 1024 {
+    if !(3..=1024).contains(&size) {
         return Err(fail(
             "it answered the greeting with something else; is it a ggml-rpc-server?".into(),
         ));

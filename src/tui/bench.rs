@@ -170,6 +170,7 @@ fn new_app() -> Result<App, String> {
         fetch: FetchOptions::default(),
         themes_dir,
         color_mode: ColorMode::TrueColor,
+        remote_consent: dir.join("remote-consent"),
     };
     let (ops, _) = mpsc::unbounded_channel();
     let (tasks, _) = mpsc::unbounded_channel();

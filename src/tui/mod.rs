@@ -107,7 +107,9 @@ pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Fai
         fetch: setup.fetch_options(),
         themes_dir,
         color_mode,
+        remote_consent: setup.dirs.state.join("remote-consent"),
     };
+    app::tasks::list_remote(settings.clone(), task_tx.clone());
     let mut app = App::new(state, ctx, handle.ops.clone(), task_tx);
     match &chosen {
         Some(name) => {
@@ -195,6 +197,10 @@ fn save_choice(setup: &Setup, name: &str, chat: &mut ChatView) {
 
 /// Loads the configured model, fetching the default one first on a first run.
 fn start_model(app: &mut App, name: &str, auto_pull: bool) {
+    if settings_name_is_remote(app, name) {
+        app.load_model(name);
+        return;
+    }
     let store = app.store().clone();
     match store.resolve(name) {
         Ok(_) => app.load_model(name),
@@ -212,6 +218,12 @@ fn start_model(app: &mut App, name: &str, auto_pull: bool) {
             app.state.focus = Pane::Chat;
         }
     }
+}
+
+/// Whether `name` picks one of the configured servers' models.
+fn settings_name_is_remote(app: &App, name: &str) -> bool {
+    let backend = name.split_once('/').map_or(name, |(b, _)| b);
+    app.settings().backends.contains_key(backend)
 }
 
 /// The last saved conversation, shown in `chat`; problems become notices, never failures.

@@ -9,6 +9,7 @@ use super::models::ModelPane;
 use super::plugins::PluginPane;
 use super::sampling::SamplingDialog;
 use super::theme::Theme;
+use libre_assistant::engine::Placement;
 
 /// What the assistant is busy with, for the status bar.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,8 @@ pub enum Activity {
 pub struct Status {
     /// The loaded model's name.
     pub model: Option<String>,
+    /// Where it runs.
+    pub runs: Option<Placement>,
     /// The context size in tokens.
     pub context: u32,
     /// Tokens of the context the last turn used.
@@ -92,6 +95,7 @@ impl State {
             help: None,
             status: Status {
                 model: None,
+                runs: None,
                 context: 0,
                 used: 0,
                 last_tps: None,

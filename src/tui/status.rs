@@ -1,5 +1,6 @@
 //! The status bar: model, context used, speed of the last answer, and what is going on.
 
+use libre_assistant::engine::Placement;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -52,6 +53,12 @@ fn facts(status: &Status, theme: &Theme, narrow: bool) -> Vec<Span<'static>> {
     let model = status.model.as_deref().unwrap_or("no model");
     let name = Span::styled(format!("│ {model} "), theme.style("status.model"));
     let mut figures = Vec::new();
+    // Where the model runs; a narrow bar leaves out only "local".
+    match &status.runs {
+        Some(Placement::Local) if narrow => {}
+        Some(runs) => figures.push(Span::styled(format!("│ {runs} "), theme.style("status"))),
+        None => {}
+    }
     if status.context > 0 {
         let label = if narrow { "" } else { "ctx " };
         figures.push(Span::styled(

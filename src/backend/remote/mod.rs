@@ -7,6 +7,7 @@
 //! Nothing is sent anywhere but the configured url.
 
 mod chunk;
+pub mod consent;
 mod error;
 mod request;
 mod sse;

@@ -183,7 +183,7 @@ impl App {
     }
 
     /// The activity when nothing runs.
-    fn resting(&self) -> Activity {
+    pub(super) fn resting(&self) -> Activity {
         if self.model_ready {
             Activity::Idle
         } else {
@@ -214,6 +214,7 @@ impl App {
         self.model_ready = true;
         self.state.status.model = Some(name.clone());
         self.state.status.context = info.context;
+        self.state.status.runs = Some(info.runs.clone());
         self.state.status.used = 0;
         self.state.status.activity = Activity::Idle;
         let gguf = libre_assistant::models::gguf::metadata(&info.path).ok();
@@ -239,13 +240,14 @@ impl App {
         };
         self.state.models.loaded = None;
         self.state.status.model = None;
+        self.state.status.runs = None;
         self.state.status.activity = Activity::NoModel;
         self.state.chat.push(Kind::Error, error.to_string());
         self.return_queued();
     }
 
     /// A queued message goes back to the input when its model will not come.
-    fn return_queued(&mut self) {
+    pub(super) fn return_queued(&mut self) {
         if let Some(text) = self.queued.take() {
             self.state.chat.pop_last(Kind::User);
             self.state.composer.take();
@@ -274,6 +276,12 @@ impl App {
                         0.0
                     };
                     self.state.status.activity = Activity::Downloading(f.min(1.0));
+                }
+            }
+            TaskEvent::RemoteModels { rows, problems } => {
+                self.state.models.set_remote_rows(rows);
+                if let Some(problem) = problems.into_iter().next() {
+                    self.state.models.message = Some(problem);
                 }
             }
             TaskEvent::DownloadDone {

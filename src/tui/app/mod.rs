@@ -7,7 +7,7 @@ pub mod action;
 mod events;
 pub mod keys;
 mod plugin_context;
-mod tasks;
+pub mod tasks;
 mod update;
 
 use std::path::PathBuf;
@@ -51,6 +51,8 @@ pub struct Context {
     pub themes_dir: PathBuf,
     /// What colours the terminal shows.
     pub color_mode: ColorMode,
+    /// Where the user's yes to servers not on this machine is kept.
+    pub remote_consent: PathBuf,
 }
 
 /// The interactive app.
@@ -114,6 +116,11 @@ impl App {
     /// The model store.
     pub fn store(&self) -> &Store {
         &self.ctx.store
+    }
+
+    /// The settings in effect.
+    pub fn settings(&self) -> &libre_assistant::config::Settings {
+        &self.ctx.settings
     }
 
     /// Lays out what changed and draws one frame into `buf` (also used by tests).
@@ -262,6 +269,8 @@ impl App {
 
 #[cfg(test)]
 mod plugin_context_tests;
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 mod sampling_tests;
 #[cfg(test)]

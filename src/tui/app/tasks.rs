@@ -30,6 +30,43 @@ pub enum TaskEvent {
         /// Load the model once it is here.
         then_load: bool,
     },
+    /// The models the configured servers serve, as model-pane rows; problems as lines.
+    RemoteModels {
+        rows: Vec<crate::tui::models::ModelRow>,
+        problems: Vec<String>,
+    },
+}
+
+/// Asks each configured server for its models on a blocking thread.
+pub fn list_remote(
+    settings: libre_assistant::config::Settings,
+    events: UnboundedSender<TaskEvent>,
+) {
+    if settings.backends.is_empty() {
+        return;
+    }
+    tokio::task::spawn_blocking(move || {
+        let (mut rows, mut problems) = (Vec::new(), Vec::new());
+        for name in settings.backends.keys() {
+            let config = match crate::cli::setup::remote_config(&settings, name) {
+                Some(Ok(config)) => config,
+                Some(Err(failure)) => {
+                    problems.push(failure.message);
+                    continue;
+                }
+                None => continue,
+            };
+            match libre_assistant::backend::remote::list_models(&config) {
+                Ok(served) => rows.extend(
+                    served
+                        .iter()
+                        .map(|m| crate::tui::models::remote_row(name, &config.host(), m)),
+                ),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        let _ = events.send(TaskEvent::RemoteModels { rows, problems });
+    });
 }
 
 /// Starts downloading `entry` on a blocking thread.

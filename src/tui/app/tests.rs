@@ -45,6 +45,7 @@ pub(super) fn harness(theme_name: &str) -> Harness {
         fetch: FetchOptions::default(),
         themes_dir,
         color_mode: ColorMode::TrueColor,
+        remote_consent: dir.path().join("remote-consent"),
     };
     let (ops_tx, ops) = mpsc::unbounded_channel();
     let (tasks, _) = mpsc::unbounded_channel();
@@ -81,6 +82,7 @@ fn rows() -> Vec<ModelRow> {
             context: Some(8192),
             installed: true,
             in_catalog: true,
+            remote: None,
         },
         ModelRow {
             name: "qwen2.5-coder-0.5b-instruct".into(),
@@ -91,6 +93,7 @@ fn rows() -> Vec<ModelRow> {
             context: None,
             installed: false,
             in_catalog: true,
+            remote: None,
         },
     ]
 }

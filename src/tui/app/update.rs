@@ -1,6 +1,8 @@
 //! Keys, paste and mouse become actions; actions change the UI state or become core `Op`s.
 
 use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use libre_assistant::backend::remote::consent as remote_consent;
+use libre_assistant::backend::{BackendConfig, RemoteConfig};
 use libre_assistant::core::{ConsentAnswer, Op};
 use libre_assistant::models::{self, ModelError};
 use libre_assistant::plugins::host::ElicitAnswer;
@@ -34,7 +36,8 @@ impl App {
         if self.state.forms.is_open() {
             return vec![Scope::Form];
         }
-        if self.state.models.confirm_delete.is_some() {
+        if self.state.models.confirm_delete.is_some() || self.state.models.confirm_remote.is_some()
+        {
             return vec![Scope::Confirm, Scope::Models];
         }
         match self.state.focus {
@@ -180,7 +183,17 @@ impl App {
                     .filter(|r| r.installed)
                     .map(|r| r.name.clone());
             }
+            Action::Yes if self.state.models.confirm_remote.is_some() => self.remote_confirmed(),
             Action::Yes => self.delete_confirmed(),
+            Action::No if self.state.models.confirm_remote.is_some() => {
+                self.state.models.confirm_remote = None;
+                self.state.status.activity = self.resting();
+                self.return_queued();
+                self.flash(
+                    "nothing was sent; choose a local model in the model pane",
+                    false,
+                );
+            }
             Action::No => self.state.models.confirm_delete = None,
             Action::AllowOnce => self.answer_consent(ConsentAnswer::Once),
             Action::AllowSession => self.answer_consent(ConsentAnswer::Session),
@@ -564,6 +577,16 @@ impl App {
             self.flash("stop the answer first (Esc)", true);
             return;
         }
+        if let Some(remote) = crate::cli::setup::remote_config(&self.ctx.settings, name) {
+            match remote {
+                Ok(config) => self.load_remote(name, config),
+                Err(failure) => {
+                    self.state.models.message = Some(failure.message.clone());
+                    self.state.chat.push(Kind::Error, failure.message);
+                }
+            }
+            return;
+        }
         match self.ctx.store.resolve(name) {
             Ok(resolved) => {
                 let config = crate::cli::setup::engine_config(&self.ctx.settings, resolved.path);
@@ -574,7 +597,7 @@ impl App {
                     fraction: 0.0,
                 };
                 self.state.status.activity = Activity::Loading(0.0);
-                let config = libre_assistant::backend::BackendConfig::Local(config);
+                let config = BackendConfig::Local(config);
                 let _ = self.ops.send(Op::LoadModel { config });
             }
             Err(ModelError::NotInstalled { .. }) if models::find(name).is_some() => {
@@ -635,6 +658,44 @@ impl App {
             then_load,
             self.tasks.clone(),
         );
+    }
+
+    /// Uses the model `name` on a server: at once when the server is on this machine or the
+    /// user said yes to it before, else after asking (once per url).
+    fn load_remote(&mut self, name: &str, config: RemoteConfig) {
+        if !config.is_loopback() && !remote_consent::given(&self.ctx.remote_consent, &config.url) {
+            let question = format!(
+                "{name} runs on {}, not this machine: send your conversations there? y/n",
+                config.host()
+            );
+            self.state.chat.push(Kind::Notice, question);
+            self.state.models.confirm_remote = Some((name.to_owned(), config));
+            return;
+        }
+        self.model_name = Some(name.to_owned());
+        self.model_ready = false;
+        self.state.models.loading = Loading::InProgress {
+            name: name.to_owned(),
+            fraction: 0.0,
+        };
+        self.state.status.activity = Activity::Loading(0.0);
+        let config = BackendConfig::Remote(config);
+        let _ = self.ops.send(Op::LoadModel { config });
+    }
+
+    /// The user said yes to a server: remembered, then used.
+    fn remote_confirmed(&mut self) {
+        let Some((name, config)) = self.state.models.confirm_remote.take() else {
+            return;
+        };
+        if let Err(e) = remote_consent::give(&self.ctx.remote_consent, &config.url) {
+            let message = format!(
+                "cannot remember your yes to {} ({e}); it will be asked again next time",
+                config.host()
+            );
+            self.state.chat.push(Kind::Error, message);
+        }
+        self.load_remote(&name, config);
     }
 
     fn delete_confirmed(&mut self) {

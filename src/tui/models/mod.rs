@@ -8,6 +8,8 @@ mod render;
 
 use std::path::Path;
 
+use libre_assistant::backend::RemoteConfig;
+use libre_assistant::backend::remote::ServedModel;
 use libre_assistant::engine::ModelInfo;
 use libre_assistant::models::{self, CatalogEntry, GgufInfo, InstalledModel, Store};
 
@@ -32,6 +34,8 @@ pub struct ModelRow {
     pub installed: bool,
     /// Whether it is a catalog model.
     pub in_catalog: bool,
+    /// For a model on a configured server (`NAME/MODEL`), the server's host.
+    pub remote: Option<String>,
 }
 
 /// A download in progress, as the app last heard of it.
@@ -90,6 +94,9 @@ pub struct ModelPane {
     pub selected: usize,
     /// The model awaiting a y/n before it is deleted.
     pub confirm_delete: Option<String>,
+    /// A server not on this machine awaiting a y/n before it is first used: the model's name
+    /// and how to reach it.
+    pub confirm_remote: Option<(String, RemoteConfig)>,
     /// The download in progress.
     pub download: Option<Download>,
     /// The model in the engine.
@@ -107,6 +114,7 @@ impl ModelPane {
             rows,
             selected: 0,
             confirm_delete: None,
+            confirm_remote: None,
             download: None,
             loaded: None,
             loading: Loading::Idle,
@@ -133,10 +141,29 @@ impl ModelPane {
     /// still listed, else on the same position.
     pub fn set_rows(&mut self, rows: Vec<ModelRow>) {
         let name = self.selected_row().map(|r| r.name.clone());
+        let remote: Vec<ModelRow> = self.rows.drain(..).filter(|r| r.remote.is_some()).collect();
         self.rows = rows;
+        self.rows.extend(remote);
         let same = name.and_then(|n| self.rows.iter().position(|r| r.name == n));
         self.selected = same.unwrap_or(self.selected);
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    /// Replaces the rows of the servers' models (listed after the local ones).
+    pub fn set_remote_rows(&mut self, remote: Vec<ModelRow>) {
+        let local: Vec<ModelRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.remote.is_none())
+            .cloned()
+            .collect();
+        let name = self.selected_row().map(|r| r.name.clone());
+        self.rows = local;
+        self.rows.extend(remote);
+        let same = name.and_then(|n| self.rows.iter().position(|r| r.name == n));
+        self.selected = same
+            .unwrap_or(self.selected)
+            .min(self.rows.len().saturating_sub(1));
     }
 
     /// Whether `name` is the loaded model.
@@ -183,6 +210,7 @@ fn catalog_row(entry: CatalogEntry, file: Option<&InstalledModel>) -> ModelRow {
         size: file.map_or(entry.size, |m| m.size),
         installed: file.is_some(),
         in_catalog: true,
+        remote: None,
         name: entry.name,
         title: entry.title,
     }
@@ -202,6 +230,7 @@ fn imported_row(model: &InstalledModel) -> ModelRow {
         context: header.and_then(context),
         installed: true,
         in_catalog: false,
+        remote: None,
     }
 }
 
@@ -289,3 +318,21 @@ pub fn context_label(context: Option<u32>) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// A row for `model` on the server of back end `backend` at `host`.
+pub fn remote_row(backend: &str, host: &str, model: &ServedModel) -> ModelRow {
+    let name = format!("{backend}/{}", model.id);
+    ModelRow {
+        title: name.clone(),
+        name,
+        size: 0,
+        quantization: dash(),
+        parameters: model
+            .parameters
+            .map_or_else(dash, libre_assistant::models::gguf::parameters_label),
+        context: model.context.or(model.trained_context),
+        installed: true,
+        in_catalog: false,
+        remote: Some(host.to_owned()),
+    }
+}

@@ -5,7 +5,7 @@
 //! the details collapse first, then the gauges' bars and wrapped lines, then list rows; the
 //! selected row, the confirmation and the hints go last.
 
-use libre_assistant::engine::TemplateSource;
+use libre_assistant::engine::{Placement, TemplateSource};
 use libre_assistant::models::gguf;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -145,13 +145,19 @@ fn row_line(
     let text = theme.style(if row.installed { "text" } else { "text.dim" });
     let (marker, marker_style) = if pane.is_loaded(&row.name) {
         ("●", theme.style("status.busy"))
+    } else if row.remote.is_some() {
+        ("↗", text)
     } else if row.installed {
         ("✓", text)
     } else {
         (" ", text)
     };
+    let size = match row.remote {
+        Some(_) => "remote".to_owned(),
+        None => human_size(row.size),
+    };
     let values = [
-        human_size(row.size),
+        size,
         row.quantization.clone(),
         row.parameters.clone(),
         context_label(row.context),
@@ -241,6 +247,16 @@ fn loading_lines(loading: &Loading, theme: &Theme, cells: usize) -> Vec<Line<'st
 
 /// "Delete NAME (98 MB)? y/n", the name shortened so the question stays whole.
 fn confirm_lines(pane: &ModelPane, theme: &Theme, cells: usize) -> Vec<Line<'static>> {
+    if let Some((name, remote)) = &pane.confirm_remote {
+        let text = format!(
+            "{name} runs on {}, not this machine: send your conversations there? y/n",
+            remote.host()
+        );
+        return fit::wrap(&text, cells, 3)
+            .into_iter()
+            .map(|line| Line::styled(line, theme.style("warning")))
+            .collect();
+    }
     let Some(name) = &pane.confirm_delete else {
         return Vec::new();
     };
@@ -274,17 +290,24 @@ fn loaded_facts(
     loaded: &Loaded,
     pane: &ModelPane,
     path_cells: usize,
-) -> [(&'static str, String); 7] {
+) -> [(&'static str, String); 8] {
     let (info, header) = (&loaded.info, loaded.gguf.as_ref());
     let title = pane
         .rows
         .iter()
         .find(|r| r.name == loaded.name && r.title != r.name)
         .map_or(String::new(), |r| format!(" ({})", r.title));
-    let path = info.path.display().to_string();
+    let path = match info.runs {
+        Placement::Remote { .. } => "-".to_owned(),
+        _ => info.path.display().to_string(),
+    };
     let dash = || "-".to_string();
     [
         ("name", format!("{}{title}", loaded.name)),
+        (
+            "runs",
+            fit::truncate_start(&info.runs.to_string(), path_cells),
+        ),
         ("file", fit::truncate_start(&path, path_cells)),
         (
             "architecture",

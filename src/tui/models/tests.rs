@@ -18,6 +18,7 @@ fn row(name: &str, size: u64, installed: bool) -> ModelRow {
         context: installed.then_some(32768),
         installed,
         in_catalog: true,
+        remote: None,
     }
 }
 
@@ -36,6 +37,7 @@ fn mixed_rows() -> Vec<ModelRow> {
             parameters: "-".into(),
             context: None,
             in_catalog: false,
+            remote: None,
             ..row("my-own-finetune-with-a-very-long-name", 1_234_567_890, true)
         },
     ]
@@ -330,6 +332,7 @@ fn scan_lists_the_catalog_then_imports_and_survives_junk() {
             context: None,
             installed: true,
             in_catalog: false,
+            remote: None,
         }
     );
 }
