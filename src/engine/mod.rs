@@ -27,7 +27,9 @@ use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 
 pub use budget::{ToolCost, ToolOffer, choose_tools, estimated_costs};
-pub use prompt::{CHATML_STOPS, ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource};
+pub use prompt::{
+    CHATML_STOPS, ChatMessage, FALLBACK_TEMPLATE, Role, TemplateSource, kept, next_drop,
+};
 pub use prompt_cache::{MIN_TOKENS as PROMPT_CACHE_MIN_TOKENS, model_key};
 pub use sampling::SamplingParams;
 pub use tools::{

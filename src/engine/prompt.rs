@@ -369,7 +369,7 @@ fn tool_template(model: &LlamaModel, template: &LlamaChatTemplate) -> Option<Jin
 const MIN_ANSWER_ROOM: u32 = 16;
 
 /// The messages kept after dropping `dropped` messages that follow the system prompt.
-fn kept(messages: &[ChatMessage], first_droppable: usize, dropped: usize) -> Vec<ChatMessage> {
+pub fn kept(messages: &[ChatMessage], first_droppable: usize, dropped: usize) -> Vec<ChatMessage> {
     let mut out = messages[..first_droppable].to_vec();
     out.extend_from_slice(&messages[first_droppable + dropped..]);
     out

@@ -14,7 +14,10 @@ use futures_util::StreamExt;
 use super::chunk::{Answer, ChunkError};
 use super::sse::Events;
 use super::{RemoteConfig, error, header, request};
-use crate::engine::{EngineError, Finish, Job, Output, TurnStats, choose_tools, estimated_costs};
+use crate::engine::{
+    ChatMessage, EngineError, Finish, Job, Output, Role, TurnStats, choose_tools, estimated_costs,
+    kept, next_drop,
+};
 
 /// How often the cancel flag is looked at while waiting for the server.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
@@ -62,9 +65,20 @@ impl Task {
             }
             _ => Vec::new(),
         };
+        let tools_tokens = estimated_costs(&tools).iter().sum::<u32>();
+        let reserve = job.sampling.max_tokens.min(self.context / 2);
+        let (messages, dropped) = fit(&job.messages, tools_tokens, self.context, reserve);
+        if dropped > 0 {
+            let trimmed = Output::Trimmed {
+                dropped_messages: dropped,
+            };
+            if job.output.send(trimmed).await.is_err() {
+                return Ok(cancelled(TurnStats::default()));
+            }
+        }
         let body = request::body(
             &self.config.model,
-            &job.messages,
+            &messages,
             offer,
             &tools,
             &job.sampling,
@@ -151,6 +165,36 @@ impl Task {
     }
 }
 
+/// `messages` without their oldest turns, as many as must go for the prompt (estimated: the
+/// server's tokenizer is not at hand) to leave `reserve` tokens of `n_ctx` for the answer;
+/// and how many messages went. The system prompt and the last message always stay.
+fn fit(
+    messages: &[ChatMessage],
+    tools_tokens: u32,
+    n_ctx: u32,
+    reserve: u32,
+) -> (Vec<ChatMessage>, usize) {
+    let first_droppable = usize::from(messages.first().is_some_and(|m| m.role == Role::System));
+    let mut dropped = 0;
+    loop {
+        let window = kept(messages, first_droppable, dropped);
+        let tokens = tools_tokens + window.iter().map(estimated_tokens).sum::<u32>();
+        if tokens + reserve <= n_ctx {
+            return (window, dropped);
+        }
+        match next_drop(messages, first_droppable, dropped) {
+            Some(next) => dropped = next,
+            None => return (window, dropped),
+        }
+    }
+}
+
+/// A message's tokens, estimated on the high side (about three characters a token, code and
+/// other languages included) with the template's markup around it.
+fn estimated_tokens(message: &ChatMessage) -> u32 {
+    (message.content.chars().count() as u32).div_ceil(3) + 8
+}
+
 /// Waits for `future` unless the job is cancelled first (the future is then dropped).
 async fn until_cancelled<T>(job: &Job, future: impl Future<Output = T>) -> Wait<T> {
     let cancel = job.cancel.clone();
@@ -213,5 +257,28 @@ fn stats(answer: &Answer, arrived: Instant, first: Option<Instant>) -> TurnStats
         generation_ms,
         tokens_per_second: per_second(generated, generation_ms),
         prompt_tokens_per_second: per_second(prompt - reused, prompt_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_turns_go_until_the_estimate_fits() {
+        let long = "word ".repeat(100);
+        let messages = vec![
+            ChatMessage::new(Role::System, "Be brief."),
+            ChatMessage::new(Role::User, long.clone()),
+            ChatMessage::new(Role::Assistant, long.clone()),
+            ChatMessage::new(Role::User, "And now?"),
+        ];
+        let (window, dropped) = fit(&messages, 0, 1000, 100);
+        assert_eq!(dropped, 0, "it fits: {window:?}");
+        let (window, dropped) = fit(&messages, 0, 300, 100);
+        assert_eq!(dropped, 2);
+        assert_eq!(window, [messages[0].clone(), messages[3].clone()]);
+        // The tools count too.
+        assert_eq!(fit(&messages, 700, 1000, 100).1, 2);
     }
 }
