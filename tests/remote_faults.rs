@@ -124,3 +124,76 @@ fn a_complete_stream_from_the_scripted_server_succeeds() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Fine.\n");
 }
+
+#[test]
+fn the_api_key_goes_with_every_request_from_the_environment_or_the_secret_store() {
+    let done = || {
+        Reply::Stream(vec![
+            text_chunk("Fine."),
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#.into(),
+        ])
+    };
+    // From the variable the config names.
+    let server = Server::start(done());
+    let home = Home::new();
+    home.write_config(&format!(
+        "[backends.box]\nurl = \"{}\"\napi_key_env = \"BOX_KEY\"\n",
+        server.url()
+    ));
+    let out = home
+        .command()
+        .args(["-m", "box/m", "-p", "Hello?"])
+        .env("BOX_KEY", "from-env")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent = server.authorizations();
+    assert!(
+        sent.len() >= 2 && sent.iter().all(|a| a == "Bearer from-env"),
+        "{sent:?}"
+    );
+    // Named but not set: one line, nothing sent.
+    let out = home
+        .command()
+        .args(["-m", "box/m", "-p", "Hello?"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "libre-assistant: backend box takes its API key from $BOX_KEY, which is not set; export it, or remove api_key_env from [backends.box]"
+    );
+    assert_eq!(server.authorizations().len(), sent.len());
+
+    // From the secret store, set with `models key`.
+    let server = Server::start(done());
+    let home = Home::new();
+    home.write_config(&format!("[backends.box]\nurl = \"{}\"\n", server.url()));
+    let mut key = home
+        .command()
+        .args(["models", "key", "box"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    key.stdin
+        .take()
+        .unwrap()
+        .write_all(b"from-store\n")
+        .unwrap();
+    let stored = key.wait_with_output().unwrap();
+    assert_eq!(stored.status.code(), Some(0), "{}", stderr(&stored));
+    let out = home
+        .command()
+        .args(["-m", "box/m", "-p", "Hello?"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sent = server.authorizations();
+    assert!(
+        sent.len() >= 2 && sent.iter().all(|a| a == "Bearer from-store"),
+        "{sent:?}"
+    );
+}

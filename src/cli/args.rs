@@ -332,6 +332,12 @@ pub enum ModelsAction {
         /// The .gguf file.
         path: PathBuf,
     },
+    /// Keep the API key of a server back end (`[backends.NAME]`) in the OS keyring (or a 0600
+    /// file), typed without echo or read from stdin.
+    Key {
+        /// The back end's name.
+        backend: String,
+    },
 }
 
 impl Cli {

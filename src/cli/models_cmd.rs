@@ -78,6 +78,27 @@ pub fn run(setup: &Setup, action: &ModelsAction) -> Result<Exit, Failure> {
             println!("\nstore: {}", setup.dirs.models().display());
             Ok(Exit::Ok)
         }
+        ModelsAction::Key { backend } => {
+            if !setup.config.settings.backends.contains_key(backend) {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "no back end {backend} in the config; add [backends.{backend}] first (config.example.toml)"
+                    ),
+                ));
+            }
+            let value = super::secret_cmd::read_value(&format!("API key of {backend}: "))?;
+            let store = libre_assistant::plugins::secrets::SecretStore::new(&setup.dirs);
+            let owner = super::setup::backend_owner(backend);
+            let stored = store
+                .set(&owner, super::setup::API_KEY, &value)
+                .map_err(super::secret_cmd::secret_failure)?;
+            println!(
+                "stored the API key of {backend} in the {}",
+                stored.backend.label()
+            );
+            Ok(Exit::Ok)
+        }
         ModelsAction::Pull { name } => {
             let entry =
                 models::find(name).ok_or_else(|| ModelError::UnknownName { name: name.clone() })?;

@@ -77,7 +77,7 @@ fn check_name(name: &str) -> Result<(), Failure> {
 
 /// The secret's value: typed at a prompt that does not echo when stdin is a terminal, else
 /// all of stdin (one trailing newline removed).
-fn read_value(prompt: &str) -> Result<String, Failure> {
+pub(super) fn read_value(prompt: &str) -> Result<String, Failure> {
     let failed =
         |e: std::io::Error| Failure::new(Exit::Usage, format!("cannot read the value: {e}"));
     let value = if std::io::stdin().is_terminal() {
@@ -123,7 +123,7 @@ fn read_line_without_echo() -> std::io::Result<String> {
     Ok(line.strip_suffix('\n').unwrap_or(&line).to_owned())
 }
 
-fn secret_failure(e: SecretError) -> Failure {
+pub(super) fn secret_failure(e: SecretError) -> Failure {
     let exit = match &e {
         SecretError::Unsafe { .. } | SecretError::File { .. } => Exit::Storage,
         SecretError::Keyring { .. } | SecretError::Missing { .. } => Exit::Plugin,

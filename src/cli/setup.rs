@@ -100,7 +100,10 @@ pub fn remote_config(settings: &Settings, name: &str) -> Option<Result<RemoteCon
                 )));
             }
         },
-        None => None,
+        None => match stored_key(backend) {
+            Ok(key) => key,
+            Err(e) => return Some(Err(e)),
+        },
     };
     Some(Ok(RemoteConfig {
         backend: backend.to_owned(),
@@ -117,6 +120,27 @@ pub fn remote_config(settings: &Settings, name: &str) -> Option<Result<RemoteCon
             extra_sampling: found.extra_sampling,
         },
     }))
+}
+
+/// The secret-store owner of a back end's API key (plugins own theirs by id, which has no `:`).
+pub fn backend_owner(backend: &str) -> String {
+    format!("backend:{backend}")
+}
+
+/// The name a back end's API key is stored under.
+pub const API_KEY: &str = "API_KEY";
+
+/// The key `models key NAME` stored for back end `backend`, if any.
+fn stored_key(backend: &str) -> Result<Option<String>, Failure> {
+    let dirs = Dirs::discover().map_err(|e| Failure::new(Exit::Storage, e.to_string()))?;
+    libre_assistant::plugins::secrets::SecretStore::new(&dirs)
+        .get(&backend_owner(backend), API_KEY)
+        .map_err(|e| {
+            Failure::new(
+                Exit::Config,
+                format!("cannot read the API key of backend {backend}: {e}"),
+            )
+        })
 }
 
 /// The engine settings for `model_path`.

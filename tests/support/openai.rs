@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LIFETIME: Duration = Duration::from_secs(60);
@@ -27,6 +28,8 @@ pub enum Reply {
 /// A running server; `url()` is its API base.
 pub struct Server {
     port: u16,
+    /// The `Authorization` header of every request, in order ("" when there was none).
+    authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -34,19 +37,29 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let seen = authorizations.clone();
         std::thread::spawn(move || {
             let started = Instant::now();
             while started.elapsed() < LIFETIME {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let reply = reply.clone();
-                        std::thread::spawn(move || serve(stream, &reply));
+                        let (reply, seen) = (reply.clone(), seen.clone());
+                        std::thread::spawn(move || serve(stream, &reply, &seen));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
         });
-        Server { port }
+        Server {
+            port,
+            authorizations,
+        }
+    }
+
+    /// The `Authorization` headers seen so far.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.authorizations.lock().unwrap().clone()
     }
 
     /// The API's base url.
@@ -60,7 +73,7 @@ pub fn text_chunk(text: &str) -> String {
     serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}}]}).to_string()
 }
 
-fn serve(stream: TcpStream, reply: &Reply) {
+fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<String>>) {
     stream.set_nonblocking(false).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -71,6 +84,7 @@ fn serve(stream: TcpStream, reply: &Reply) {
         return;
     }
     let mut length = 0;
+    let mut authorization = String::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
@@ -81,7 +95,13 @@ fn serve(stream: TcpStream, reply: &Reply) {
         {
             length = value.trim().parse().unwrap_or(0);
         }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            authorization = value.trim().to_owned();
+        }
     }
+    seen.lock().unwrap().push(authorization);
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
     let mut out = stream;
