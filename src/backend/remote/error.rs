@@ -58,6 +58,9 @@ pub fn status(
         500..=599 => format!(
             "backend {backend} failed (HTTP {code}{said}); see the server's log, then try again"
         ),
+        400 if said.to_lowercase().contains("tool") => format!(
+            "backend {backend} refused the request (HTTP 400{said}); if the server parses no tool calls, set native_tools = false in [backends.{backend}]"
+        ),
         _ => format!("backend {backend} refused the request (HTTP {code}{said})"),
     };
     EngineError::Server(line)
@@ -138,5 +141,10 @@ mod tests {
         let failed = line(status("gpu", "m", 503, None, "overloaded\n\u{1b}[31m"));
         assert!(failed.contains("(HTTP 503: overloaded ␛[31m)"), "{failed}");
         assert!(line(status("gpu", "qwen", 404, None, "")).contains("has no model qwen"));
+        let vllm = r#"{"object":"error","message":"\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set","code":400}"#;
+        assert!(
+            line(status("gpu", "m", 400, None, vllm))
+                .ends_with("set native_tools = false in [backends.gpu]")
+        );
     }
 }
