@@ -41,6 +41,25 @@ fn a_refused_connection_says_so() {
 }
 
 #[test]
+fn a_tls_failure_says_so() {
+    // https to a server that speaks plain HTTP: the handshake fails.
+    let server = Server::start(Reply::Status {
+        code: 200,
+        headers: vec![],
+        body: String::new(),
+    });
+    let url = server.url().replace("http://", "https://");
+    let line = failed(&ask(&url));
+    assert!(
+        line.starts_with(&format!(
+            "libre-assistant: TLS with backend box at {url}/models failed ("
+        )) && line
+            .ends_with("); check the server's certificate, or use http:// on a network you trust"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_rejected_key_says_which_setting_holds_it() {
     let body = r#"{"error":{"message":"Invalid API Key","type":"authentication_error"}}"#;
     let server = Server::start(Reply::Status {

@@ -20,6 +20,8 @@ pub fn transport(backend: &str, url: &str, e: &reqwest::Error, timeout: Duration
     } else if ["certificate", "tls", "handshake", "ssl"]
         .iter()
         .any(|w| lower.contains(w))
+        // Past TCP, an https connection fails only in its TLS handshake.
+        || (url.starts_with("https://") && e.is_connect() && !lower.contains("dns"))
     {
         format!(
             "TLS with backend {backend} at {url} failed ({causes}); check the server's certificate, or use http:// on a network you trust"
