@@ -1,7 +1,8 @@
 //! The remote back end against a real `llama-server` built from llama.cpp's sources
 //! (`scripts/test-llama`), on a loopback port: answers stream from it, greedy output equals
-//! the server's own answer, a tool call runs through consent and audit, an interrupt closes the
-//! stream, and `models list` shows the server's model.
+//! the server's own answer, a tool call runs through consent and audit (with the server's own
+//! tool calls, and with the tools in the system prompt and the call read from the text), an
+//! interrupt closes the stream, and `models list` shows the server's model.
 
 mod support;
 
@@ -163,4 +164,36 @@ fn a_tool_call_through_the_server_runs_with_consent_and_audit() {
         tail.contains("time/current_time  allowed (headless flag)  ok"),
         "{tail}"
     );
+
+    // With the tools described in the system prompt and the call read from the text instead
+    // (native_tools = false): the same call, and the answer quotes the result's clock.
+    home.write_config(&format!(
+        "system_prompt = \"{SYSTEM}\"\n[backends.box]\nurl = \"http://127.0.0.1:{}/v1\"\nnative_tools = false\n",
+        server.port
+    ));
+    let out = remote(&home, "box/qwen", 96)
+        .args([
+            "-p",
+            "What time is it in Tokyo?",
+            "--allow-tool",
+            "time/current_time",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events = support::events::events(&out);
+    let calls = of_type(&events, "tool_call");
+    assert!(!calls.is_empty(), "the model called a tool: {events:?}");
+    assert_eq!(calls[0]["arguments"]["timezone"], "Asia/Tokyo");
+    let result = of_type(&events, "tool_result")[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let clock = result
+        .split("it is now ")
+        .nth(1)
+        .and_then(|rest| rest.get(..5))
+        .unwrap_or_else(|| panic!("a clock in {result}"));
+    let said = answer(&events);
+    assert!(said.contains(clock), "the answer {said:?} uses {clock}");
 }
