@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use support::Home;
-use support::events::{answer, events, of_type, stderr};
+use support::events::{answer, clock, events, of_type, stderr};
 
 const SYSTEM: &str = "You are a helpful assistant.";
 const QUESTION: &str = "Name three colours of the rainbow.";
@@ -137,11 +137,10 @@ fn an_interrupt_closes_the_stream_and_keeps_the_partial_answer() {
     );
 }
 
-#[test]
-fn a_tool_call_through_the_server_runs_with_consent_and_audit() {
-    let server = support::llama::server(support::qwen(), "qwen", 4096);
-    let home = home_for(server.port);
-    let out = remote(&home, "box/qwen", 96)
+/// Asks the Qwen model behind back end `box` for the time in Tokyo, the call allowed; returns
+/// the run's events, after checking that the call was the right one and ran.
+fn ask_tokyo(home: &Home) -> Vec<Value> {
+    let out = remote(home, "box/qwen", 96)
         .args([
             "-p",
             "What time is it in Tokyo?",
@@ -158,6 +157,14 @@ fn a_tool_call_through_the_server_runs_with_consent_and_audit() {
     assert_eq!(calls[0]["arguments"]["timezone"], "Asia/Tokyo");
     assert_eq!(calls[0]["granted_by"], "headless_flag");
     assert_eq!(of_type(&events, "tool_result")[0]["outcome"], "ok");
+    events
+}
+
+#[test]
+fn a_tool_call_through_the_server_runs_with_consent_and_audit() {
+    let server = support::llama::server(support::qwen(), "qwen", 4096);
+    let home = home_for(server.port);
+    ask_tokyo(&home);
     let tail = home.command().args(["audit", "tail"]).output().unwrap();
     let tail = String::from_utf8_lossy(&tail.stdout);
     assert!(
@@ -171,29 +178,9 @@ fn a_tool_call_through_the_server_runs_with_consent_and_audit() {
         "system_prompt = \"{SYSTEM}\"\n[backends.box]\nurl = \"http://127.0.0.1:{}/v1\"\nnative_tools = false\n",
         server.port
     ));
-    let out = remote(&home, "box/qwen", 96)
-        .args([
-            "-p",
-            "What time is it in Tokyo?",
-            "--allow-tool",
-            "time/current_time",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let events = support::events::events(&out);
-    let calls = of_type(&events, "tool_call");
-    assert!(!calls.is_empty(), "the model called a tool: {events:?}");
-    assert_eq!(calls[0]["arguments"]["timezone"], "Asia/Tokyo");
-    let result = of_type(&events, "tool_result")[0]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let clock = result
-        .split("it is now ")
-        .nth(1)
-        .and_then(|rest| rest.get(..5))
-        .unwrap_or_else(|| panic!("a clock in {result}"));
+    let events = ask_tokyo(&home);
+    let result = of_type(&events, "tool_result")[0]["text"].as_str().unwrap();
+    let clock = clock(result);
     let said = answer(&events);
     assert!(said.contains(clock), "the answer {said:?} uses {clock}");
 }

@@ -134,7 +134,7 @@ async fn allowed_in_the_dialog_the_call_runs_and_the_answer_uses_it() {
     };
     assert_eq!(calls[0].granted_by, Grant::User);
     assert_eq!(calls[0].tool_figures.calls, 1);
-    let clock = &result.split("it is now ").nth(1).unwrap()[..5];
+    let clock = support::events::clock(result);
     assert!(text.contains(clock), "{text:?} uses {clock}");
     assert!(matches!(
         events.last(),

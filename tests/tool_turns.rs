@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::Home;
-use support::events::{answer, events, of_type, stderr};
+use support::events::{answer, clock, events, of_type, stderr};
 
 fn qwen(home: &Home) -> Command {
     let mut cmd = home.command();
@@ -48,12 +48,7 @@ fn an_allowed_call_runs_is_audited_and_the_answer_uses_it() {
     let results = of_type(&events, "tool_result");
     assert_eq!(results[0]["outcome"], "ok", "{results:?}");
     // "In Asia/Tokyo it is now HH:MM on …": the answer quotes the hour and minute.
-    let result = results[0]["text"].as_str().unwrap();
-    let clock = result
-        .split("it is now ")
-        .nth(1)
-        .and_then(|rest| rest.get(..5))
-        .unwrap_or_else(|| panic!("a clock in {result}"));
+    let clock = clock(results[0]["text"].as_str().unwrap());
     let said = answer(&events);
     assert!(said.contains(clock), "the answer {said:?} uses {clock}");
     assert!(

@@ -29,3 +29,12 @@ pub fn answer(events: &[Value]) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The `HH:MM` of a time plugin's result ("In Asia/Tokyo it is now 13:24 on …").
+pub fn clock(result: &str) -> &str {
+    result
+        .split("it is now ")
+        .nth(1)
+        .and_then(|rest| rest.get(..5))
+        .unwrap_or_else(|| panic!("a clock in {result}"))
+}
