@@ -12,34 +12,21 @@ use super::setup::Setup;
 /// Lists each configured back end's models as `NAME/MODEL`; a server that cannot be asked
 /// gets one line on stderr, and the rest are listed.
 fn list_remote(setup: &Setup) {
-    let settings = &setup.config.settings;
-    for name in settings.backends.keys() {
-        let config = match super::setup::remote_config(settings, name) {
-            Some(Ok(config)) => config,
-            Some(Err(failure)) => {
-                eprintln!("libre-assistant: {}", failure.message);
-                continue;
-            }
-            None => continue,
-        };
-        match libre_assistant::backend::remote::list_models(&config) {
-            Ok(served) => {
-                for model in served {
-                    let params = model
-                        .parameters
-                        .map_or("-".to_owned(), |p| format!("{:.1}B", p as f64 / 1e9));
-                    println!(
-                        "{:<30} {:>9}  {:<8} {:<7} remote {}",
-                        format!("{name}/{}", model.id),
-                        "-",
-                        "-",
-                        params,
-                        config.host()
-                    );
-                }
-            }
-            Err(e) => eprintln!("libre-assistant: {e}"),
-        }
+    let (served, problems) = super::setup::served_models(&setup.config.settings);
+    for problem in problems {
+        eprintln!("libre-assistant: {problem}");
+    }
+    for (backend, host, model) in served {
+        let params = model
+            .parameters
+            .map_or_else(|| "-".to_owned(), models::gguf::parameters_label);
+        println!(
+            "{:<30} {:>9}  {:<8} {:<7} remote {host}",
+            format!("{backend}/{}", model.id),
+            "-",
+            "-",
+            params
+        );
     }
 }
 

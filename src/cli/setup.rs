@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use libre_assistant::backend::RemoteConfig;
-use libre_assistant::backend::remote::Dialect;
+use libre_assistant::backend::remote::{Dialect, ServedModel};
 use libre_assistant::config::{self, Effective, Settings};
 use libre_assistant::engine::{self, EngineConfig, PromptCacheConfig, SamplingParams};
 use libre_assistant::exit::Exit;
@@ -86,8 +86,8 @@ pub fn ensure_model(setup: &Setup, name: &str, sink: &mut Sink) -> Result<Resolv
 /// configured model) where NAME is one of `[backends]`; `None` when it names none (a local
 /// model). An API key variable that is not set is an error.
 pub fn remote_config(settings: &Settings, name: &str) -> Option<Result<RemoteConfig, Failure>> {
-    let (backend, model) = name.split_once('/').unwrap_or((name, ""));
-    let found = settings.backends.get(backend)?;
+    let (backend, model) = settings.backend_for(name)?;
+    let found = &settings.backends[backend];
     let api_key = match &found.api_key_env {
         Some(var) => match std::env::var(var) {
             Ok(key) if !key.is_empty() => Some(key),
@@ -120,6 +120,29 @@ pub fn remote_config(settings: &Settings, name: &str) -> Option<Result<RemoteCon
             extra_sampling: found.extra_sampling,
         },
     }))
+}
+
+/// Every configured back end's models, as (back end, host, model), and one line for each back
+/// end that could not be asked. Blocks while the servers answer.
+pub fn served_models(settings: &Settings) -> (Vec<(String, String, ServedModel)>, Vec<String>) {
+    let (mut served, mut problems) = (Vec::new(), Vec::new());
+    for name in settings.backends.keys() {
+        let config = match remote_config(settings, name) {
+            Some(Ok(config)) => config,
+            Some(Err(failure)) => {
+                problems.push(failure.message);
+                continue;
+            }
+            None => continue,
+        };
+        match libre_assistant::backend::remote::list_models(&config) {
+            Ok(models) => {
+                served.extend(models.into_iter().map(|m| (name.clone(), config.host(), m)))
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    (served, problems)
 }
 
 /// The secret-store owner of a back end's API key (plugins own theirs by id, which has no `:`).

@@ -267,6 +267,18 @@ impl Default for Ui {
     }
 }
 
+impl Settings {
+    /// The back end and model that the model name `name` picks, as `NAME/MODEL` or `NAME`
+    /// alone (then the model is empty: the back end's own), where NAME is one of
+    /// `[backends]`; `None` when it names none (a local model).
+    pub fn backend_for<'a>(&self, name: &'a str) -> Option<(&'a str, &'a str)> {
+        let (backend, model) = name.split_once('/').unwrap_or((name, ""));
+        self.backends
+            .contains_key(backend)
+            .then_some((backend, model))
+    }
+}
+
 impl Engine {
     /// The thread count to use: the configured one, else one per physical core.
     pub fn effective_threads(&self) -> u32 {

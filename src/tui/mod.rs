@@ -197,7 +197,7 @@ fn save_choice(setup: &Setup, name: &str, chat: &mut ChatView) {
 
 /// Loads the configured model, fetching the default one first on a first run.
 fn start_model(app: &mut App, name: &str, auto_pull: bool) {
-    if settings_name_is_remote(app, name) {
+    if app.settings().backend_for(name).is_some() {
         app.load_model(name);
         return;
     }
@@ -218,12 +218,6 @@ fn start_model(app: &mut App, name: &str, auto_pull: bool) {
             app.state.focus = Pane::Chat;
         }
     }
-}
-
-/// Whether `name` picks one of the configured servers' models.
-fn settings_name_is_remote(app: &App, name: &str) -> bool {
-    let backend = name.split_once('/').map_or(name, |(b, _)| b);
-    app.settings().backends.contains_key(backend)
 }
 
 /// The last saved conversation, shown in `chat`; problems become notices, never failures.

@@ -46,25 +46,11 @@ pub fn list_remote(
         return;
     }
     tokio::task::spawn_blocking(move || {
-        let (mut rows, mut problems) = (Vec::new(), Vec::new());
-        for name in settings.backends.keys() {
-            let config = match crate::cli::setup::remote_config(&settings, name) {
-                Some(Ok(config)) => config,
-                Some(Err(failure)) => {
-                    problems.push(failure.message);
-                    continue;
-                }
-                None => continue,
-            };
-            match libre_assistant::backend::remote::list_models(&config) {
-                Ok(served) => rows.extend(
-                    served
-                        .iter()
-                        .map(|m| crate::tui::models::remote_row(name, &config.host(), m)),
-                ),
-                Err(e) => problems.push(e.to_string()),
-            }
-        }
+        let (served, problems) = crate::cli::setup::served_models(&settings);
+        let rows = served
+            .iter()
+            .map(|(backend, host, model)| crate::tui::models::remote_row(backend, host, model))
+            .collect();
         let _ = events.send(TaskEvent::RemoteModels { rows, problems });
     });
 }

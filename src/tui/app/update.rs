@@ -590,15 +590,7 @@ impl App {
         match self.ctx.store.resolve(name) {
             Ok(resolved) => {
                 let config = crate::cli::setup::engine_config(&self.ctx.settings, resolved.path);
-                self.model_name = Some(resolved.name.clone());
-                self.model_ready = false;
-                self.state.models.loading = Loading::InProgress {
-                    name: resolved.name,
-                    fraction: 0.0,
-                };
-                self.state.status.activity = Activity::Loading(0.0);
-                let config = BackendConfig::Local(config);
-                let _ = self.ops.send(Op::LoadModel { config });
+                self.start_loading(&resolved.name, BackendConfig::Local(config));
             }
             Err(ModelError::NotInstalled { .. }) if models::find(name).is_some() => {
                 self.start_download(name, true);
@@ -672,6 +664,11 @@ impl App {
             self.state.models.confirm_remote = Some((name.to_owned(), config));
             return;
         }
+        self.start_loading(name, BackendConfig::Remote(config));
+    }
+
+    /// Has the core load `name` as `config`, and shows that it is loading.
+    fn start_loading(&mut self, name: &str, config: BackendConfig) {
         self.model_name = Some(name.to_owned());
         self.model_ready = false;
         self.state.models.loading = Loading::InProgress {
@@ -679,7 +676,6 @@ impl App {
             fraction: 0.0,
         };
         self.state.status.activity = Activity::Loading(0.0);
-        let config = BackendConfig::Remote(config);
         let _ = self.ops.send(Op::LoadModel { config });
     }
 
