@@ -217,7 +217,11 @@ impl App {
         self.state.status.runs = Some(info.runs.clone());
         self.state.status.used = 0;
         self.state.status.activity = Activity::Idle;
-        let gguf = libre_assistant::models::gguf::metadata(&info.path).ok();
+        // A server's model has no file here to read.
+        let gguf = match info.runs {
+            libre_assistant::engine::Placement::Remote { .. } => None,
+            _ => libre_assistant::models::gguf::metadata(&info.path).ok(),
+        };
         self.state.models.loading = Loading::Idle;
         self.state.models.loaded = Some(Loaded {
             name: name.clone(),
