@@ -309,6 +309,10 @@ pub async fn run(
         },
     );
     let mut prompt = Some(prompt);
+    // Made once, before the answer streams: a signal that arrives while an event is being
+    // handled waits here for the next turn of the loop instead of being lost.
+    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot watch for Ctrl-C: {e}")))?;
     let wait = tokio::time::sleep(PLUGIN_WAIT);
     tokio::pin!(wait);
     let mut interrupted = false;
@@ -324,7 +328,7 @@ pub async fn run(
                 sink.notice(&format!("plugins still starting after {}s, asking without them: {}", PLUGIN_WAIT.as_secs(), names.join(", ")));
                 pending.clear();
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupts.recv() => {
                 if interrupted {
                     // A second Ctrl-C: leave now, without waiting for the engine.
                     std::process::exit(Exit::Interrupted.code());

@@ -40,64 +40,65 @@ impl Drop for Running {
     }
 }
 
-/// `llama-server` serving `model` as `alias` on a free loopback port, one thread, with its
-/// `/metrics`, ready.
-pub fn server(model: PathBuf, alias: &str, context: u32) -> Running {
-    let port = super::http::free_port();
-    let child = Command::new(bin().join("llama-server"))
-        .arg("-m")
-        .arg(model)
-        .args(["--alias", alias, "--host", "127.0.0.1", "--port"])
-        .arg(port.to_string())
-        .args(["-t", "1", "--metrics", "-c"])
-        .arg(context.to_string())
+/// `program` from [`bin`] with `args` (and `--port`/`-p` given by the caller), its output
+/// dropped, running once `ready` says so for its port.
+fn start(program: &str, args: &[String], port: u16, ready: impl Fn(u16) -> bool) -> Running {
+    let child = Command::new(bin().join(program))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start llama-server");
+        .unwrap_or_else(|e| panic!("start {program}: {e}"));
     let mut running = Running { child, port };
     let started = Instant::now();
-    let health = format!("http://127.0.0.1:{port}/health");
-    loop {
-        if ureq::get(&health).call().is_ok() {
-            return running;
-        }
+    while !ready(port) {
         if let Ok(Some(status)) = running.child.try_wait() {
-            panic!("llama-server exited before it was ready: {status}");
+            panic!("{program} exited before it was ready: {status}");
         }
         assert!(
             started.elapsed() < READY,
-            "llama-server was not ready within {READY:?}"
+            "{program} was not ready within {READY:?}"
         );
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
+    running
+}
+
+/// `llama-server` serving `model` as `alias` on a free loopback port, one thread, with its
+/// `/metrics`, ready.
+pub fn server(model: PathBuf, alias: &str, context: u32) -> Running {
+    let port = super::http::free_port();
+    let args = [
+        "-m",
+        &model.display().to_string(),
+        "--alias",
+        alias,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "-t",
+        "1",
+        "--metrics",
+        "-c",
+        &context.to_string(),
+    ]
+    .map(str::to_owned);
+    start("llama-server", &args, port, |port| {
+        ureq::get(&format!("http://127.0.0.1:{port}/health"))
+            .call()
+            .is_ok()
+    })
 }
 
 /// `ggml-rpc-server` on a free loopback port, one thread, accepting connections.
 pub fn rpc_server() -> Running {
     let port = super::http::free_port();
-    let child = Command::new(bin().join("ggml-rpc-server"))
-        .args(["-H", "127.0.0.1", "-t", "1", "-p"])
-        .arg(port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start ggml-rpc-server");
-    let mut running = Running { child, port };
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = running.child.try_wait() {
-            panic!("ggml-rpc-server exited before it listened: {status}");
-        }
-        assert!(
-            started.elapsed() < READY,
-            "ggml-rpc-server did not listen within {READY:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    running
+    let args = ["-H", "127.0.0.1", "-t", "1", "-p", &port.to_string()].map(str::to_owned);
+    start("ggml-rpc-server", &args, port, |port| {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
 }
 
 /// One of llama-server's `/metrics` figures, e.g. `llamacpp:tokens_predicted_total`.
