@@ -245,22 +245,39 @@ fn another_model_key_does_not_use_the_state() {
 }
 
 #[test]
-fn a_damaged_state_file_is_ignored_and_removed() {
-    for damage in ["truncate", "garble"] {
+fn a_damaged_state_file_is_ignored_and_removed_and_none_is_readable_by_others() {
+    for damage in ["truncate", "garble", "flip"] {
         let cache = tempfile::tempdir().unwrap();
         let dir = cache.path();
         let first = conversation("forests", 420);
         let (answer, _) = answer_and_drop(dir, "m", &first);
         let saved = states(dir, "m");
         assert_eq!(saved.len(), 1);
+        // Private at rest: the model's directory, its state and its index.
+        let mode = |p: &Path| {
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+                & 0o777
+        };
+        assert_eq!(mode(&dir.join("m")), 0o700);
+        assert_eq!(mode(&saved[0]), 0o600);
+        assert_eq!(mode(&dir.join("m/index.json")), 0o600);
         let len = std::fs::metadata(&saved[0]).unwrap().len();
         let file = std::fs::File::options()
+            .read(true)
             .write(true)
             .open(&saved[0])
             .unwrap();
         match damage {
             "truncate" => file.set_len(len / 2).unwrap(),
-            _ => std::os::unix::fs::FileExt::write_all_at(&file, b"not a state file", 0).unwrap(),
+            "garble" => {
+                std::os::unix::fs::FileExt::write_all_at(&file, b"not a state file", 0).unwrap()
+            }
+            // One bit of the KV data in the middle: llama.cpp would load it without noticing.
+            _ => {
+                let mut byte = [0];
+                std::os::unix::fs::FileExt::read_exact_at(&file, &mut byte, len / 2).unwrap();
+                std::os::unix::fs::FileExt::write_all_at(&file, &[byte[0] ^ 1], len / 2).unwrap();
+            }
         }
         drop(file);
 

@@ -6,13 +6,15 @@
 //! entry's token count, the sha256 of its token ids, shorter digests of its prefixes every
 //! [`BLOCK`] tokens, the file's size and when it was last used, so a lookup never opens a state
 //! file. The tokens a restored file holds are compared with the prompt again, so a digest is
-//! only a filter. Writes are atomic (temp file, then rename); the entries' total size is capped,
+//! only a filter; the file's own sha256, also in the index, is checked before it is restored,
+//! and a file that fails it is removed. The directory is 0700, every file 0600 from creation. Writes are atomic (temp file, then rename); the entries' total size is capped,
 //! least recently used first out. Every failure is logged and skipped: the cache never fails a
 //! turn. Two processes saving at once may lose one index update; the orphaned file is removed
 //! by a later save.
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,7 +34,8 @@ const BLOCK: usize = 64;
 /// Hex digits kept of each block digest (64 bits; a collision only costs a wasted load).
 const BLOCK_HEX: usize = 16;
 const INDEX: &str = "index.json";
-const INDEX_VERSION: u32 = 1;
+/// 2: entries carry their file's sha256 (version 1's are dropped: they cannot be checked).
+const INDEX_VERSION: u32 = 2;
 /// A state file the index does not name is removed once it is this old (younger ones may be
 /// another process's save, its index update not written yet).
 const ORPHAN_AGE: Duration = Duration::from_secs(60);
@@ -82,6 +85,8 @@ struct Entry {
     /// Short digests of the first `BLOCK * (i + 1)` tokens.
     blocks: Vec<String>,
     bytes: u64,
+    /// sha256 of the state file, checked before it is restored.
+    file_sha256: String,
     /// Milliseconds since the Unix epoch.
     last_used: u64,
 }
@@ -116,6 +121,29 @@ fn digests(tokens: &[LlamaToken]) -> Digests {
         blocks,
         full: hex(&h.finalize()),
     }
+}
+
+/// The sha256 of the file at `path`, read in blocks.
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut block = vec![0; 1 << 20];
+    loop {
+        match std::io::Read::read(&mut file, &mut block)? {
+            0 => return Ok(hex(&hasher.finalize())),
+            n => hasher.update(&block[..n]),
+        }
+    }
+}
+
+/// Creates (or empties) `path` as a file only its owner may read and write.
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -215,6 +243,17 @@ impl PromptCache {
             self.forget(&hit.file);
             return None;
         }
+        let hit_entry = self
+            .read_index()
+            .and_then(|index| index.entries.into_iter().find(|e| e.file == hit.file));
+        let expected = hit_entry.map(|e| e.file_sha256);
+        let found = file_sha256(&path);
+        if expected.is_none() || found.as_ref().ok() != expected.as_ref() {
+            tracing::warn!(file = %path.display(), "prompt cache file fails its checksum (damaged); removing it");
+            self.forget(&hit.file);
+            let _ = fs::remove_file(&path);
+            return None;
+        }
         let capacity = context.n_ctx() as usize;
         match context.state_seq_load_file(&path, 0, capacity) {
             Ok((tokens, _)) => {
@@ -245,13 +284,22 @@ impl PromptCache {
             return;
         }
         let d = digests(tokens);
-        if let Err(e) = fs::create_dir_all(&self.dir) {
+        if let Err(e) = fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+        {
             tracing::warn!(dir = %self.dir.display(), error = %e, "cannot create the prompt cache directory");
             return;
         }
         let file = format!("{}-{}.state", &d.full[..BLOCK_HEX], tokens.len());
         let path = self.dir.join(&file);
         let temp = self.dir.join(format!(".{file}.{}.tmp", std::process::id()));
+        // Made private before llama.cpp writes into it (its fopen keeps the mode).
+        if let Err(e) = private_file(&temp) {
+            tracing::warn!(file = %temp.display(), error = %e, "cannot save the prompt cache");
+            return;
+        }
         let bytes = match context.state_seq_save_file(&temp, 0, tokens) {
             Ok(n) => n as u64,
             Err(e) => {
@@ -269,6 +317,14 @@ impl PromptCache {
             let _ = fs::remove_file(&temp);
             return;
         }
+        let file_sha256 = match file_sha256(&temp) {
+            Ok(sha) => sha,
+            Err(e) => {
+                tracing::warn!(file = %temp.display(), error = %e, "cannot save the prompt cache");
+                let _ = fs::remove_file(&temp);
+                return;
+            }
+        };
         if let Err(e) = fs::rename(&temp, &path) {
             tracing::warn!(file = %path.display(), error = %e, "cannot save the prompt cache");
             let _ = fs::remove_file(&temp);
@@ -280,6 +336,7 @@ impl PromptCache {
             sha256: d.full,
             blocks: d.blocks,
             bytes,
+            file_sha256,
             last_used: now_ms(),
         };
         let gone = admit(&mut index, entry, tokens, self.max_bytes);
@@ -323,7 +380,7 @@ impl PromptCache {
         let written = serde_json::to_vec(&index)
             .map_err(std::io::Error::other)
             .and_then(|json| {
-                let mut f = fs::File::create(&temp)?;
+                let mut f = private_file(&temp)?;
                 f.write_all(&json)?;
                 f.sync_all()
             })
@@ -392,6 +449,7 @@ mod tests {
             sha256: d.full,
             blocks: d.blocks,
             bytes,
+            file_sha256: String::new(),
             last_used,
         }
     }
