@@ -459,20 +459,23 @@ impl Raw<'_, '_> {
             .collect()
     }
 
-    /// `engine.rpc`: an array of `host:port`, or from the environment separated by commas.
-    fn endpoints(self) -> Result<Vec<String>, Mismatch> {
-        let endpoints: Vec<String> = match self {
-            Raw::Toml(_) => self.list().map_err(|m| Mismatch {
-                expected: ENDPOINTS,
-                ..m
-            })?,
-            Raw::Env(s) => s
+    /// An array of strings from the file, or from the environment strings separated by commas
+    /// (blank entries skipped); `expected` names what the key takes.
+    fn list_or_commas(self, expected: &'static str) -> Result<Vec<String>, Mismatch> {
+        match self {
+            Raw::Toml(_) => self.list().map_err(|m| Mismatch { expected, ..m }),
+            Raw::Env(s) => Ok(s
                 .split(',')
                 .map(str::trim)
                 .filter(|e| !e.is_empty())
                 .map(str::to_owned)
-                .collect(),
-        };
+                .collect()),
+        }
+    }
+
+    /// `engine.rpc`: an array of `host:port`, or from the environment separated by commas.
+    fn endpoints(self) -> Result<Vec<String>, Mismatch> {
+        let endpoints = self.list_or_commas(ENDPOINTS)?;
         match endpoints.iter().position(|e| !is_endpoint(e)) {
             None => Ok(endpoints),
             Some(i) => Err(Mismatch {
@@ -493,18 +496,7 @@ impl Raw<'_, '_> {
     /// `tools.allow`: an array of tool rules, or from the environment rules separated by
     /// commas (blank entries skipped).
     fn rules(self) -> Result<Vec<String>, Mismatch> {
-        let rules: Vec<String> = match self {
-            Raw::Toml(_) => self.list().map_err(|m| Mismatch {
-                expected: RULES,
-                ..m
-            })?,
-            Raw::Env(s) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        };
+        let rules = self.list_or_commas(RULES)?;
         let bad = rules
             .iter()
             .enumerate()

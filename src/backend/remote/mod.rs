@@ -45,9 +45,17 @@ pub struct RemoteConfig {
 }
 
 impl RemoteConfig {
-    /// `host[:port]` of the url, for the user to see where the model runs.
+    /// `host[:port]` of the url (the url itself when it does not parse), for the user to see
+    /// where the model runs.
     pub fn host(&self) -> String {
-        host_of(&self.url)
+        match reqwest::Url::parse(&self.url) {
+            Ok(u) => match (u.host_str(), u.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_owned(),
+                _ => self.url.clone(),
+            },
+            Err(_) => self.url.clone(),
+        }
     }
 
     /// Whether the server is on this machine (a loopback address or `localhost`).
@@ -67,18 +75,6 @@ impl RemoteConfig {
 
     fn endpoint(&self, path: &str) -> String {
         format!("{}/{path}", self.url.trim_end_matches('/'))
-    }
-}
-
-/// `host[:port]` of `url` (the url itself when it does not parse).
-pub fn host_of(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => match (u.host_str(), u.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            _ => url.to_owned(),
-        },
-        Err(_) => url.to_owned(),
     }
 }
 
