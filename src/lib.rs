@@ -13,5 +13,6 @@ pub mod logging;
 pub mod models;
 pub mod paths;
 pub mod plugins;
+pub mod sessions;
 pub mod text;
 pub mod tools;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use cli::args::{Cli, Command};
 use cli::failure::Failure;
+use cli::resume::Resume;
 use cli::setup::Setup;
 use headless::Sink;
 use headless::input::{PromptArg, compose, read_piped_stdin};
@@ -35,6 +36,8 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         }
         Some(Command::Config) => Ok(cli::config_cmd::run(&Setup::new(cli)?)),
         Some(Command::Plugins { action }) => cli::plugins_cmd::run(&Setup::new(cli)?, action),
+        // No Setup: conversations stay readable whatever the config says.
+        Some(Command::Sessions { action }) => cli::sessions_cmd::run(action),
         // No Setup: the audit trail stays readable whatever the config says.
         Some(Command::Audit { action }) => cli::audit_cmd::run(action),
         // No Setup: no config, no log file, nothing on stdout but the MCP session.
@@ -56,7 +59,7 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
         None if interactive(cli) => {
             raw_fits(cli)?;
             let setup = Setup::new(cli)?;
-            runtime()?.block_on(tui::run(&setup, cli.resume, !cli.no_plugins))
+            runtime()?.block_on(tui::run(&setup, Resume::from_cli(cli), !cli.no_plugins))
         }
         None => {
             raw_fits(cli)?;
@@ -64,7 +67,15 @@ fn run(cli: &Cli, sink: &mut Sink) -> Result<Exit, Failure> {
             let rules = cli.tool_rules().map_err(|e| Failure::new(Exit::Usage, e))?;
             let setup = Setup::new(cli)?;
             let rules = (!cli.no_plugins && !cli.raw).then_some(rules);
-            runtime()?.block_on(headless::run(&setup, sink, prompt, rules, cli.raw))
+            let record = !cli.no_session && !cli.raw && setup.config.settings.sessions.record;
+            let run = headless::Run {
+                prompt,
+                rules,
+                raw: cli.raw,
+                resume: Resume::from_cli(cli),
+                record,
+            };
+            runtime()?.block_on(headless::run(&setup, sink, run))
         }
     }
 }
@@ -133,8 +144,8 @@ fn raw_fits(cli: &Cli) -> Result<(), Failure> {
     if !cli.raw {
         return Ok(());
     }
-    let conflict = if cli.resume {
-        "--raw completes one prompt as given and cannot --continue a conversation; drop one of them"
+    let conflict = if cli.resume || cli.resume_id.is_some() {
+        "--raw completes one prompt as given and cannot go on with a session; drop --continue or --resume"
     } else if cli.system.is_some() {
         "--raw sends the prompt as given, with no system prompt; drop --system (or put the text in the prompt)"
     } else if !cli.allow_tool.is_empty() || !cli.allow_plugin.is_empty() {
@@ -149,12 +160,6 @@ fn raw_fits(cli: &Cli) -> Result<(), Failure> {
 
 /// The user message for a one-shot run, or a usage failure.
 fn one_shot_prompt(cli: &Cli) -> Result<String, Failure> {
-    if cli.resume {
-        return Err(Failure::new(
-            Exit::Usage,
-            "--continue reopens a conversation in the interactive app; run it without -p in a terminal",
-        ));
-    }
     let arg = match &cli.prompt {
         Some(p) => PromptArg::from_flag(p),
         None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {

@@ -53,3 +53,12 @@ impl Dirs {
         self.state.join("logs")
     }
 }
+
+/// Creates `dir` and any missing parents private to the user (0700 on Unix), at creation.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}

@@ -7,10 +7,11 @@ use libre_assistant::backend::{Backend, BackendConfig};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use libre_assistant::core::{self, Conversation, CoreConfig, CoreHandle, Event, Op, journal};
+use libre_assistant::core::{self, Conversation, CoreConfig, CoreHandle, Event, Journal, Op};
 use libre_assistant::engine::{
     ChatMessage, Engine, EngineConfig, EngineError, Finish, Role, SamplingParams, TurnStats,
 };
+use libre_assistant::sessions::Store;
 
 /// Generous: a test that waits this long is stuck, not slow.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -345,23 +346,42 @@ async fn a_bad_model_fails_to_load_and_leaves_no_model_until_a_good_one_loads() 
     shut_down(core).await;
 }
 
-fn journaled(dir: &Path, resume: Option<Conversation>) -> CoreConfig {
+fn journaled(journal: Journal, resume: Option<Conversation>) -> CoreConfig {
     CoreConfig {
-        journal: Some(dir.to_path_buf()),
+        journal: Some(journal),
         tools: None,
         resume,
         ..core_config(12)
     }
 }
 
+fn store(dir: &Path) -> Store {
+    Store::open(dir).unwrap().0
+}
+
+/// Session `id` as saved, read through a connection of its own.
+fn saved(dir: &Path, id: i64) -> Conversation {
+    let session = store(dir).load(id).unwrap();
+    let messages = session.messages.into_iter().map(|s| s.message).collect();
+    Conversation::from_parts(&session.system, messages)
+}
+
 #[tokio::test]
-async fn the_journal_holds_the_conversation_and_a_resumed_one_is_continued() {
+async fn the_session_holds_the_conversation_and_a_resumed_one_goes_on_in_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut core = loaded(journaled(dir.path(), None)).await;
+    let mut core = loaded(journaled(Journal::new(store(dir.path())), None)).await;
     ask(&mut core, "My name is Ada.").await.stats();
-    let first_file = journal::latest(dir.path()).expect("a conversation file");
+    let list = store(dir.path()).list().unwrap();
+    assert_eq!(list.len(), 1, "one session");
+    let id = list[0].id;
+    assert_eq!(list[0].title, "My name is Ada.");
+    assert!(
+        list[0].tokens > 0 && !list[0].model.is_empty(),
+        "{:?}",
+        list[0]
+    );
     assert_eq!(
-        journal::load(&first_file).unwrap(),
+        saved(dir.path(), id),
         shut_down(core).await,
         "saved by the time the turn ended"
     );
@@ -370,8 +390,9 @@ async fn the_journal_holds_the_conversation_and_a_resumed_one_is_continued() {
     let fresh_stats = ask(&mut fresh, "What is my name?").await.stats().clone();
     shut_down(fresh).await;
 
-    let resumed_from = journal::load(&first_file).unwrap();
-    let mut resumed = loaded(journaled(dir.path(), Some(resumed_from.clone()))).await;
+    let resumed_from = saved(dir.path(), id);
+    let journal = Journal::resuming(store(dir.path()), id, resumed_from.messages().to_vec());
+    let mut resumed = loaded(journaled(journal, Some(resumed_from.clone()))).await;
     let stats = ask(&mut resumed, "What is my name?").await.stats().clone();
     assert!(
         stats.prompt_tokens > fresh_stats.prompt_tokens + 5,
@@ -382,41 +403,49 @@ async fn the_journal_holds_the_conversation_and_a_resumed_one_is_continued() {
     let transcript = shut_down(resumed).await;
     assert_eq!(transcript.messages()[..2], resumed_from.messages()[..]);
     assert_eq!(transcript.messages().len(), 4);
-    let second_file = journal::latest(dir.path()).unwrap();
-    assert_ne!(
-        second_file, first_file,
-        "a resumed conversation gets its own file"
+    assert_eq!(
+        store(dir.path()).list().unwrap().len(),
+        1,
+        "it went on in the same session"
     );
-    assert_eq!(journal::load(&second_file).unwrap(), transcript);
+    assert_eq!(saved(dir.path(), id), transcript);
 }
 
 #[tokio::test]
-async fn clearing_starts_a_new_journal_file() {
+async fn clearing_starts_a_new_session() {
     let dir = tempfile::tempdir().unwrap();
-    let mut core = loaded(journaled(dir.path(), None)).await;
+    let mut core = loaded(journaled(Journal::new(store(dir.path())), None)).await;
     ask(&mut core, "One").await.stats();
-    let first = journal::latest(dir.path()).unwrap();
+    let first = store(dir.path()).latest().unwrap().unwrap();
     core.ops.send(Op::Clear).unwrap();
     assert_eq!(next(&mut core).await, Event::Cleared);
-    assert_eq!(journal::latest(dir.path()), Some(first.clone()));
+    assert_eq!(
+        store(dir.path()).list().unwrap().len(),
+        1,
+        "an empty one is not saved"
+    );
     ask(&mut core, "Two").await.stats();
-    let second = journal::latest(dir.path()).unwrap();
+    let second = store(dir.path()).latest().unwrap().unwrap();
     assert_ne!(second, first);
-    assert_eq!(journal::load(&first).unwrap().messages()[0], user("One"));
-    assert_eq!(journal::load(&second).unwrap(), shut_down(core).await);
+    assert_eq!(saved(dir.path(), first).messages()[0], user("One"));
+    assert_eq!(saved(dir.path(), second), shut_down(core).await);
 }
 
 #[tokio::test]
-async fn a_journal_that_cannot_be_written_is_reported_once_and_the_conversation_goes_on() {
+async fn a_session_that_cannot_be_written_is_reported_once_and_the_conversation_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    // A file where the directory should be: unwritable even for root.
-    let blocked = dir.path().join("journal");
-    std::fs::write(&blocked, "").unwrap();
-    let mut core = loaded(journaled(&blocked, None)).await;
+    // Session 99 does not exist (another instance removed it): every save fails.
+    let journal = Journal::resuming(store(dir.path()), 99, Vec::new());
+    let mut core = loaded(journaled(journal, None)).await;
     core.ops.send(Op::Submit { text: "Hi".into() }).unwrap();
     match next(&mut core).await {
         Event::JournalFailed { error } => {
-            assert!(error.contains(&blocked.display().to_string()), "{error}")
+            let db = dir.path().join("sessions.db");
+            assert!(error.contains(&db.display().to_string()), "{error}");
+            assert!(
+                error.ends_with("FOREIGN KEY constraint failed; the conversation goes on unsaved"),
+                "{error}"
+            );
         }
         other => panic!("expected JournalFailed, got {other:?}"),
     }

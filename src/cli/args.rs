@@ -77,9 +77,15 @@ pub struct Cli {
     /// Start no plugins: the model is offered no tools.
     #[arg(long)]
     pub no_plugins: bool,
-    /// Reopen the last conversation in the interactive app.
-    #[arg(short = 'c', long = "continue")]
+    /// Go on with the most recent session (in the app, or headless with -p).
+    #[arg(short = 'c', long = "continue", conflicts_with = "resume_id")]
     pub resume: bool,
+    /// Go on with this session (`sessions list` shows the ids).
+    #[arg(long = "resume", value_name = "ID")]
+    pub resume_id: Option<i64>,
+    /// Headless: do not save this run as a session.
+    #[arg(long)]
+    pub no_session: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -104,6 +110,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Saved conversations: list, search, show, export, rename, rm.
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsAction,
     },
     /// Serve a built-in plugin (calc, password, files) as an MCP server on stdin/stdout.
     /// Its shipped manifest runs this; stdout carries only JSON-RPC.
@@ -304,6 +315,52 @@ pub enum AuditAction {
         /// How many calls to show.
         #[arg(short = 'n', value_name = "N", default_value_t = 20)]
         n: usize,
+    },
+}
+
+/// `sessions` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SessionsAction {
+    /// List every session, the most recent first.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find sessions by the words in their messages, best match first.
+    Search {
+        /// The words (all must match; the last may be the start of a word).
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a session's conversation.
+    Show {
+        /// The session's id.
+        id: i64,
+    },
+    /// Write a session out, to stdout.
+    Export {
+        /// The session's id.
+        id: i64,
+        /// md (Markdown) or json.
+        #[arg(long, value_name = "FORMAT", default_value = "md", value_parser = ["md", "json"])]
+        format: String,
+    },
+    /// Give a session a new title.
+    Rename {
+        /// The session's id.
+        id: i64,
+        /// The new title.
+        #[arg(required = true, num_args = 1..)]
+        title: Vec<String>,
+    },
+    /// Delete a session and its messages.
+    Rm {
+        /// The session's id.
+        id: i64,
     },
 }
 

@@ -57,7 +57,7 @@ fn unknown_key_at_the_top_level() {
     let (msg, path) = file_error("[log]\nlevel = \"warn\"\n[logging]\n");
     let want = format!(
         "{}:3:2: unknown key \"logging\" at the top level; expected one of model, system_prompt, \
-         generation, engine, models, log, ui, tools, plugins; fix the file or see config.example.toml",
+         generation, engine, models, log, ui, tools, plugins, sessions; fix the file or see config.example.toml",
         path.display()
     );
     assert_eq!(msg, want);

@@ -42,6 +42,7 @@ pub(crate) enum Field {
     OnlyRelevant,
     CallMaxTokens,
     Sandbox,
+    Record,
 }
 
 /// A raw value before typing: a TOML value from the file or a string from the environment.
@@ -80,7 +81,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 31] = [
+    pub const ALL: [Field; 32] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -112,6 +113,7 @@ impl Field {
         Field::OnlyRelevant,
         Field::CallMaxTokens,
         Field::Sandbox,
+        Field::Record,
     ];
 
     /// The dotted key, e.g. `generation.temperature`.
@@ -148,6 +150,7 @@ impl Field {
             Field::OnlyRelevant => "tools.only_relevant",
             Field::CallMaxTokens => "tools.call_max_tokens",
             Field::Sandbox => "plugins.sandbox",
+            Field::Record => "sessions.record",
         }
     }
 
@@ -185,6 +188,7 @@ impl Field {
             Field::OnlyRelevant => Some("LIBRE_ASSISTANT_TOOLS_ONLY_RELEVANT"),
             Field::CallMaxTokens => Some("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS"),
             Field::Sandbox => Some("LIBRE_ASSISTANT_PLUGINS_SANDBOX"),
+            Field::Record => Some("LIBRE_ASSISTANT_SESSIONS_RECORD"),
         }
     }
 
@@ -228,6 +232,7 @@ impl Field {
             Field::OnlyRelevant => s.tools.only_relevant = raw.boolean()?,
             Field::CallMaxTokens => s.tools.call_max_tokens = raw.count()?,
             Field::Sandbox => s.plugins.sandbox = Some(raw.text()?),
+            Field::Record => s.sessions.record = raw.boolean()?,
         }
         Ok(())
     }
@@ -267,6 +272,7 @@ impl Field {
             Field::OnlyRelevant => Some(s.tools.only_relevant.to_string()),
             Field::CallMaxTokens => Some(s.tools.call_max_tokens.to_string()),
             Field::Sandbox => s.plugins.sandbox.as_deref().map(quote),
+            Field::Record => Some(s.sessions.record.to_string()),
         }
     }
 
@@ -302,6 +308,7 @@ impl Field {
             | Field::ToolBudget
             | Field::PluginBudget
             | Field::GenericFormat
+            | Field::Record
             | Field::OnlyRelevant
             | Field::CallMaxTokens => None,
         }

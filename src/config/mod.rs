@@ -50,6 +50,8 @@ pub struct Settings {
     pub tools: Tools,
     /// How plugins run.
     pub plugins: Plugins,
+    /// Saved sessions.
+    pub sessions: Sessions,
     /// Inference servers, by the name `-m NAME/MODEL` uses (see `backends.rs`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub backends: BTreeMap<String, BackendSettings>,
@@ -165,6 +167,20 @@ pub struct Plugins {
     pub sandbox: Option<String>,
 }
 
+/// Session settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sessions {
+    /// Save headless runs (`-p`) as sessions too; the interactive app always saves.
+    pub record: bool,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions { record: true }
+    }
+}
+
 /// The accepted values of `plugins.sandbox`.
 pub const SANDBOX_MODES: [&str; 3] = ["required", "best-effort", "off"];
 
@@ -207,6 +223,7 @@ impl Default for Settings {
             ui: Ui::default(),
             tools: Tools::default(),
             plugins: Plugins::default(),
+            sessions: Sessions::default(),
             backends: BTreeMap::new(),
         }
     }

@@ -199,6 +199,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_TOOLS_CALL_MAX_TOKENS", "64"),
         ("LIBRE_ASSISTANT_PLUGINS_SANDBOX", "best-effort"),
         ("LIBRE_ASSISTANT_RPC", "10.0.0.2:50052, [::1]:50053"),
+        ("LIBRE_ASSISTANT_SESSIONS_RECORD", "no"),
     ]);
     let root = tempfile::tempdir().unwrap();
     let got = load(&dirs(root.path()), &Overrides::default(), &env).unwrap();
@@ -248,6 +249,7 @@ fn every_env_var_sets_its_key() {
         plugins: Plugins {
             sandbox: Some("best-effort".into()),
         },
+        sessions: Sessions { record: false },
         backends: Default::default(),
     };
     assert_eq!(got.settings, want);
@@ -353,6 +355,7 @@ tools.generic_format = false           # default
 tools.only_relevant = true             # default
 tools.call_max_tokens = 256            # default
 # plugins.sandbox =                    # unset: required where the kernel has Landlock, else best-effort
+sessions.record = true                 # default
 "#;
     assert_eq!(effective.render(), want);
 }

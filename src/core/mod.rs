@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 pub use conversation::Conversation;
-pub use journal::JournalError;
+pub use journal::{Journal, JournalError};
 pub use tools::{CallRequest, CallResult, ConsentAnswer, OfferedTool, ToolsConfig};
 
 use crate::plugins::audit::Grant;
@@ -28,7 +28,7 @@ use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, Sampling
 use crate::plugins::usage::Figures;
 
 use crate::backend::{Backend, BackendConfig};
-use crate::engine::{EngineError, Finish, ModelInfo, SamplingParams, TurnStats};
+use crate::engine::{ChatMessage, EngineError, Finish, ModelInfo, SamplingParams, TurnStats};
 
 /// What a front end asks the core to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +90,18 @@ pub enum Op {
         id: u64,
         /// The answer.
         answer: ElicitAnswer,
+    },
+    /// Go on with a saved session instead of the conversation in hand (which stays saved in
+    /// its own); `Event::SessionOpened` follows. Refused while a turn runs.
+    OpenSession {
+        /// The session's id.
+        id: i64,
+    },
+    /// The front end removed a session from the store; if it is the one being written, the
+    /// next save starts a new session holding the whole conversation.
+    SessionRemoved {
+        /// The session's id.
+        id: i64,
     },
     /// Stop everything and end the core task.
     Shutdown,
@@ -193,6 +205,15 @@ pub enum Event {
     },
     /// The conversation was emptied.
     Cleared,
+    /// A saved session replaced the conversation (`Op::OpenSession`).
+    SessionOpened {
+        /// Its id.
+        id: i64,
+        /// Its title.
+        title: String,
+        /// Its messages, oldest first (the system prompt aside).
+        messages: Vec<ChatMessage>,
+    },
     /// The system prompt changed.
     SystemPromptSet {
         /// The new system prompt; empty means none.
@@ -286,8 +307,8 @@ pub struct CoreConfig {
     /// Continue this conversation instead of starting an empty one; its own system prompt
     /// replaces `system_prompt`.
     pub resume: Option<Conversation>,
-    /// The directory conversations are saved in (see `journal`); None never writes.
-    pub journal: Option<PathBuf>,
+    /// Where the conversation is saved (see `journal`); None never writes.
+    pub journal: Option<Journal>,
     /// Plugins whose tools the model may call; None offers no tools.
     pub tools: Option<ToolsConfig>,
 }

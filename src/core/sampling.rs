@@ -276,6 +276,7 @@ impl Core {
             Some(Op::Sampling { .. } | Op::Consent { .. }) => {}
             Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
             Some(Op::Ask { plugin, ask }) => self.ask_plugin(plugin, ask),
+            Some(Op::SessionRemoved { id }) => self.session_removed(id),
             Some(_) => self.refuse(WAITING).await,
         }
         During::Handled

@@ -19,7 +19,7 @@ use super::journal::Journal;
 use super::tools::Toolbox;
 use super::{Conversation, CoreConfig, Event, Op};
 use crate::backend::{Backend, BackendConfig};
-use crate::engine::{ChatMessage, EngineError, Role, SamplingParams, ToolPrompt};
+use crate::engine::{ChatMessage, EngineError, ModelInfo, Role, SamplingParams, ToolPrompt};
 use crate::plugins::host::context::Ask;
 use crate::plugins::host::{ElicitAnswer, ElicitationRequest, HostEvent, SamplingRequest};
 
@@ -57,7 +57,7 @@ pub(super) struct Core {
     pub(super) loading: Option<Loading>,
     pub(super) sampling: SamplingParams,
     pub(super) conversation: Conversation,
-    journal: Option<Journal>,
+    pub(super) journal: Option<Journal>,
     pub(super) ops: mpsc::UnboundedReceiver<Op>,
     events: mpsc::Sender<Event>,
     /// Plugins and their tools; None when no plugin is enabled.
@@ -95,12 +95,16 @@ impl Core {
             }
             None => (None, None, Vec::new()),
         };
+        let mut journal = config.journal;
+        if let (Some(journal), Some(engine)) = (&mut journal, &engine) {
+            journal.set_model(model_name(&engine.info().path));
+        }
         Core {
             engine,
             loading: None,
             sampling: config.sampling,
             conversation,
-            journal: config.journal.map(Journal::new),
+            journal,
             ops,
             events,
             tools,
@@ -193,6 +197,8 @@ impl Core {
             Op::Consent { .. } | Op::Sampling { .. } => {}
             Op::Elicitation { id, answer } => self.elicited(id, answer).await,
             Op::Ask { plugin, ask } => self.ask_plugin(plugin, ask),
+            Op::OpenSession { id } => self.open_session(id).await,
+            Op::SessionRemoved { id } => self.session_removed(id),
             Op::Shutdown => return Flow::Stop,
         }
         Flow::Continue
@@ -207,8 +213,10 @@ impl Core {
                 | Op::LoadModel { .. }
                 | Op::Regenerate
                 | Op::RetractLast
-                | Op::Clear,
+                | Op::Clear
+                | Op::OpenSession { .. },
             ) => self.refuse(BUSY).await,
+            Some(Op::SessionRemoved { id }) => self.session_removed(id),
             Some(Op::SetSystemPrompt { text }) => self.set_system_prompt(text).await,
             Some(Op::Consent { .. } | Op::Sampling { .. }) => {}
             Some(Op::Elicitation { id, answer }) => self.elicited(id, answer).await,
@@ -246,6 +254,7 @@ impl Core {
         match result {
             Ok(engine) => {
                 let info = engine.info().clone();
+                self.note_model(&info);
                 self.engine = Some(engine);
                 self.warmed = None;
                 let tools = self.tools.as_ref().map(|t| t.offers_to(info.tool_template));
@@ -287,6 +296,36 @@ impl Core {
             journal.start_new();
         }
         self.emit(Event::Cleared).await;
+    }
+
+    /// Replaces the conversation with session `id`, which the journal goes on writing.
+    async fn open_session(&mut self, id: i64) {
+        let Some(journal) = &mut self.journal else {
+            return self.refuse("sessions are not saved in this run").await;
+        };
+        let session = match journal.store().load(id) {
+            Ok(session) => session,
+            Err(e) => return self.refuse(&e.to_string()).await,
+        };
+        let messages: Vec<ChatMessage> = session.messages.into_iter().map(|s| s.message).collect();
+        journal.switch_to(id, messages.clone());
+        self.conversation = Conversation::from_parts(&session.system, messages.clone());
+        let title = session.summary.title;
+        self.emit(Event::SessionOpened {
+            id,
+            title,
+            messages,
+        })
+        .await;
+    }
+
+    /// Forgets session `id` if it is the one being written (the user removed it).
+    pub(super) fn session_removed(&mut self, id: i64) {
+        if let Some(journal) = &mut self.journal
+            && journal.session() == Some(id)
+        {
+            journal.start_new();
+        }
     }
 
     pub(super) async fn set_system_prompt(&mut self, text: String) {
@@ -436,6 +475,13 @@ impl Core {
         self.emit(Event::TurnFailed { error, unsent }).await;
     }
 
+    /// Records which model answers from now on in the session.
+    fn note_model(&mut self, info: &ModelInfo) {
+        if let Some(journal) = &mut self.journal {
+            journal.set_model(model_name(&info.path));
+        }
+    }
+
     pub(super) async fn save(&mut self, partial: Option<&str>) {
         let Some(journal) = &mut self.journal else {
             return;
@@ -525,5 +571,16 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// A model's name for the session list: a GGUF file's name without `.gguf`, or a remote
+/// back end's `NAME/MODEL` as it is.
+fn model_name(path: &std::path::Path) -> String {
+    match path.extension() {
+        Some(ext) if ext.eq_ignore_ascii_case("gguf") => path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        _ => path.to_string_lossy().into_owned(),
     }
 }

@@ -191,6 +191,9 @@ impl Core {
                     self.emit(Event::HistoryTrimmed { dropped_messages }).await;
                 }
                 Some(Output::Done { finish, stats }) => {
+                    if let Some(journal) = &mut self.journal {
+                        journal.set_tokens(stats.prompt_tokens + stats.generated_tokens);
+                    }
                     return self
                         .answered(answer, held, offer, finish, stats, flow)
                         .await;

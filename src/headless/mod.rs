@@ -24,6 +24,7 @@ use libre_assistant::plugins::host::{ElicitAnswer, HostEvent, PluginState};
 use libre_assistant::text::inert;
 
 use crate::cli::failure::Failure;
+use crate::cli::resume::Resume;
 use crate::cli::setup::{Setup, engine_config, sampling};
 use json::JsonEvent;
 
@@ -243,17 +244,47 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
     }
 }
 
-/// Answers `prompt` with the configured model, offering the enabled plugins' tools (calls
-/// are denied unless `rules` or the config allow them). `raw` sends the prompt as it is, with
-/// no chat template and no system prompt (the caller offers no tools then).
-pub async fn run(
-    setup: &Setup,
-    sink: &mut Sink,
-    prompt: String,
-    rules: Option<crate::cli::tools::Rules>,
-    raw: bool,
-) -> Result<Exit, Failure> {
+/// What one headless run does.
+pub struct Run {
+    /// The user's message.
+    pub prompt: String,
+    /// Tool rules; None offers no tools.
+    pub rules: Option<crate::cli::tools::Rules>,
+    /// Complete the prompt as given (`--raw`).
+    pub raw: bool,
+    /// Which session to go on with.
+    pub resume: Resume,
+    /// Save the run as a session.
+    pub record: bool,
+}
+
+/// Answers the prompt with the configured model, offering the enabled plugins' tools (calls
+/// are denied unless the rules or the config allow them), and saves it in a session (a new
+/// one, or the one resumed) when asked. `raw` sends the prompt as it is, with no chat template
+/// and no system prompt (the caller offers no tools then).
+pub async fn run(setup: &Setup, sink: &mut Sink, run: Run) -> Result<Exit, Failure> {
+    let Run {
+        prompt,
+        rules,
+        raw,
+        resume,
+        record,
+    } = run;
     let settings = &setup.config.settings;
+    // Before the model loads, so that an unknown session id fails at once.
+    let opened = if record || resume != Resume::New {
+        let opened = crate::cli::resume::open(&setup.dirs.data, resume)?;
+        for notice in &opened.notices {
+            sink.notice(notice);
+        }
+        Some(opened)
+    } else {
+        None
+    };
+    let (journal, resumed) = match opened {
+        Some(o) => (o.journal.filter(|_| record), o.resumed.map(|(_, c)| c)),
+        None => (None, None),
+    };
     // A remote back end is checked when it starts; a local model is fetched first if need be.
     let mut name = settings.model.clone();
     let backend = match crate::cli::setup::remote_config(settings, &settings.model) {
@@ -302,9 +333,8 @@ pub async fn run(
                 settings.system_prompt.clone()
             },
             sampling: sampling(settings),
-            resume: None,
-            // One-shot runs leave nothing behind.
-            journal: None,
+            resume: resumed,
+            journal,
             tools,
         },
     );
@@ -404,6 +434,7 @@ pub async fn run(
                 | Some(Event::ModelLoadFailed { .. })
                 | Some(Event::Retracted { .. })
                 | Some(Event::Cleared)
+                | Some(Event::SessionOpened { .. })
                 | Some(Event::SystemPromptSet { .. }) => {}
                 None => return Err(Failure::new(Exit::Internal, "the core stopped unexpectedly; see the log file")),
             }

@@ -25,14 +25,14 @@ pub mod view;
 use std::time::Duration;
 
 use libre_assistant::config::{self, Origin};
-use libre_assistant::core::{self, Conversation, CoreConfig, Op, ToolsConfig};
-use libre_assistant::engine::Role;
+use libre_assistant::core::{self, CoreConfig, Op, ToolsConfig};
 use libre_assistant::exit::Exit;
 use libre_assistant::models::speed::Machine;
 use libre_assistant::models::{self as store_models, ModelError};
 use tokio::sync::mpsc;
 
 use crate::cli::failure::Failure;
+use crate::cli::resume::Resume;
 use crate::cli::setup::{Setup, sampling};
 use crate::cli::tools as cli_tools;
 use app::{App, Context};
@@ -44,8 +44,10 @@ use state::State;
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the interactive app until the user quits; `plugins` false (`--no-plugins`) starts none.
-pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Failure> {
+pub async fn run(setup: &Setup, resume: Resume, plugins: bool) -> Result<Exit, Failure> {
     let settings = setup.config.settings.clone();
+    // Before the terminal is taken, so that an unknown session id is one line on stderr.
+    let opened = crate::cli::resume::open(&setup.dirs.data, resume)?;
     let themes_dir = setup.dirs.config.join("themes");
     let color_mode = theme::detect(&|key| std::env::var(key).ok());
     let loaded = theme::load(&settings.ui.theme, &themes_dir, color_mode);
@@ -70,12 +72,17 @@ pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Fai
     for w in loaded.warnings {
         chat.push(Kind::Error, w);
     }
-    let conversations = setup.dirs.data.join("conversations");
-    let resumed = if resume {
-        resume_last(&conversations, &mut chat)
-    } else {
-        None
-    };
+    for notice in opened.notices {
+        chat.push(Kind::Notice, notice);
+    }
+    let resumed = opened.resumed.map(|(summary, conversation)| {
+        chat.show_conversation(conversation.messages());
+        chat.push(
+            Kind::Notice,
+            format!("continued session {}: {}", summary.id, summary.title),
+        );
+        conversation
+    });
     let (plugin_rows, tools) = if plugins {
         start_plugins(setup, &mut chat)?
     } else {
@@ -87,7 +94,7 @@ pub async fn run(setup: &Setup, resume: bool, plugins: bool) -> Result<Exit, Fai
             system_prompt: settings.system_prompt.clone(),
             sampling: sampling(&settings),
             resume: resumed,
-            journal: Some(conversations),
+            journal: opened.journal,
             tools,
         },
     );
@@ -220,40 +227,6 @@ fn start_model(app: &mut App, name: &str, auto_pull: bool) {
     }
 }
 
-/// The last saved conversation, shown in `chat`; problems become notices, never failures.
-fn resume_last(dir: &std::path::Path, chat: &mut ChatView) -> Option<Conversation> {
-    let Some(path) = core::journal::latest(dir) else {
-        chat.push(
-            Kind::Notice,
-            "no earlier conversation to continue; this is a new one",
-        );
-        return None;
-    };
-    match core::journal::load(&path) {
-        Ok(conversation) => {
-            for m in conversation.messages() {
-                match m.role {
-                    Role::User => chat.push(Kind::User, m.content.clone()),
-                    Role::Tool => chat.push_tool_output(&m.content),
-                    Role::Assistant | Role::System => {
-                        // Call markup is for the model; the transcript shows the words.
-                        let text = libre_assistant::tools::parse(&m.content, &[]).text;
-                        if !text.trim().is_empty() {
-                            chat.push(Kind::Assistant, text);
-                        }
-                    }
-                }
-            }
-            chat.push(Kind::Notice, format!("continued {}", path.display()));
-            Some(conversation)
-        }
-        Err(e) => {
-            chat.push(Kind::Error, format!("{e}; starting a new conversation"));
-            None
-        }
-    }
-}
-
 /// `path` with the home directory shown as `~`, which is shorter in narrow panes.
 fn tilde(path: &std::path::Path) -> String {
     match std::env::var_os("HOME").map(std::path::PathBuf::from) {
@@ -267,15 +240,14 @@ fn tilde(path: &std::path::Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use libre_assistant::core::journal;
-    use libre_assistant::engine::ChatMessage;
+    use libre_assistant::core::Conversation;
+    use libre_assistant::engine::{ChatMessage, Role};
 
     use super::*;
 
     /// A continued conversation shows tool results as tool output and no call markup.
     #[test]
     fn resumed_tool_rounds_show_results_without_markup() {
-        let dir = tempfile::tempdir().unwrap();
         let messages = vec![
             ChatMessage::new(Role::User, "time in Tokyo?".to_string()),
             ChatMessage::new(
@@ -286,9 +258,8 @@ mod tests {
             ChatMessage::new(Role::Assistant, "It is 2:07.".to_string()),
         ];
         let conversation = Conversation::from_parts("", messages);
-        journal::save(&journal::new_file(dir.path()), &conversation, None).unwrap();
         let mut chat = ChatView::default();
-        assert!(resume_last(dir.path(), &mut chat).is_some());
+        chat.show_conversation(conversation.messages());
         let shown: Vec<(Kind, &str)> = chat
             .entries()
             .iter()

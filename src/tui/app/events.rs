@@ -8,6 +8,7 @@ use libre_assistant::plugins::usage::Figures;
 use super::App;
 use super::tasks::TaskEvent;
 use crate::tui::chat::{CallProgress, Kind, ToolOutcome};
+use crate::tui::layout::Pane;
 use crate::tui::models::{Loaded, Loading};
 use crate::tui::plugins::PluginRow;
 use crate::tui::sampling::SamplingDialog;
@@ -79,6 +80,18 @@ impl App {
                 self.state.chat.clear();
                 self.state.status.used = 0;
                 self.flash("new conversation (the old one is saved)", false);
+            }
+            Event::SessionOpened {
+                id,
+                title,
+                messages,
+            } => {
+                self.state.chat.clear();
+                self.state.status.used = 0;
+                self.state.chat.show_conversation(&messages);
+                let line = format!("continued session {id}: {title}");
+                self.state.chat.push(Kind::Notice, line);
+                self.state.focus = Pane::Chat;
             }
             Event::SystemPromptSet { text } => {
                 let text = if text.is_empty() {

@@ -15,7 +15,7 @@ mod wrap;
 pub use render::render;
 pub use wrap::wrap;
 
-use libre_assistant::engine::{Finish, TurnStats};
+use libre_assistant::engine::{ChatMessage, Finish, Role, TurnStats};
 use libre_assistant::text::inert;
 use ratatui::text::{Line, Span};
 
@@ -334,6 +334,23 @@ impl ChatView {
     /// True while an answer streams.
     pub fn is_streaming(&self) -> bool {
         self.streaming_index().is_some()
+    }
+
+    /// Shows a saved conversation's messages as they were: tool results as tool output, and
+    /// an answer's words without its call markup.
+    pub fn show_conversation(&mut self, messages: &[ChatMessage]) {
+        for m in messages {
+            match m.role {
+                Role::User => self.push(Kind::User, m.content.clone()),
+                Role::Tool => self.push_tool_output(&m.content),
+                Role::Assistant | Role::System => {
+                    let text = libre_assistant::tools::parse(&m.content, &[]).text;
+                    if !text.trim().is_empty() {
+                        self.push(Kind::Assistant, text);
+                    }
+                }
+            }
+        }
     }
 
     /// Forgets every message.
