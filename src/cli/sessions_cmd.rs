@@ -128,17 +128,23 @@ fn print_table(list: &[Summary]) {
         .max()
         .unwrap_or(2)
         .max(2);
+    let models = list
+        .iter()
+        .map(|s| s.model.chars().count())
+        .max()
+        .unwrap_or(0);
+    let models = models.clamp(5, 32);
     println!(
-        "{:>width$}  {:<16}  {:>5}  {:<24}  TITLE",
+        "{:>width$}  {:<16}  {:>5}  {:<models$}  TITLE",
         "ID", "UPDATED", "MSGS", "MODEL"
     );
     for s in list {
         println!(
-            "{:>width$}  {:<16}  {:>5}  {:<24}  {}",
+            "{:>width$}  {:<16}  {:>5}  {:<models$}  {}",
             s.id,
             date(s.updated),
             s.messages,
-            clip(&text::inert(&s.model), 24),
+            clip(&text::inert(&s.model), models),
             text::inert(&s.title)
         );
     }
