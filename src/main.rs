@@ -17,6 +17,14 @@ use libre_assistant::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_or_exit();
+    // Before anything is written: everything the app creates is private to the user. A plugin
+    // (the sandbox launcher, a built-in server) keeps the umask the host gave it: the user's.
+    if !matches!(
+        cli.command,
+        Some(Command::SandboxExec { .. } | Command::McpServe { .. })
+    ) {
+        libre_assistant::paths::make_private();
+    }
     let mut sink = Sink::new(cli.json, cli.stats);
     let exit = match run(&cli, &mut sink) {
         Ok(exit) => exit,

@@ -62,3 +62,24 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
 }
+
+/// The umask the user started the app with, given back to plugins (see [`make_private`]).
+static USER_UMASK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0o022);
+
+/// Makes every file and directory this process creates from now on private to the user
+/// (umask 077), whoever creates it: our code, SQLite, llama.cpp, the log appender. Called
+/// first thing in `main`; plugins get the user's own umask back (`user_umask`), since what
+/// they write is theirs.
+pub fn make_private() {
+    #[cfg(unix)]
+    {
+        // SAFETY: umask only swaps the process's mask; it cannot fail.
+        let old = unsafe { libc::umask(0o077) };
+        USER_UMASK.store(u32::from(old), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The umask the user started the app with.
+pub fn user_umask() -> u32 {
+    USER_UMASK.load(std::sync::atomic::Ordering::Relaxed)
+}

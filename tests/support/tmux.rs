@@ -35,6 +35,8 @@ pub struct Launch {
     pub without_model: bool,
     /// More environment variables for the app.
     pub env: Vec<(String, String)>,
+    /// The umask the app starts with (octal), when not the server's.
+    pub umask: Option<String>,
 }
 
 impl Launch {
@@ -50,7 +52,14 @@ impl Launch {
             args: Vec::new(),
             without_model: false,
             env: Vec::new(),
+            umask: None,
         }
+    }
+
+    /// Started with this umask (octal, e.g. "000").
+    pub fn umask(mut self, mask: &str) -> Launch {
+        self.umask = Some(mask.to_string());
+        self
     }
 
     /// With another model file.
@@ -112,6 +121,9 @@ impl Launch {
             vars.push(("NO_COLOR", "1".into()));
         }
         let mut script = String::new();
+        if let Some(mask) = &self.umask {
+            script.push_str(&format!("umask {mask}; "));
+        }
         let extra = self.env.iter().map(|(k, v)| (k.as_str(), v.clone()));
         for (key, value) in vars.into_iter().chain(extra) {
             script.push_str(&format!("{key}={}; export {key}; ", quote(&value)));

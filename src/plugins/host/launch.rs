@@ -71,7 +71,20 @@ pub fn command(
         .process_group(0)
         .kill_on_drop(true);
     die_with_parent(&mut cmd);
+    users_umask(&mut cmd);
     Ok(cmd)
+}
+
+/// A plugin creates files with the user's own umask, not the app's private one.
+fn users_umask(cmd: &mut Command) {
+    let mask = crate::paths::user_umask() as libc::mode_t;
+    // SAFETY: umask is async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(mask);
+            Ok(())
+        });
+    }
 }
 
 /// The launcher running `manifest`'s program under its policy; the policy's variables (a
