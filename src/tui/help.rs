@@ -10,12 +10,15 @@ use super::chat::wrap;
 use super::composer::commands::COMMANDS;
 use super::theme::Theme;
 
-const SCOPES: [Scope; 11] = [
+const SCOPES: [Scope; 14] = [
     Scope::Global,
     Scope::Chat,
     Scope::ChatEmpty,
     Scope::Models,
     Scope::Plugins,
+    Scope::Sessions,
+    Scope::SessionSearch,
+    Scope::SessionRename,
     Scope::Consent,
     Scope::Sampling,
     Scope::SamplingEdit,

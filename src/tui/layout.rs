@@ -19,11 +19,13 @@ pub enum Pane {
     Models,
     /// MCP plugins.
     Plugins,
+    /// Saved conversations.
+    Sessions,
 }
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: [Pane; 3] = [Pane::Chat, Pane::Models, Pane::Plugins];
+    pub const ALL: [Pane; 4] = [Pane::Chat, Pane::Models, Pane::Plugins, Pane::Sessions];
 
     /// The tab title.
     pub fn title(self) -> &'static str {
@@ -31,13 +33,14 @@ impl Pane {
             Pane::Chat => "Chat",
             Pane::Models => "Models",
             Pane::Plugins => "Plugins",
+            Pane::Sessions => "Sessions",
         }
     }
 
     /// The next pane in tab order (`step` 1 or -1).
     pub fn cycle(self, step: isize) -> Pane {
         let i = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
-        Pane::ALL[(i + step).rem_euclid(3) as usize]
+        Pane::ALL[(i + step).rem_euclid(Pane::ALL.len() as isize) as usize]
     }
 }
 
@@ -52,6 +55,8 @@ pub struct Areas {
     pub models: Option<Rect>,
     /// The plugin pane, when visible.
     pub plugins: Option<Rect>,
+    /// The session pane, when visible.
+    pub sessions: Option<Rect>,
     /// The status bar.
     pub status: Rect,
     /// True when the terminal is below the usable minimum.
@@ -70,6 +75,19 @@ pub fn areas(size: Rect, focus: Pane, side_panel: bool) -> Areas {
     let status = Rect::new(size.x, size.y + size.height - 1, size.width, 1);
     let body = Rect::new(size.x, size.y, size.width, size.height - 1);
     let side = side_panel || focus != Pane::Chat;
+    if size.width >= WIDE && focus == Pane::Sessions {
+        // Titles and snippets want room: the session pane takes half the width (the chat
+        // keeps at least 30 columns) and the side panel's whole height.
+        let side_w = (size.width / 2).clamp(24, 64);
+        let chat = Rect::new(body.x, body.y, body.width - side_w, body.height);
+        let sessions = Rect::new(body.x + chat.width, body.y, side_w, body.height);
+        return Areas {
+            chat: Some(chat),
+            sessions: Some(sessions),
+            status,
+            ..Areas::default()
+        };
+    }
     if size.width >= WIDE && side {
         let side_w = (size.width * 35 / 100).clamp(24, 48);
         let chat = Rect::new(body.x, body.y, body.width - side_w, body.height);
@@ -94,12 +112,11 @@ pub fn areas(size: Rect, focus: Pane, side_panel: bool) -> Areas {
             (Some(side), None)
         };
         return Areas {
-            tabs: None,
             chat: Some(chat),
             models,
             plugins,
             status,
-            too_small: false,
+            ..Areas::default()
         };
     }
     if size.width >= WIDE {
@@ -120,6 +137,7 @@ pub fn areas(size: Rect, focus: Pane, side_panel: bool) -> Areas {
         Pane::Chat => out.chat = Some(pane),
         Pane::Models => out.models = Some(pane),
         Pane::Plugins => out.plugins = Some(pane),
+        Pane::Sessions => out.sessions = Some(pane),
     }
     out
 }
@@ -154,6 +172,36 @@ mod tests {
     }
 
     #[test]
+    fn wide_sessions_take_the_whole_side_panel() {
+        for side_panel in [true, false] {
+            let a = areas(Rect::new(0, 0, 100, 30), Pane::Sessions, side_panel);
+            assert_eq!(a.chat, Some(Rect::new(0, 0, 50, 29)));
+            assert_eq!(a.sessions, Some(Rect::new(50, 0, 50, 29)));
+            assert!(a.models.is_none() && a.plugins.is_none() && a.tabs.is_none());
+        }
+        let a = areas(Rect::new(0, 0, 160, 40), Pane::Sessions, true);
+        assert_eq!(a.sessions.map(|r| r.width), Some(64));
+        // Not focused, the side panel is models and plugins as before.
+        let a = areas(Rect::new(0, 0, 100, 30), Pane::Chat, true);
+        assert!(a.sessions.is_none() && a.models.is_some() && a.plugins.is_some());
+    }
+
+    #[test]
+    fn narrow_sessions_are_a_tab() {
+        let a = areas(Rect::new(0, 0, 40, 20), Pane::Sessions, true);
+        assert_eq!(a.tabs, Some(Rect::new(0, 0, 40, 1)));
+        assert_eq!(a.sessions, Some(Rect::new(0, 1, 40, 18)));
+        assert!(a.chat.is_none() && a.models.is_none() && a.plugins.is_none());
+    }
+
+    #[test]
+    fn tab_order_goes_round_all_four() {
+        assert_eq!(Pane::Plugins.cycle(1), Pane::Sessions);
+        assert_eq!(Pane::Sessions.cycle(1), Pane::Chat);
+        assert_eq!(Pane::Chat.cycle(-1), Pane::Sessions);
+    }
+
+    #[test]
     fn too_small_below_minimum_and_every_size_is_safe() {
         assert!(areas(Rect::new(0, 0, 19, 30), Pane::Chat, true).too_small);
         assert!(!areas(Rect::new(0, 0, 32, 12), Pane::Chat, true).too_small);
@@ -161,7 +209,8 @@ mod tests {
             for h in 0..50 {
                 for focus in Pane::ALL {
                     let a = areas(Rect::new(0, 0, w, h), focus, true);
-                    for r in [a.tabs, a.chat, a.models, a.plugins].into_iter().flatten() {
+                    let all = [a.tabs, a.chat, a.models, a.plugins, a.sessions];
+                    for r in all.into_iter().flatten() {
                         assert!(r.right() <= w && r.bottom() <= h);
                     }
                 }

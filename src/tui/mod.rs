@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod models;
 pub mod plugins;
 pub mod sampling;
+pub mod sessions;
 pub mod state;
 pub mod status;
 pub mod terminal;
@@ -118,6 +119,11 @@ pub async fn run(setup: &Setup, resume: Resume, plugins: bool) -> Result<Exit, F
     };
     app::tasks::list_remote(settings.clone(), task_tx.clone());
     let mut app = App::new(state, ctx, handle.ops.clone(), task_tx);
+    // The pane's own connection (the journal has the first); notices were shown by the first.
+    let session_store = libre_assistant::sessions::Store::open(&setup.dirs.data)
+        .map(|(store, _)| store)
+        .map_err(|e| e.to_string());
+    app.set_session_store(session_store);
     match &chosen {
         Some(name) => {
             save_choice(setup, name, &mut app.state.chat);

@@ -8,6 +8,7 @@ use super::layout::Pane;
 use super::models::ModelPane;
 use super::plugins::PluginPane;
 use super::sampling::SamplingDialog;
+use super::sessions::SessionPane;
 use super::theme::Theme;
 use libre_assistant::engine::Placement;
 
@@ -62,6 +63,8 @@ pub struct State {
     pub models: ModelPane,
     /// The plugin pane.
     pub plugins: PluginPane,
+    /// The session pane.
+    pub sessions: SessionPane,
     /// The pane that has the keyboard.
     pub focus: Pane,
     /// Whether the side panel shows on wide terminals.
@@ -87,6 +90,7 @@ impl State {
             composer: Composer::new(),
             models,
             plugins,
+            sessions: SessionPane::new(),
             focus: Pane::Chat,
             side_panel: true,
             consent: ConsentQueue::default(),

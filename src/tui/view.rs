@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::layout::{self, Areas, Pane};
 use super::state::State;
 use super::theme::Theme;
-use super::{chat, composer, consent, form, help, models, plugins, sampling, status};
+use super::{chat, composer, consent, form, help, models, plugins, sampling, sessions, status};
 
 /// The rows the input may grow to, at most.
 const COMPOSER_MAX_LINES: u16 = 10;
@@ -59,6 +59,15 @@ pub fn render(state: &State, size: Rect, buf: &mut Buffer) -> Option<Position> {
             area,
             buf,
             state.focus == Pane::Plugins,
+        );
+    }
+    if let Some(area) = a.sessions {
+        sessions::render(
+            &state.sessions,
+            theme,
+            area,
+            buf,
+            state.focus == Pane::Sessions,
         );
     }
     status::render(&state.status, theme, a.status, buf);

@@ -38,6 +38,8 @@ pub enum Action {
     ShowModels,
     /// Show the plugin pane.
     ShowPlugins,
+    /// Show the session pane.
+    ShowSessions,
     /// Show or hide the side panel.
     ToggleSidePanel,
     /// Show or hide the key help.
@@ -80,6 +82,24 @@ pub enum Action {
     DownloadModel,
     /// Delete the selected model (asks first).
     DeleteModel,
+    /// Go on with the selected session in the chat.
+    OpenSession,
+    /// Type a search into the session pane's search line.
+    SearchSessions,
+    /// Clear the session search; without one, leave the pane.
+    ClearSearch,
+    /// Type a new title for the selected session.
+    RenameSession,
+    /// Delete the selected session (asks first).
+    DeleteSession,
+    /// Write the selected session to a Markdown file.
+    ExportSession,
+    /// Done typing in the session pane's field (the search kept, the title saved).
+    FieldDone,
+    /// Delete the last character typed in the session pane's field.
+    FieldBackspace,
+    /// Leave the session pane's field (the search cleared, the title left as it was).
+    FieldCancel,
     /// Answer yes to a question.
     Yes,
     /// Answer no to a question.

@@ -39,6 +39,8 @@ impl App {
                 self.state.status.last_tps = Some(stats.tokens_per_second);
                 self.state.chat.finish(finish, stats);
                 self.state.status.activity = Activity::Idle;
+                // Saved before this event: the list shows the session's new size.
+                self.refresh_sessions();
             }
             Event::TurnFailed { error, unsent } => self.turn_failed(&error, unsent),
             Event::Refused { reason } => {
@@ -80,6 +82,7 @@ impl App {
                 self.state.chat.clear();
                 self.state.status.used = 0;
                 self.flash("new conversation (the old one is saved)", false);
+                self.refresh_sessions();
             }
             Event::SessionOpened {
                 id,
@@ -92,6 +95,7 @@ impl App {
                 let line = format!("continued session {id}: {title}");
                 self.state.chat.push(Kind::Notice, line);
                 self.state.focus = Pane::Chat;
+                self.refresh_sessions();
             }
             Event::SystemPromptSet { text } => {
                 let text = if text.is_empty() {
@@ -301,6 +305,10 @@ impl App {
                     self.state.models.message = Some(problem);
                 }
             }
+            TaskEvent::Sessions { generation, result } => {
+                self.sessions_listed(generation, result);
+            }
+            TaskEvent::SessionChanged { result } => self.session_changed(result),
             TaskEvent::DownloadDone {
                 name,
                 result,

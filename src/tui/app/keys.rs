@@ -19,6 +19,12 @@ pub enum Scope {
     Models,
     /// The plugin pane.
     Plugins,
+    /// The session pane's list.
+    Sessions,
+    /// The session pane while a search is typed (other keys are typed into it).
+    SessionSearch,
+    /// The session pane while a new title is typed (other keys are typed into it).
+    SessionRename,
     /// While a tool call waits for consent.
     Consent,
     /// While a plugin's sampling request waits for the user.
@@ -42,6 +48,9 @@ impl Scope {
             Scope::ChatEmpty => "Chat, with an empty input",
             Scope::Models => "Model pane",
             Scope::Plugins => "Plugin pane",
+            Scope::Sessions => "Session pane",
+            Scope::SessionSearch => "Session pane, typing a search",
+            Scope::SessionRename => "Session pane, typing a new title",
             Scope::Consent => "Tool call consent",
             Scope::Sampling => "A plugin asks for the model (sampling)",
             Scope::SamplingEdit => "Editing a message in a sampling request",
@@ -145,6 +154,12 @@ pub const BINDINGS: &[Binding] = &[
         &[k(C::F(4)), alt(C::Char('3'))],
         A::ShowPlugins,
         "plugin pane",
+    ),
+    bind(
+        S::Global,
+        &[k(C::F(5)), alt(C::Char('4'))],
+        A::ShowSessions,
+        "session pane (saved conversations)",
     ),
     bind(
         S::Global,
@@ -376,6 +391,103 @@ pub const BINDINGS: &[Binding] = &[
         "next plugin",
     ),
     bind(S::Plugins, &[ch('?')], A::ToggleHelp, "show this help"),
+    bind(
+        S::Sessions,
+        &[k(C::Up), ch('k')],
+        A::SelectPrev,
+        "previous session",
+    ),
+    bind(
+        S::Sessions,
+        &[k(C::Down), ch('j')],
+        A::SelectNext,
+        "next session",
+    ),
+    bind(
+        S::Sessions,
+        &[k(C::Enter)],
+        A::OpenSession,
+        "go on with the selected session in the chat (not while an answer streams)",
+    ),
+    bind(
+        S::Sessions,
+        &[ch('/')],
+        A::SearchSessions,
+        "search the conversations (the list follows as you type)",
+    ),
+    bind(
+        S::Sessions,
+        &[k(C::Esc)],
+        A::ClearSearch,
+        "clear the search; without one, back to the chat",
+    ),
+    bind(
+        S::Sessions,
+        &[ch('r')],
+        A::RenameSession,
+        "rename the selected session",
+    ),
+    bind(
+        S::Sessions,
+        &[ch('d'), k(C::Delete)],
+        A::DeleteSession,
+        "delete the selected session (asks first)",
+    ),
+    bind(
+        S::Sessions,
+        &[ch('e')],
+        A::ExportSession,
+        "export the selected session as Markdown, to exports/session-ID.md in the data directory",
+    ),
+    bind(S::Sessions, &[ch('?')], A::ToggleHelp, "show this help"),
+    bind(
+        S::SessionSearch,
+        &[k(C::Up)],
+        A::SelectPrev,
+        "previous session",
+    ),
+    bind(
+        S::SessionSearch,
+        &[k(C::Down)],
+        A::SelectNext,
+        "next session",
+    ),
+    bind(
+        S::SessionSearch,
+        &[k(C::Enter)],
+        A::FieldDone,
+        "done typing: back to the list, the search kept",
+    ),
+    bind(
+        S::SessionSearch,
+        &[k(C::Backspace)],
+        A::FieldBackspace,
+        "delete the last character",
+    ),
+    bind(
+        S::SessionSearch,
+        &[k(C::Esc)],
+        A::FieldCancel,
+        "clear the search",
+    ),
+    bind(
+        S::SessionRename,
+        &[k(C::Enter)],
+        A::FieldDone,
+        "save the new title",
+    ),
+    bind(
+        S::SessionRename,
+        &[k(C::Backspace)],
+        A::FieldBackspace,
+        "delete the last character",
+    ),
+    bind(
+        S::SessionRename,
+        &[k(C::Esc)],
+        A::FieldCancel,
+        "keep the old title",
+    ),
     bind(
         S::Consent,
         &[ch('y'), k(C::Enter)],

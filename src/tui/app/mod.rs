@@ -7,6 +7,7 @@ pub mod action;
 mod events;
 pub mod keys;
 mod plugin_context;
+mod sessions;
 pub mod tasks;
 mod update;
 
@@ -84,6 +85,10 @@ pub struct App {
     watched: Vec<(String, String)>,
     /// The prompt argument whose values were last asked for.
     argument_asked: Option<crate::tui::composer::Argument>,
+    /// The session pane's own connection to the session database (the core has another).
+    sessions: Option<std::sync::Arc<libre_assistant::sessions::Store>>,
+    /// The generation of the last session query asked for; older results are dropped.
+    sessions_asked: u64,
 }
 
 impl App {
@@ -110,6 +115,8 @@ impl App {
             waiting: None,
             argument_asked: None,
             watched: Vec::new(),
+            sessions: None,
+            sessions_asked: 0,
         }
     }
 
@@ -273,6 +280,8 @@ mod plugin_context_tests;
 mod remote_tests;
 #[cfg(test)]
 mod sampling_tests;
+#[cfg(test)]
+mod sessions_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

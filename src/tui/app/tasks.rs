@@ -1,4 +1,4 @@
-//! Work the app runs off its loop (downloads), and how it reports back: a channel of
+//! Work the app runs off its loop (downloads, session queries), and how it reports back: a channel of
 //! [`TaskEvent`]s that the loop selects over like terminal and core events.
 
 use std::sync::Mutex;
@@ -34,6 +34,18 @@ pub enum TaskEvent {
     RemoteModels {
         rows: Vec<crate::tui::models::ModelRow>,
         problems: Vec<String>,
+    },
+    /// What a session query found: every session, or a search's hits.
+    Sessions {
+        /// Which query this answers (see `App::refresh_sessions`).
+        generation: u64,
+        /// The sessions, or why the database could not be read.
+        result: Result<Vec<libre_assistant::sessions::Hit>, String>,
+    },
+    /// A rename, delete or export of a session ended.
+    SessionChanged {
+        /// What it did, or why it failed (one line).
+        result: Result<super::sessions::Changed, String>,
     },
 }
 

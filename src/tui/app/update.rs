@@ -15,6 +15,7 @@ use crate::tui::chat::Kind;
 use crate::tui::composer::commands::{self, Command};
 use crate::tui::layout::Pane;
 use crate::tui::models::Loading;
+use crate::tui::sessions::Field as SessionField;
 use crate::tui::state::Activity;
 use crate::tui::{clipboard, consent, help, markdown, models as model_pane, sampling, theme};
 
@@ -36,6 +37,9 @@ impl App {
         if self.state.forms.is_open() {
             return vec![Scope::Form];
         }
+        if self.state.focus == Pane::Sessions && self.state.sessions.confirm_delete.is_some() {
+            return vec![Scope::Confirm];
+        }
         if self.state.models.confirm_delete.is_some() || self.state.models.confirm_remote.is_some()
         {
             return vec![Scope::Confirm, Scope::Models];
@@ -45,6 +49,11 @@ impl App {
             Pane::Chat => vec![Scope::Chat],
             Pane::Models => vec![Scope::Models],
             Pane::Plugins => vec![Scope::Plugins],
+            Pane::Sessions => vec![match self.state.sessions.field {
+                SessionField::List => Scope::Sessions,
+                SessionField::Search => Scope::SessionSearch,
+                SessionField::Rename => Scope::SessionRename,
+            }],
         }
     }
 
@@ -84,6 +93,12 @@ impl App {
                 let modal = self.state.help.is_some()
                     || self.state.consent.is_open()
                     || self.state.sampling.is_some();
+                if let (crossterm::event::KeyCode::Char(c), true, false) = (key.code, plain, modal)
+                    && self.session_field_open()
+                {
+                    self.field_type(c.encode_utf8(&mut [0; 4]));
+                    return;
+                }
                 if let (crossterm::event::KeyCode::Char(c), true, Pane::Chat, false) =
                     (key.code, plain, self.state.focus, modal)
                 {
@@ -94,7 +109,9 @@ impl App {
     }
 
     pub(super) fn on_paste(&mut self, text: &str) {
-        if self.state.help.is_none() {
+        if self.state.help.is_none() && self.session_field_open() {
+            self.field_type(text);
+        } else if self.state.help.is_none() {
             self.state.focus = Pane::Chat;
             self.state.composer.insert_str(text);
             self.ask_argument();
@@ -114,6 +131,15 @@ impl App {
 
     /// Carries out one action.
     pub fn act(&mut self, action: Action) {
+        let before = self.state.focus;
+        self.act_on(action);
+        // The list is read again each time the pane comes into view.
+        if self.state.focus == Pane::Sessions && before != Pane::Sessions {
+            self.refresh_sessions();
+        }
+    }
+
+    fn act_on(&mut self, action: Action) {
         let height = self.transcript_height();
         let c = &mut self.state.composer;
         match action {
@@ -139,6 +165,7 @@ impl App {
             Action::ShowChat => self.state.focus = Pane::Chat,
             Action::ShowModels => self.state.focus = Pane::Models,
             Action::ShowPlugins => self.state.focus = Pane::Plugins,
+            Action::ShowSessions => self.state.focus = Pane::Sessions,
             Action::ToggleSidePanel => {
                 self.state.side_panel = !self.state.side_panel;
                 self.state.focus = Pane::Chat;
@@ -183,6 +210,18 @@ impl App {
                     .filter(|r| r.installed)
                     .map(|r| r.name.clone());
             }
+            Action::OpenSession => self.open_session(),
+            Action::SearchSessions => self.state.sessions.field = SessionField::Search,
+            Action::ClearSearch => self.clear_search(),
+            Action::RenameSession => self.start_rename(),
+            Action::DeleteSession => self.ask_delete(),
+            Action::ExportSession => self.export_session(),
+            Action::FieldDone => self.field_done(),
+            Action::FieldBackspace => self.field_backspace(),
+            Action::FieldCancel => self.field_cancel(),
+            Action::Yes if self.state.sessions.confirm_delete.is_some() => {
+                self.delete_session_confirmed();
+            }
             Action::Yes if self.state.models.confirm_remote.is_some() => self.remote_confirmed(),
             Action::Yes => self.delete_confirmed(),
             Action::No if self.state.models.confirm_remote.is_some() => {
@@ -193,6 +232,9 @@ impl App {
                     "nothing was sent; choose a local model in the model pane",
                     false,
                 );
+            }
+            Action::No if self.state.sessions.confirm_delete.is_some() => {
+                self.state.sessions.confirm_delete = None;
             }
             Action::No => self.state.models.confirm_delete = None,
             Action::AllowOnce => self.answer_consent(ConsentAnswer::Once),
@@ -374,12 +416,14 @@ impl App {
             (false, Pane::Models, false) => self.state.models.select_prev(),
             (false, Pane::Plugins, true) => self.state.plugins.select_next(),
             (false, Pane::Plugins, false) => self.state.plugins.select_prev(),
+            (false, Pane::Sessions, true) => self.state.sessions.select_next(),
+            (false, Pane::Sessions, false) => self.state.sessions.select_prev(),
             (false, Pane::Chat, _) => {}
         }
     }
 
     /// Esc: close what is open, else stop the answer in flight.
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         if self.state.help.take().is_some() {
             return;
         }

@@ -52,6 +52,7 @@ pub const ROLES: &[&str] = &[
     "popup.selected",
     "selection",
     "gauge",
+    "search.match",
     "help.key",
     "help.section",
     "warning",
