@@ -60,6 +60,7 @@ fn main() {
         raw: false,
         prompt_cache: None,
         rpc: Vec::new(),
+        core_lock: None,
     };
 
     let mut loads = Vec::new();
@@ -292,7 +293,7 @@ fn generate(
                 std::process::exit(1)
             }
             Output::Piece(piece) => text.push_str(&piece),
-            Output::Trimmed { .. } | Output::Offered(_) => {}
+            Output::Trimmed { .. } | Output::Offered(_) | Output::Waiting => {}
         }
     }
     eprintln!("engine bench: the engine stopped");

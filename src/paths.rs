@@ -75,7 +75,10 @@ pub fn make_private() {
     {
         // SAFETY: umask only swaps the process's mask; it cannot fail.
         let old = unsafe { libc::umask(0o077) };
-        USER_UMASK.store(u32::from(old), std::sync::atomic::Ordering::Relaxed);
+        // mode_t is u16 on macOS.
+        #[allow(clippy::useless_conversion)]
+        let old = u32::from(old);
+        USER_UMASK.store(old, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

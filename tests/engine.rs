@@ -60,6 +60,7 @@ fn ask(
         match out {
             Output::Trimmed { dropped_messages } => answer.trimmed += dropped_messages,
             Output::Offered(_) => panic!("this job offers no tools"),
+            Output::Waiting => panic!("no other engine shares a lock with this one"),
             Output::Piece(p) => {
                 answer.text.push_str(&p);
                 pieces += 1;

@@ -59,6 +59,7 @@ fn ask(engine: &Engine, messages: &[ChatMessage]) -> (String, TurnStats) {
                 return (text, stats);
             }
             Output::Failed(e) => panic!("the turn failed: {e}"),
+            Output::Waiting => {}
         }
     }
     panic!("the engine stopped without an answer")

@@ -81,7 +81,7 @@ fn answer_with(
             Output::Piece(p) => text.push_str(&p),
             Output::Done { .. } => break,
             Output::Failed(e) => panic!("{e}"),
-            Output::Trimmed { .. } | Output::Offered(_) => {}
+            Output::Trimmed { .. } | Output::Offered(_) | Output::Waiting => {}
         }
     }
     text

@@ -178,6 +178,7 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         chat_template: settings.engine.chat_template.clone(),
         raw: false,
         prompt_cache,
+        core_lock: Dirs::discover().ok().map(|d| d.state.join("engine.lock")),
         rpc: settings.engine.rpc.clone(),
     }
 }

@@ -208,7 +208,7 @@ impl Core {
             tokio::select! {
                 out = output.recv() => match out {
                     Some(Output::Piece(piece)) => text.push_str(&piece),
-                    Some(Output::Trimmed { .. } | Output::Offered(_)) => {}
+                    Some(Output::Trimmed { .. } | Output::Offered(_) | Output::Waiting) => {}
                     Some(Output::Done { finish, .. }) => {
                         let stop_reason = match finish {
                             Finish::Stop => "endTurn",

@@ -9,6 +9,7 @@
 //! the same model file restores it instead of decoding the prefix again (`prompt_cache.rs`).
 
 mod budget;
+mod cores;
 mod jinja;
 mod prompt;
 mod prompt_cache;
@@ -60,6 +61,9 @@ pub struct EngineConfig {
     pub prompt_cache: Option<PromptCacheConfig>,
     /// llama.cpp RPC servers (`host:port`) to split the model's layers with; empty: none.
     pub rpc: Vec<String>,
+    /// The file instances on this machine lock to take turns with the cores (see `cores.rs`);
+    /// `None` shares nothing.
+    pub core_lock: Option<PathBuf>,
 }
 
 /// The prompt cache on disk for one model: see `prompt_cache.rs`.
@@ -174,6 +178,9 @@ pub enum Output {
     },
     /// The job failed; nothing more follows.
     Failed(EngineError),
+    /// Another instance on this machine is answering: this job starts when it is done (sent
+    /// once, before anything else).
+    Waiting,
 }
 
 /// Why an answer ended.

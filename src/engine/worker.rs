@@ -12,6 +12,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 
+use super::cores::Cores;
 use super::prompt::Template;
 use super::prompt_cache::PromptCache;
 use super::turn::Session;
@@ -127,16 +128,30 @@ pub(super) fn run(
     }
     let disk = config.prompt_cache.as_ref().map(PromptCache::new);
     let mut session = Session::new(&model, context, template, config.batch, disk);
+    let cores = Cores::open(config.core_lock.as_deref());
     while let Ok(request) = inbox.recv() {
         match request {
             Request::Generate(job) => {
                 let output = job.output.clone();
+                // Cancelled while waiting: the answer sees the flag and ends at once.
+                let _held = cores.take(
+                    || {
+                        let _ = output.blocking_send(Output::Waiting);
+                    },
+                    || job.cancel.load(std::sync::atomic::Ordering::Relaxed),
+                );
                 if let Err(e) = session.answer(job) {
                     tracing::warn!("job failed: {e}");
                     let _ = output.blocking_send(Output::Failed(e));
                 }
             }
             Request::Prefill(prefill) => {
+                // Only on free cores: it saves the next answer time, it must not cost another
+                // instance's answer any.
+                let held = cores.take_if_free();
+                if cores.shared() && held.is_none() {
+                    continue;
+                }
                 let started = Instant::now();
                 match session.prefill(&prefill.messages, prefill.tools.as_deref()) {
                     Ok(decoded) => tracing::debug!(

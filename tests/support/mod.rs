@@ -160,6 +160,7 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         raw: false,
         prompt_cache: None,
         rpc: Vec::new(),
+        core_lock: None,
     }
 }
 
