@@ -40,9 +40,13 @@ fn an_empty_prompt_is_a_usage_error() {
 }
 
 #[test]
-fn continue_needs_the_interactive_app() {
+fn resuming_a_session_that_does_not_exist() {
     let home = Home::new();
-    fails(prompt(&home, &["--continue", "-p", "hi"]), 2, "--continue");
+    fails(
+        prompt(&home, &["--resume", "7", "-p", "hi"]),
+        2,
+        "no session 7",
+    );
 }
 
 #[test]

@@ -416,15 +416,12 @@ fn app_pid(tmux: &Tmux) -> String {
     pid
 }
 
-/// The newest saved conversation in `home`, as text.
+/// The newest saved session in `home`, as its JSON export.
 fn saved_conversation(home: &Home) -> String {
-    let dir = home.path().join("data/libre-assistant/conversations");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    std::fs::read_to_string(files.last().expect("a saved conversation")).unwrap()
+    let dir = home.path().join("data/libre-assistant");
+    let (store, _) = libre_assistant::sessions::Store::open(&dir).unwrap();
+    let id = store.latest().unwrap().expect("a saved session");
+    libre_assistant::sessions::export::to_json(&store.load(id).unwrap())
 }
 
 #[test]
