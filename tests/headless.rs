@@ -67,6 +67,10 @@ fn greedy_runs_are_identical() {
         c.args(["-p", "List two fruits."]);
         c
     });
+    for out in [&a, &b] {
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(out));
+    }
+    assert!(stdout(&a).trim().len() > 10, "an answer: {:?}", stdout(&a));
     assert_eq!(stdout(&a), stdout(&b));
 }
 

@@ -370,7 +370,10 @@ async fn a_stderr_flood_neither_blocks_the_child_nor_reaches_our_stderr() {
     let mut host = start(
         vec![shell(
             "flood",
-            "yes flood-line >&2 & exec $SERVER --local-timezone UTC",
+            // 4 MiB on stderr before the server starts, written by the plugin's own process
+            // (the shell waits for it, then becomes the server): unread, the pipe fills at
+            // 64 KiB and the server never starts. Then a flood that goes on while it serves.
+            "head -c 4194304 /dev/zero | tr '\\0' x >&2; yes flood-line >&2 & exec $SERVER --local-timezone UTC",
         )],
         0,
     );
@@ -380,7 +383,6 @@ async fn a_stderr_flood_neither_blocks_the_child_nor_reaches_our_stderr() {
     let ours = std::fs::read_link("/proc/self/fd/2").expect("our stderr");
     assert_ne!(theirs, ours, "the child writes to our stderr");
     assert!(theirs.to_string_lossy().starts_with("pipe:"), "{theirs:?}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
     for _ in 0..3 {
         let now = call(
             &host,

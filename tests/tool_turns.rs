@@ -111,6 +111,9 @@ fn without_rules_no_plugin_starts_and_no_tool_is_offered() {
             .join("state/libre-assistant/audit.jsonl")
             .exists()
     );
+    // A plugin that starts gets its private directories first: none were made.
+    let plugins = home.path().join("state/libre-assistant/plugins");
+    assert!(!plugins.exists(), "a plugin was started: {plugins:?}");
 }
 
 #[test]

@@ -17,10 +17,10 @@ mod discovery_tests;
 pub mod form;
 mod grant;
 pub mod host;
-mod import;
+pub mod import;
 #[cfg(test)]
 mod import_tests;
-mod manifest;
+pub mod manifest;
 #[cfg(test)]
 mod manifest_tests;
 mod npm;

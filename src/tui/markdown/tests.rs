@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use proptest::strategy::Strategy;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 
@@ -434,4 +435,60 @@ fn a_growing_text_renders_as_from_scratch() {
         render_cached(text, 40, &other, &mut memo),
         render(text, 40, &other)
     );
+}
+
+/// Markdown syntax, escape sequences and wide or combining characters, for the property below.
+const MARKDOWN: &[&str] = &[
+    "# ",
+    "**",
+    "*",
+    "`",
+    "```rust\n",
+    "```\n",
+    "> ",
+    "- ",
+    "1. ",
+    "| a | b |\n",
+    "|---|---|\n",
+    "[x](http://h)",
+    "\n",
+    "\n\n",
+    "\u{1b}]52;c;aGk=\u{7}",
+    "\u{1b}[2J",
+    "\t",
+    "\r",
+    "\u{202e}",
+    "漢字",
+    "e\u{301}",
+    "   ",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+    /// Whatever a model writes, made inert and rendered as markdown at any width: no panic, and
+    /// no control character reaches a span.
+    #[test]
+    fn any_answer_renders_inert(
+        text in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(MARKDOWN).prop_map(str::to_string),
+                proptest::prelude::any::<String>(),
+            ],
+            0..30,
+        ).prop_map(|v| v.concat()),
+        width in 1u16..120,
+    ) {
+        let text = libre_assistant::text::inert(&text);
+        for theme in [plain_theme(), color_theme()] {
+            for line in render(&text, width, &theme) {
+                for span in &line.spans {
+                    proptest::prop_assert!(
+                        !span.content.chars().any(|c| c.is_control()),
+                        "{:?}",
+                        span.content
+                    );
+                }
+            }
+        }
+    }
 }
