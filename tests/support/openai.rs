@@ -34,6 +34,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(reply: Reply) -> Server {
+        Server::script(vec![reply])
+    }
+
+    /// A server whose `POST`s get `replies` in order; the last one repeats.
+    pub fn script(replies: Vec<Reply>) -> Server {
+        assert!(!replies.is_empty(), "at least one reply");
+        let replies = Arc::new(Mutex::new(std::collections::VecDeque::from(replies)));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -44,8 +51,8 @@ impl Server {
             while started.elapsed() < LIFETIME {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let (reply, seen) = (reply.clone(), seen.clone());
-                        std::thread::spawn(move || serve(stream, &reply, &seen));
+                        let (replies, seen) = (replies.clone(), seen.clone());
+                        std::thread::spawn(move || serve(stream, &replies, &seen));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
@@ -73,7 +80,11 @@ pub fn text_chunk(text: &str) -> String {
     serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}}]}).to_string()
 }
 
-fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<String>>) {
+fn serve(
+    stream: TcpStream,
+    replies: &Mutex<std::collections::VecDeque<Reply>>,
+    seen: &Mutex<Vec<String>>,
+) {
     stream.set_nonblocking(false).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -114,7 +125,16 @@ fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<String>>) {
         );
         return;
     }
-    match reply {
+    // The next reply is taken as the request is answered, so replies go out in order.
+    let reply = {
+        let mut replies = replies.lock().unwrap();
+        if replies.len() > 1 {
+            replies.pop_front().unwrap()
+        } else {
+            replies[0].clone()
+        }
+    };
+    match &reply {
         Reply::Status {
             code,
             headers,
