@@ -135,6 +135,9 @@ pub struct FinishedCall {
 pub enum Event {
     /// A turn began.
     TurnStarted,
+    /// Another instance on this machine is answering: this turn's answer starts when it is
+    /// done (they take turns with the cores; see `engine/cores.rs`).
+    WaitingForCores,
     /// More answer text.
     TokenDelta {
         /// The new text.

@@ -73,9 +73,6 @@ fn signature(call: &ToolCall) -> String {
     )
 }
 
-/// Said when another instance on this machine has the cores (see `engine/cores.rs`).
-pub(super) const WAITING_FOR_CORES: &str = "another libre-assistant on this machine is answering; this answer starts when it is done (taking turns, each answers at full speed)";
-
 impl Core {
     /// Answers the last user message, already in the transcript. Returns `Flow::Stop` if a
     /// shutdown arrived meanwhile (the answer was cancelled and is kept).
@@ -189,10 +186,7 @@ impl Core {
                         }
                     }
                 }
-                Some(Output::Waiting) => {
-                    let message = WAITING_FOR_CORES.to_owned();
-                    self.emit(Event::Notice { message }).await;
-                }
+                Some(Output::Waiting) => self.emit(Event::WaitingForCores).await,
                 Some(Output::Trimmed { dropped_messages }) => {
                     self.conversation.drop_oldest(dropped_messages);
                     self.emit(Event::HistoryTrimmed { dropped_messages }).await;

@@ -244,6 +244,9 @@ fn settle(pending: &mut BTreeSet<String>, event: &HostEvent) {
     }
 }
 
+/// Said when another instance on this machine has the cores (see `engine/cores.rs`).
+const WAITING_FOR_CORES: &str = "another libre-assistant on this machine is answering; this answer starts when it is done (taking turns, each answers at full speed)";
+
 /// What one headless run does.
 pub struct Run {
     /// The user's message.
@@ -425,6 +428,7 @@ pub async fn run(setup: &Setup, sink: &mut Sink, run: Run) -> Result<Exit, Failu
                     }
                 }
                 Some(Event::ToolsOffered { tools, budget }) => sink.tools(&tools, budget),
+                Some(Event::WaitingForCores) => sink.notice(WAITING_FOR_CORES),
                 // Headless sends only one Submit: no loads, edits or refusals to report.
                 Some(Event::TurnStarted)
                 | Some(Event::Refused { .. })

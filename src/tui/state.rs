@@ -27,6 +27,8 @@ pub enum Activity {
     NoModel,
     /// A tool call waits for the user's consent (the turn goes on once answered).
     AwaitingConsent,
+    /// Another instance on this machine is answering; this answer starts when it is done.
+    WaitingForCores,
 }
 
 /// The status bar's facts.
@@ -114,7 +116,7 @@ impl State {
     pub fn busy(&self) -> bool {
         matches!(
             self.status.activity,
-            Activity::Generating | Activity::AwaitingConsent
+            Activity::Generating | Activity::AwaitingConsent | Activity::WaitingForCores
         )
     }
 }

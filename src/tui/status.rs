@@ -28,6 +28,7 @@ pub fn render(status: &Status, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Activity::Downloading(f) => (format!("downloading {:.0}%", f * 100.0), true),
         Activity::NoModel => ("no model".to_string(), false),
         Activity::AwaitingConsent => ("waiting for you".to_string(), true),
+        Activity::WaitingForCores => ("waiting for another instance".to_string(), true),
     };
     let mut spans = vec![Span::styled(
         format!(" {state} "),

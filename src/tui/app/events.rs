@@ -26,7 +26,13 @@ impl App {
                 self.state.chat.begin_answer();
                 self.state.status.activity = Activity::Generating;
             }
-            Event::TokenDelta { text } => self.state.chat.append(&text),
+            Event::WaitingForCores => self.state.status.activity = Activity::WaitingForCores,
+            Event::TokenDelta { text } => {
+                if self.state.status.activity == Activity::WaitingForCores {
+                    self.state.status.activity = Activity::Generating;
+                }
+                self.state.chat.append(&text);
+            }
             Event::HistoryTrimmed { dropped_messages } => {
                 let text = format!(
                     "the context is full: the model no longer sees the {dropped_messages} oldest messages (they stay here and on disk)"

@@ -56,6 +56,25 @@ fn each_key_gives_its_answer() {
 }
 
 #[test]
+fn the_status_bar_says_when_another_instance_has_the_cores_until_the_answer_starts() {
+    let mut t = harness("dark");
+    ask(&mut t.app, "hello");
+    t.app.on_core(Event::TurnStarted);
+    t.app.on_core(Event::WaitingForCores);
+    assert!(t.app.state.busy());
+    let bar = screen(&mut t.app, 80, 24);
+    assert!(
+        bar.lines()
+            .last()
+            .unwrap()
+            .contains("waiting for another instance"),
+        "{bar}"
+    );
+    t.app.on_core(Event::TokenDelta { text: "Hi".into() });
+    assert_eq!(t.app.state.status.activity, Activity::Generating);
+}
+
+#[test]
 fn always_is_not_an_answer_for_a_destructive_tool() {
     let mut t = harness("dark");
     ask(&mut t.app, "erase my notes");
