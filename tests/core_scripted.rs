@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use libre_assistant::backend::remote::Dialect;
@@ -16,7 +16,6 @@ use libre_assistant::core::{self, ConsentAnswer, CoreConfig, CoreHandle, Event, 
 use libre_assistant::engine::{Finish, SamplingParams};
 use libre_assistant::plugins::audit::Grant;
 use libre_assistant::plugins::host;
-use libre_assistant::plugins::{Manifest, Plugin, Source};
 use support::openai::{Reply, Server, text_chunk};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -44,22 +43,6 @@ fn words(text: &str) -> Reply {
     streamed(text)
 }
 
-fn time_plugin() -> Plugin {
-    Plugin {
-        manifest: Manifest {
-            id: "time".into(),
-            name: "Time".into(),
-            command: env!("CARGO_BIN_EXE_libre-assistant").into(),
-            args: vec!["mcp-serve".into(), "time".into()],
-            timeout_secs: 10,
-            ..Manifest::default()
-        },
-        dir: PathBuf::from("/nonexistent-plugin-dir"),
-        source: Source::Shipped,
-        enabled: true,
-    }
-}
-
 /// A core answering through `server`, with the time plugin (asking before each call).
 async fn core(server: &Server, state: &Path, max_rounds: u32) -> CoreHandle {
     let config = RemoteConfig {
@@ -78,7 +61,7 @@ async fn core(server: &Server, state: &Path, max_rounds: u32) -> CoreHandle {
         .await
         .unwrap()
         .expect("the scripted server answers");
-    let (mut tools, _) = support::core::tools(state, &time_plugin(), true, &[]);
+    let (mut tools, _) = support::core::tools(state, &support::core::time_plugin(), true, &[]);
     tools.max_rounds = max_rounds;
     let mut core = core::spawn(
         Some(Backend::Remote(remote)),

@@ -5,32 +5,16 @@
 mod support;
 
 use libre_assistant::backend::Backend;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use libre_assistant::core::{self, CallResult, ConsentAnswer, CoreConfig, CoreHandle, Event, Op};
 use libre_assistant::engine::{Engine, Finish, SamplingParams};
+use libre_assistant::plugins::PluginsState;
 use libre_assistant::plugins::audit::{self, Grant};
 use libre_assistant::plugins::host;
-use libre_assistant::plugins::{Manifest, Plugin, PluginsState, Source};
 
 const PATIENCE: Duration = Duration::from_secs(180);
-
-fn time_plugin() -> Plugin {
-    Plugin {
-        manifest: Manifest {
-            id: "time".into(),
-            name: "Time".into(),
-            command: env!("CARGO_BIN_EXE_libre-assistant").into(),
-            args: vec!["mcp-serve".into(), "time".into()],
-            timeout_secs: 10,
-            ..Manifest::default()
-        },
-        dir: PathBuf::from("/nonexistent-plugin-dir"),
-        source: Source::Shipped,
-        enabled: true,
-    }
-}
 
 async fn core_with_time(state: &Path) -> CoreHandle {
     let engine = tokio::task::spawn_blocking(|| {
@@ -39,7 +23,7 @@ async fn core_with_time(state: &Path) -> CoreHandle {
     .await
     .unwrap()
     .expect("the Qwen model loads");
-    let plugin = time_plugin();
+    let plugin = support::core::time_plugin();
     // The core owns the host from here; the caller is not needed.
     let (mut tools, _) = support::core::tools(state, &plugin, true, &[]);
     tools.usage = Some(state.join("usage.json"));

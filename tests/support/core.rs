@@ -66,3 +66,20 @@ pub async fn next(
     .await
     .expect("the event came in time")
 }
+
+/// The built-in time plugin, run by this build's binary (`mcp-serve time`).
+pub fn time_plugin() -> Plugin {
+    Plugin {
+        manifest: libre_assistant::plugins::Manifest {
+            id: "time".into(),
+            name: "Time".into(),
+            command: env!("CARGO_BIN_EXE_libre-assistant").into(),
+            args: vec!["mcp-serve".into(), "time".into()],
+            timeout_secs: 10,
+            ..libre_assistant::plugins::Manifest::default()
+        },
+        dir: std::path::PathBuf::from("/nonexistent-plugin-dir"),
+        source: libre_assistant::plugins::Source::Shipped,
+        enabled: true,
+    }
+}
