@@ -200,13 +200,7 @@ async fn calls_stop_at_the_round_limit_and_the_model_must_answer() {
     let mut core = core(&server, state.path(), 2).await;
     let events = ask(&mut core, Some(ConsentAnswer::Once)).await;
     assert_eq!(grants(&events).len(), 2, "{events:?}");
-    let notices: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Notice { message } => Some(message.as_str()),
-            _ => None,
-        })
-        .collect();
+    let notices = support::core::notices(&events);
     assert!(
         notices
             .iter()

@@ -197,13 +197,7 @@ async fn always_allow_survives_a_restart_and_fails_closed() {
         consent_of(&events).is_some(),
         "a broken file allowed the call"
     );
-    let notices: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Notice { message } => Some(message.as_str()),
-            _ => None,
-        })
-        .collect();
+    let notices = support::core::notices(&events);
     assert!(
         notices.iter().any(|n| n
             .contains("cannot remember \"always allow\" for time/current_time")

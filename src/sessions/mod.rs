@@ -295,7 +295,7 @@ impl Store {
     }
 
     /// Adds a whole conversation as a new session, created at `millis`; returns its id.
-    pub fn insert_whole(&self, millis: i64, file: &legacy::File) -> Result<i64, SessionError> {
+    fn insert_whole(&self, millis: i64, file: &legacy::File) -> Result<i64, SessionError> {
         let meta = Meta {
             model: String::new(),
             system: file.system.clone(),

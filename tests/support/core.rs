@@ -83,3 +83,14 @@ pub fn time_plugin() -> Plugin {
         enabled: true,
     }
 }
+
+/// The notices among `events`, in order.
+pub fn notices(events: &[Event]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice { message } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect()
+}
