@@ -456,17 +456,21 @@ async fn a_session_that_cannot_be_written_is_reported_once_and_the_conversation_
 
 #[tokio::test]
 async fn between_turns_the_conversation_is_prefilled_so_a_question_decodes_only_itself() {
-    let mut core = loaded(core_config(16)).await;
-    // The core prefills once the prompt has been still for a quarter of a second; jobs run in
-    // order, so a question sent after that finds the system prompt in the cache.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let engine = tokio::task::spawn_blocking(|| Engine::start(engine_config(support::smollm())))
+        .await
+        .unwrap()
+        .expect("the default model loads");
+    let mut prefills = engine.prefills();
+    let mut core = core::spawn(Some(Backend::Local(engine)), core_config(16));
+    // The core prefills once the prompt has been still for a quarter of a second.
+    prefilled(&mut prefills, 1).await;
     let first = ask(&mut core, "What is the capital of France?").await;
     let s = first.stats();
     assert!(
         s.prompt_tokens_reused > 0 && s.prompt_tokens_decoded < s.prompt_tokens,
         "the system prompt was prefilled on load: {s:?}"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    prefilled(&mut prefills, 2).await;
     let second = ask(&mut core, "And of Italy?").await;
     let s = second.stats();
     assert!(
@@ -474,4 +478,12 @@ async fn between_turns_the_conversation_is_prefilled_so_a_question_decodes_only_
         "after the answer, the turn's closing tokens were prefilled too: {s:?}"
     );
     shut_down(core).await;
+}
+
+/// Waits until the engine has finished `count` prefills.
+async fn prefilled(prefills: &mut tokio::sync::watch::Receiver<u64>, count: u64) {
+    tokio::time::timeout(PATIENCE, prefills.wait_for(|done| *done >= count))
+        .await
+        .expect("the prefill within the patience")
+        .expect("the engine is running");
 }

@@ -49,14 +49,20 @@ fn time_server(id: &str) -> Plugin {
 
 /// A plugin run through `sh -c SCRIPT`, with `$SERVER` set to the time server's path.
 fn shell(id: &str, script: &str) -> Plugin {
-    let time = server("mcp-server-time");
-    let script = script.replace("$SERVER", &time);
+    shell_around(id, "mcp-server-time", script)
+}
+
+/// A plugin run through `sh -c SCRIPT`, with `$SERVER` set to the path of the test server
+/// `name`.
+fn shell_around(id: &str, name: &str, script: &str) -> Plugin {
+    let program = server(name);
+    let script = script.replace("$SERVER", &program);
     let mut shell = plugin(id, "/bin/sh", &["-c", &script], &[], 30);
     // The sandbox finds what /bin/sh needs; what the script runs is granted here.
     let path = std::env::var_os("PATH");
     let home = std::env::var_os("HOME").map(PathBuf::from);
     shell.manifest.permissions.read = libre_assistant::plugins::sandbox::install_roots(
-        Path::new(&time),
+        Path::new(&program),
         &[],
         path.as_deref(),
         home.as_deref(),
@@ -260,9 +266,18 @@ async fn tool_errors_and_protocol_errors_differ() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_call_times_out_is_cancelled_and_the_next_call_works() {
-    let mut host = start(vec![everything("slow", &[], 1)], 0);
+    // Everything the host sends the server is copied to `sent` on its way in.
+    let dir = tempfile::tempdir().unwrap();
+    let sent = dir.path().join("sent.jsonl");
+    let mut slow = shell_around(
+        "slow",
+        "mcp-server-everything",
+        &format!("tee '{}' | $SERVER stdio", sent.display()),
+    );
+    slow.manifest.timeout_secs = 1;
+    slow.manifest.permissions.write = vec![dir.path().to_string_lossy().into_owned()];
+    let mut host = start(vec![slow], 0);
     tools_of(&mut host, "slow").await;
-    let started = std::time::Instant::now();
     let slow = call(
         &host,
         "slow",
@@ -276,7 +291,21 @@ async fn a_slow_call_times_out_is_cancelled_and_the_next_call_works() {
             after: Duration::from_secs(1)
         })
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // The server was told to stop that very request.
+    let cancelled = wait_for_message(&sent, |m| m["method"] == "notifications/cancelled").await;
+    let messages = read_messages(&sent);
+    let request = messages
+        .iter()
+        .find(|m| m["method"] == "tools/call")
+        .expect("the call was sent");
+    assert_eq!(
+        request["params"]["name"], "trigger-long-running-operation",
+        "{request}"
+    );
+    assert_eq!(
+        cancelled["params"]["requestId"], request["id"],
+        "{cancelled}"
+    );
     let echo = call(&host, "slow", "echo", json!({"message": "still here"})).await;
     assert!(
         echo.expect("echo after a timeout")
@@ -284,6 +313,35 @@ async fn a_slow_call_times_out_is_cancelled_and_the_next_call_works() {
             .contains("still here")
     );
     host.shutdown().await;
+}
+
+/// The JSON-RPC messages in `path`, one a line (a line still being written is left out).
+fn read_messages(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Waits until `path` holds a message for which `want` is true, and returns it.
+async fn wait_for_message(path: &Path, want: impl Fn(&Value) -> bool) -> Value {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(found) = read_messages(path).into_iter().find(|m| want(m)) {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "no such message in {}:\n{}",
+            path.display(),
+            std::fs::read_to_string(path).unwrap_or_default()
+        )
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -294,19 +352,25 @@ async fn a_child_killed_mid_call_crashes_the_call_and_restarts() {
         .process_group("fragile")
         .await
         .expect("a running child");
-    let killer = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        // SAFETY: kill(2) on the plugin's own process group, which this test started.
-        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    let caller = host.caller();
+    let slow = tokio::spawn(async move {
+        let arguments = args(json!({"duration": 10, "steps": 5}));
+        tokio::time::timeout(
+            WAIT,
+            caller.call("fragile", "trigger-long-running-operation", arguments),
+        )
+        .await
+        .expect("the call returned in time")
     });
-    let result = call(
-        &host,
-        "fragile",
-        "trigger-long-running-operation",
-        json!({"duration": 10, "steps": 5}),
+    // Killed once the call is under way: its first progress report came.
+    wait_for(
+        &mut host,
+        |e| matches!(e, HostEvent::Progress { plugin, .. } if plugin == "fragile"),
     )
     .await;
-    killer.await.expect("killer");
+    // SAFETY: kill(2) on the plugin's own process group, which this test started.
+    assert_eq!(unsafe { libc::kill(-pgid, libc::SIGKILL) }, 0);
+    let result = slow.await.expect("the call's task");
     assert!(matches!(result, Err(CallError::Crashed(_))), "{result:?}");
     status_of(&mut host, "fragile", |s| {
         matches!(s, PluginState::Crashed { restarts: 0, .. })

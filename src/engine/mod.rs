@@ -289,6 +289,7 @@ pub struct Engine {
     requests: Option<std::sync::mpsc::Sender<Request>>,
     thread: Option<JoinHandle<()>>,
     info: ModelInfo,
+    prefills: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Engine {
@@ -307,15 +308,17 @@ impl Engine {
         let (requests, inbox) = std::sync::mpsc::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let progress: worker::Progress = Box::new(progress);
+        let (prefills_tx, prefills) = tokio::sync::watch::channel(0);
         let thread = std::thread::Builder::new()
             .name("llama-engine".into())
-            .spawn(move || worker::run(config, progress, ready_tx, inbox))
+            .spawn(move || worker::run(config, progress, ready_tx, inbox, prefills_tx))
             .map_err(|e| EngineError::Backend(format!("cannot spawn the engine thread: {e}")))?;
         match ready_rx.recv() {
             Ok(Ok(info)) => Ok(Engine {
                 requests: Some(requests),
                 thread: Some(thread),
                 info,
+                prefills,
             }),
             Ok(Err(e)) => {
                 let _ = thread.join();
@@ -339,6 +342,12 @@ impl Engine {
         requests
             .send(Request::Generate(job))
             .map_err(|_| EngineError::Gone)
+    }
+
+    /// How many warm-ups ([`Engine::prefill`]) the engine thread has finished, as it
+    /// changes: a way to wait for one (jobs run in the order they were queued).
+    pub fn prefills(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.prefills.clone()
     }
 
     /// Queues a warm-up: decodes `messages` (with `tools` offered) up to where the next user

@@ -43,6 +43,7 @@ pub(super) fn run(
     mut progress: Progress,
     ready: SyncSender<Result<ModelInfo, EngineError>>,
     inbox: Receiver<Request>,
+    prefills: tokio::sync::watch::Sender<u64>,
 ) {
     let started = Instant::now();
     let backend = match backend() {
@@ -161,6 +162,7 @@ pub(super) fn run(
                     ),
                     Err(e) => tracing::warn!("prefill failed: {e}"),
                 }
+                prefills.send_modify(|done| *done += 1);
             }
         }
     }

@@ -275,6 +275,12 @@ impl Tmux {
         self.send_keys(&["Enter"]);
     }
 
+    /// Resets the pane's terminal (`send-keys -R`): the screen is blanked by tmux, unseen by
+    /// the app.
+    pub fn reset_terminal(&self) {
+        self.run(&["send-keys", "-R", "-t", &self.target]);
+    }
+
     /// The visible screen as text, one line a row.
     pub fn capture(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", &self.target])
