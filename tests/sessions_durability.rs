@@ -91,10 +91,21 @@ fn kill_9_mid_answer_keeps_the_question_and_the_answer_up_to_the_last_save() {
     );
     let kept = &after[1].0.content;
     assert!(kept.starts_with(&saved), "{kept:?} goes on from {saved:?}");
+    assert!(after[1].1, "the answer stays marked as cut short");
 
-    // --continue shows both.
+    // --continue shows both, and says that the answer was cut short.
     let again = Tmux::start(&home, &Launch::new(100, 30).arg("--continue"));
     let screen = again.wait_for_text("continued session 1");
+    // The chat column's text, however the notice wrapped.
+    let chat: String = screen
+        .lines()
+        .filter_map(|line| line.split('│').next())
+        .flat_map(|text| text.split_whitespace())
+        .collect();
+    assert!(
+        chat.contains("(itslastanswerwascutshort:theappstoppedwhilewritingit)"),
+        "{screen}"
+    );
     assert!(screen.contains(question), "{screen}");
     let words: Vec<&str> = kept.split_whitespace().take(3).collect();
     let start = words.join(" ");

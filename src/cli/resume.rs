@@ -36,9 +36,19 @@ pub struct Opened {
     /// Where the conversation is saved; None when the database cannot be used.
     pub journal: Option<Journal>,
     /// The session gone on with, and its conversation.
-    pub resumed: Option<(Summary, Conversation)>,
+    pub resumed: Option<Resumed>,
     /// Things the user should know (one line each).
     pub notices: Vec<String>,
+}
+
+/// A session gone on with.
+pub struct Resumed {
+    /// Its list entry.
+    pub summary: Summary,
+    /// Its conversation.
+    pub conversation: Conversation,
+    /// Its last answer was cut short (see [`libre_assistant::sessions::Session::cut_short`]).
+    pub cut_short: bool,
 }
 
 /// Opens the session database in `data_dir` for a run. A database that cannot be used is a
@@ -74,11 +84,16 @@ pub fn open(data_dir: &Path, resume: Resume) -> Result<Opened, Failure> {
         });
     };
     let session = store.load(id).map_err(super::sessions_cmd::failure)?;
+    let cut_short = session.cut_short();
     let messages: Vec<_> = session.messages.into_iter().map(|s| s.message).collect();
     let conversation = Conversation::from_parts(&session.system, messages.clone());
     Ok(Opened {
         journal: Some(Journal::resuming(store, id, messages)),
-        resumed: Some((session.summary, conversation)),
+        resumed: Some(Resumed {
+            summary: session.summary,
+            conversation,
+            cut_short,
+        }),
         notices,
     })
 }

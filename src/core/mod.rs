@@ -216,6 +216,8 @@ pub enum Event {
         title: String,
         /// Its messages, oldest first (the system prompt aside).
         messages: Vec<ChatMessage>,
+        /// Its last answer was cut short: the app stopped while writing it.
+        cut_short: bool,
     },
     /// The system prompt changed.
     SystemPromptSet {

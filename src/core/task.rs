@@ -307,6 +307,7 @@ impl Core {
             Ok(session) => session,
             Err(e) => return self.refuse(&e.to_string()).await,
         };
+        let cut_short = session.cut_short();
         let messages: Vec<ChatMessage> = session.messages.into_iter().map(|s| s.message).collect();
         journal.switch_to(id, messages.clone());
         self.conversation = Conversation::from_parts(&session.system, messages.clone());
@@ -315,6 +316,7 @@ impl Core {
             id,
             title,
             messages,
+            cut_short,
         })
         .await;
     }

@@ -285,7 +285,10 @@ pub async fn run(setup: &Setup, sink: &mut Sink, run: Run) -> Result<Exit, Failu
         None
     };
     let (journal, resumed) = match opened {
-        Some(o) => (o.journal.filter(|_| record), o.resumed.map(|(_, c)| c)),
+        Some(o) => (
+            o.journal.filter(|_| record),
+            o.resumed.map(|r| r.conversation),
+        ),
         None => (None, None),
     };
     // A remote back end is checked when it starts; a local model is fetched first if need be.

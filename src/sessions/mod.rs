@@ -93,6 +93,13 @@ pub struct Session {
     pub messages: Vec<Stored>,
 }
 
+impl Session {
+    /// Its last answer was still streaming when last saved: the app stopped while writing it.
+    pub fn cut_short(&self) -> bool {
+        self.messages.last().is_some_and(|m| m.partial)
+    }
+}
+
 /// An open session database. The connection is behind a mutex so that a `Store` can be held
 /// across an `await` (the core task owns one); nothing waits on it for long.
 pub struct Store {

@@ -76,13 +76,11 @@ pub async fn run(setup: &Setup, resume: Resume, plugins: bool) -> Result<Exit, F
     for notice in opened.notices {
         chat.push(Kind::Notice, notice);
     }
-    let resumed = opened.resumed.map(|(summary, conversation)| {
-        chat.show_conversation(conversation.messages());
-        chat.push(
-            Kind::Notice,
-            format!("continued session {}: {}", summary.id, summary.title),
-        );
-        conversation
+    let resumed = opened.resumed.map(|r| {
+        chat.show_conversation(r.conversation.messages());
+        let line = continued(r.summary.id, &r.summary.title, r.cut_short);
+        chat.push(Kind::Notice, line);
+        r.conversation
     });
     let (plugin_rows, tools) = if plugins {
         start_plugins(setup, &mut chat)?
@@ -164,6 +162,15 @@ fn start_plugins(
 
 /// A first interactive start: no model named by flag, environment or config file, and no model
 /// file in the store. Headless runs never ask; they use the small default.
+/// The chat's line for a session gone on with.
+pub(crate) fn continued(id: i64, title: &str, cut_short: bool) -> String {
+    let mut line = format!("continued session {id}: {title}");
+    if cut_short {
+        line.push_str(" (its last answer was cut short: the app stopped while writing it)");
+    }
+    line
+}
+
 fn first_run(setup: &Setup) -> bool {
     setup.config.origins.get("model") == Some(&Origin::Default) && setup.store().list().is_empty()
 }

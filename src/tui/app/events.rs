@@ -94,11 +94,12 @@ impl App {
                 id,
                 title,
                 messages,
+                cut_short,
             } => {
                 self.state.chat.clear();
                 self.state.status.used = 0;
                 self.state.chat.show_conversation(&messages);
-                let line = format!("continued session {id}: {title}");
+                let line = crate::tui::continued(id, &title, cut_short);
                 self.state.chat.push(Kind::Notice, line);
                 self.state.focus = Pane::Chat;
                 self.refresh_sessions();

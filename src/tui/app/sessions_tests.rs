@@ -116,11 +116,37 @@ async fn the_pane_lists_the_newest_first_and_enter_opens_the_selected_one() {
         id: 2,
         title: QUESTIONS[1].0.into(),
         messages,
+        cut_short: false,
     });
     assert_eq!(s.t.app.state.focus, Pane::Chat);
     s.settle().await;
     let text = screen(&mut s.t.app, 80, 24);
     assert!(text.contains(QUESTIONS[1].0), "{text}");
+    let last = s.t.app.state.chat.entries().last().unwrap();
+    assert_eq!(
+        last.text,
+        format!("continued session 2: {}", QUESTIONS[1].0)
+    );
+}
+
+#[tokio::test]
+async fn a_session_whose_last_answer_was_cut_short_says_so_when_reopened() {
+    let mut s = with_sessions();
+    let messages = vec![
+        ChatMessage::new(Role::User, "Tell me a story".to_string()),
+        ChatMessage::new(Role::Assistant, "Once upon".to_string()),
+    ];
+    s.t.app.on_core(Event::SessionOpened {
+        id: 4,
+        title: "Tell me a story".into(),
+        messages,
+        cut_short: true,
+    });
+    let last = s.t.app.state.chat.entries().last().unwrap();
+    assert_eq!(
+        last.text,
+        "continued session 4: Tell me a story (its last answer was cut short: the app stopped while writing it)"
+    );
 }
 
 #[tokio::test]
