@@ -33,6 +33,7 @@ fn main() {
     let mut context = 4096u32;
     let mut threads = libre_assistant::config::physical_threads();
     let mut json = false;
+    let mut lookup = false;
     while let Some(a) = args.next() {
         let mut number = |name: &str| -> u64 {
             let value = args.next().and_then(|v| v.parse().ok());
@@ -46,6 +47,7 @@ fn main() {
             "--ctx" => context = number("--ctx") as u32,
             "--threads" => threads = number("--threads") as u32,
             "--json" => json = true,
+            "--lookup" => lookup = true,
             path => model = Some(PathBuf::from(path)),
         }
     }
@@ -61,6 +63,7 @@ fn main() {
         prompt_cache: None,
         rpc: Vec::new(),
         core_lock: None,
+        prompt_lookup: lookup,
     };
 
     let mut loads = Vec::new();

@@ -180,6 +180,7 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         prompt_cache,
         core_lock: Dirs::discover().ok().map(|d| d.state.join("engine.lock")),
         rpc: settings.engine.rpc.clone(),
+        prompt_lookup: settings.engine.prompt_lookup,
     }
 }
 

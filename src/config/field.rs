@@ -26,6 +26,7 @@ pub(crate) enum Field {
     Batch,
     PromptCache,
     PromptCacheMb,
+    PromptLookup,
     Rpc,
     Pip,
     AutoPull,
@@ -81,7 +82,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 32] = [
+    pub const ALL: [Field; 33] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -97,6 +98,7 @@ impl Field {
         Field::Batch,
         Field::PromptCache,
         Field::PromptCacheMb,
+        Field::PromptLookup,
         Field::Rpc,
         Field::Pip,
         Field::AutoPull,
@@ -134,6 +136,7 @@ impl Field {
             Field::Batch => "engine.batch",
             Field::PromptCache => "engine.prompt_cache",
             Field::PromptCacheMb => "engine.prompt_cache_mb",
+            Field::PromptLookup => "engine.prompt_lookup",
             Field::Rpc => "engine.rpc",
             Field::Pip => "models.pip",
             Field::AutoPull => "models.auto_pull",
@@ -172,6 +175,7 @@ impl Field {
             Field::Batch => Some("LIBRE_ASSISTANT_BATCH"),
             Field::PromptCache => Some("LIBRE_ASSISTANT_PROMPT_CACHE"),
             Field::PromptCacheMb => Some("LIBRE_ASSISTANT_PROMPT_CACHE_MB"),
+            Field::PromptLookup => Some("LIBRE_ASSISTANT_PROMPT_LOOKUP"),
             Field::Rpc => Some("LIBRE_ASSISTANT_RPC"),
             Field::Pip => None,
             Field::AutoPull => Some("LIBRE_ASSISTANT_AUTO_PULL"),
@@ -216,6 +220,7 @@ impl Field {
             Field::Batch => e.batch = raw.count()?,
             Field::PromptCache => e.prompt_cache = raw.boolean()?,
             Field::PromptCacheMb => e.prompt_cache_mb = raw.count()?,
+            Field::PromptLookup => e.prompt_lookup = raw.boolean()?,
             Field::Rpc => e.rpc = raw.endpoints()?,
             Field::Pip => s.models.pip = raw.list()?,
             Field::AutoPull => s.models.auto_pull = raw.boolean()?,
@@ -256,6 +261,7 @@ impl Field {
             Field::Batch => Some(e.batch.to_string()),
             Field::PromptCache => Some(e.prompt_cache.to_string()),
             Field::PromptCacheMb => Some(e.prompt_cache_mb.to_string()),
+            Field::PromptLookup => Some(e.prompt_lookup.to_string()),
             Field::Rpc => Some(array(&e.rpc)),
             Field::Pip => Some(array(&s.models.pip)),
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
@@ -295,6 +301,7 @@ impl Field {
             | Field::Batch
             | Field::PromptCache
             | Field::PromptCacheMb
+            | Field::PromptLookup
             | Field::Rpc
             | Field::Pip
             | Field::AutoPull

@@ -97,6 +97,11 @@ pub struct Engine {
     pub prompt_cache: bool,
     /// The most megabytes (MiB) of saved states per model.
     pub prompt_cache_mb: u32,
+    /// Prompt lookup: guess the answer's next tokens from text already in the conversation
+    /// and let the model check them in one batch. Off by default: on a CPU with few cores a
+    /// batch of a few tokens costs about as much as decoding them one by one
+    /// (docs/performance.md).
+    pub prompt_lookup: bool,
     /// llama.cpp RPC servers (`HOST:PORT`) to split the model's layers with.
     pub rpc: Vec<String>,
 }
@@ -251,6 +256,7 @@ impl Default for Engine {
             chat_template: None,
             batch: 512,
             prompt_cache: true,
+            prompt_lookup: false,
             prompt_cache_mb: 1024,
             rpc: Vec::new(),
         }

@@ -181,6 +181,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_BATCH", "32"),
         ("LIBRE_ASSISTANT_PROMPT_CACHE", "off"),
         ("LIBRE_ASSISTANT_PROMPT_CACHE_MB", "64"),
+        ("LIBRE_ASSISTANT_PROMPT_LOOKUP", "on"),
         ("LIBRE_ASSISTANT_AUTO_PULL", "no"),
         ("LIBRE_ASSISTANT_LOG_LEVEL", "TRACE"),
         ("LIBRE_ASSISTANT_THEME", "light"),
@@ -222,6 +223,7 @@ fn every_env_var_sets_its_key() {
             batch: 32,
             prompt_cache: false,
             prompt_cache_mb: 64,
+            prompt_lookup: true,
             rpc: vec!["10.0.0.2:50052".into(), "[::1]:50053".into()],
         },
         models: Models {
@@ -339,6 +341,7 @@ engine.n_gpu_layers = 0                # default
 engine.batch = 512                     # default
 engine.prompt_cache = true             # default
 engine.prompt_cache_mb = 1024          # default
+engine.prompt_lookup = false           # default
 engine.rpc = []                        # default
 models.pip = ["python3", "-m", "pip"]  # default
 models.auto_pull = true                # default
@@ -393,7 +396,7 @@ fn the_loader_agrees_with_serde() {
     let text = "model = \"m\"\nsystem_prompt = \"p\"\n[generation]\ntemperature = 0.5\ntop_p = 0.25\n\
                 top_k = 3\nmax_tokens = 9\nseed = 4\n[engine]\ncontext = 128\nthreads = 2\n\
                 n_gpu_layers = 5\nchat_template = \"llama3\"\nbatch = 64\nprompt_cache = false\n\
-                prompt_cache_mb = 8\n[models]\n\
+                prompt_cache_mb = 8\nprompt_lookup = false\n[models]\n\
                 pip = [\"uv\", \"pip\"]\nauto_pull = false\n[log]\nlevel = \"warn\"\n[ui]\n\
                 theme = \"gruvbox-dark\"\nmouse = true\nside_panel = false\n[tools]\n\
                 allow = [\"time/*\", \"fs/read_file\"]\nmax_rounds = 3\ngrammar = false\n";

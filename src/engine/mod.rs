@@ -8,9 +8,11 @@
 //! configured, that KV state is saved to disk when the handle is dropped, and a later engine on
 //! the same model file restores it instead of decoding the prefix again (`prompt_cache.rs`).
 
+mod answer;
 mod budget;
 mod cores;
 mod jinja;
+mod lookup;
 mod prompt;
 mod prompt_cache;
 mod rpc;
@@ -64,6 +66,9 @@ pub struct EngineConfig {
     /// The file instances on this machine lock to take turns with the cores (see `cores.rs`);
     /// `None` shares nothing.
     pub core_lock: Option<PathBuf>,
+    /// Prompt lookup: drafts answers from the tokens already in the context and checks each
+    /// draft in one batch (`lookup.rs`); the answers are the same either way.
+    pub prompt_lookup: bool,
 }
 
 /// The prompt cache on disk for one model: see `prompt_cache.rs`.
@@ -222,6 +227,11 @@ pub struct TurnStats {
     pub tokens_per_second: f64,
     /// Decoded prompt tokens per second of prompt time.
     pub prompt_tokens_per_second: f64,
+    /// Tokens guessed ahead by prompt lookup and checked by the model.
+    pub draft_tokens: u32,
+    /// Of those, the ones the model agreed with (generated without a decode call of their
+    /// own).
+    pub draft_accepted: u32,
 }
 
 /// What can go wrong in the engine. Each message is one line that says what to do.

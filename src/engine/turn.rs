@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use compact_str::CompactString;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
@@ -11,11 +10,11 @@ use llama_cpp_2::token::LlamaToken;
 
 use llama_cpp_2::sampling::LlamaSampler;
 
+use super::answer::{Answer, send};
+use super::lookup::Lookup;
 use super::prompt::{self, Template};
 use super::prompt_cache::{self, PromptCache};
-use super::stop::{Scan, StopScan};
 use super::tools;
-use super::utf8::Utf8Stream;
 use super::{ChatMessage, EngineError, Finish, Job, Output, ToolPrompt, TurnStats};
 use crate::tools::ToolSpec;
 
@@ -33,6 +32,8 @@ pub(super) struct Session<'m> {
     /// Tokens restored from disk that no turn's stats have counted yet (a restore can come
     /// before the turn that uses it).
     restored: usize,
+    /// Prompt lookup: answers are drafted from the context's own tokens (`lookup.rs`).
+    lookup: bool,
 }
 
 /// How reading the prompt ended.
@@ -48,8 +49,11 @@ impl<'m> Session<'m> {
         template: Template,
         batch: u32,
         disk: Option<PromptCache>,
+        lookup: bool,
     ) -> Self {
         let batch_size = batch.max(1) as usize;
+        // A recurrent model's state cannot drop rejected guesses.
+        let lookup = lookup && !model.is_recurrent() && !model.is_hybrid();
         Session {
             model,
             context,
@@ -59,6 +63,7 @@ impl<'m> Session<'m> {
             cached: Vec::new(),
             disk,
             restored: 0,
+            lookup,
         }
     }
 
@@ -232,110 +237,118 @@ impl<'m> Session<'m> {
     }
 
     /// Samples until end of generation, a stop string, `max_tokens`, a full context or
-    /// cancellation.
+    /// cancellation. With prompt lookup on, each sampled token goes to the model together with
+    /// a draft of the tokens guessed to follow it ([`Lookup`]); the answer's sampler then
+    /// samples at each drafted position in turn, and the draft is kept as far as it agrees.
+    /// The first disagreeing sample is the next token, as it would have been without the
+    /// draft: the answer is the one plain decoding gives (a draft that is a certain guess
+    /// leaves the sampled distribution as it is), in fewer decode calls when drafts hold.
     fn generate(
         &mut self,
         job: &Job,
         tools: &[ToolSpec],
-        mut stats: TurnStats,
+        stats: TurnStats,
         arrived: Instant,
     ) -> Result<(), EngineError> {
-        let vocab = self.model.vocab();
         let n_ctx = self.context.n_ctx() as usize;
         let mut sampler = job.sampling.sampler(self.call_grammar(job, tools));
-        let mut utf8 = Utf8Stream::new();
-        let mut stops = StopScan::new(self.template.stops(), &job.sampling.stop);
-        let mut bytes = Vec::with_capacity(64);
-        let mut decoded = String::with_capacity(64);
-        let mut text = String::with_capacity(64);
+        let mut answer = Answer::new(self.model, job, self.template.stops(), stats);
+        let mut lookup = self.lookup.then(Lookup::new);
         let gen_start = Instant::now();
-        let mut first_token_at = None;
-        let mut last_sent = None;
-        // The answer so far, kept only when it may hold a call (to give the call its allowance).
-        let mut so_far = CallWatch::new(job);
-        let mut limit = job.sampling.max_tokens;
+        // The batch position whose logits the next token is sampled from, or the next token
+        // itself when a draft check already sampled it.
+        let mut logits = self.batch.n_tokens() - 1;
+        let mut sampled = None;
         let finish_reason = loop {
-            if job.cancel.load(Ordering::Relaxed) {
-                break Finish::Cancelled;
+            if let Some(end) = answer.ends_before_next() {
+                break end;
             }
-            if stats.generated_tokens >= limit {
-                match so_far.allowance(limit == job.sampling.max_tokens) {
-                    Some(extra) => limit = limit.saturating_add(extra),
-                    None => break Finish::Length,
-                }
-            }
-            let token = sampler.sample(&self.context, self.batch.n_tokens() - 1);
-            let eog = vocab.is_eog(token);
-            if eog && !job.sampling.ignore_eos {
-                break Finish::Stop;
-            }
-            stats.generated_tokens += 1;
-            first_token_at.get_or_insert_with(Instant::now);
-            if !eog {
-                bytes.clear();
-                vocab.token_to_piece_into(token, &mut bytes, false, None);
-                if bytes.is_empty() && !stops.is_empty() && self.is_stop_token(token, &stops) {
-                    break Finish::Stop;
-                }
-                decoded.clear();
-                utf8.push(&bytes, &mut decoded);
-                so_far.push(&decoded);
-                if stops.push(&decoded, &mut text) == Scan::Stopped {
-                    break Finish::Stop;
-                }
-            }
-            // The first piece goes at once; later ones at most every PIECE_INTERVAL, so that a
-            // fast model wakes the listener once per few tokens rather than once per token.
-            // A piece of up to 24 bytes (nearly always) is sent inline, without allocating.
-            let due = last_sent.is_none_or(|t: Instant| t.elapsed() >= PIECE_INTERVAL);
-            if due && !text.is_empty() {
-                if !send(job, Output::Piece(CompactString::from(text.as_str()))) {
-                    break Finish::Cancelled;
-                }
-                text.clear();
-                last_sent = Some(Instant::now());
+            let token = match sampled.take() {
+                Some(token) => token,
+                None => sampler.sample(&self.context, logits),
+            };
+            if let Some(end) = answer.take(token) {
+                break end;
             }
             if self.cached.len() + 1 >= n_ctx {
                 break Finish::ContextFull;
             }
-            if job.cancel.load(Ordering::Relaxed) {
+            if answer.cancelled() {
                 break Finish::Cancelled;
             }
-            self.batch.clear();
-            let pos = self.cached.len() as i32;
-            self.batch
-                .add(token, pos, &[0], true)
-                .map_err(|e| EngineError::Decode(e.to_string()))?;
+            // The token, then a draft that leaves room for one more token in the context.
+            let base = self.cached.len();
             self.cached.push(token);
+            let draft = match &mut lookup {
+                Some(lookup) => lookup.draft(&self.cached, n_ctx.saturating_sub(base + 2)),
+                None => Vec::new(),
+            };
+            self.batch.clear();
+            for (i, &t) in std::iter::once(&token).chain(&draft).enumerate() {
+                self.batch
+                    .add(t, (base + i) as i32, &[0], true)
+                    .map_err(|e| EngineError::Decode(e.to_string()))?;
+            }
+            self.cached.extend_from_slice(&draft);
             if let Err(e) = self.context.decode(&mut self.batch) {
                 self.forget_cache();
                 return Err(EngineError::Decode(e.to_string()));
             }
+            logits = draft.len() as i32;
+            if draft.is_empty() {
+                continue;
+            }
+            // Check the draft: keep it while the answer's own samples agree with it.
+            let mut accepted = 0;
+            let mut end = None;
+            for (i, &guess) in draft.iter().enumerate() {
+                if let Some(e) = answer.ends_before_next() {
+                    end = Some(e);
+                    break;
+                }
+                let token = sampler.sample(&self.context, i as i32);
+                if token != guess {
+                    sampled = Some(token);
+                    break;
+                }
+                accepted += 1;
+                if let Some(e) = answer.take(token) {
+                    end = Some(e);
+                    break;
+                }
+            }
+            answer.stats.draft_tokens += draft.len() as u32;
+            answer.stats.draft_accepted += accepted as u32;
+            if let Some(lookup) = &mut lookup {
+                lookup.feedback(draft.len(), accepted);
+            }
+            if accepted < draft.len() {
+                // The guesses after the last one kept leave the cache.
+                self.drop_after(base + 1 + accepted)?;
+            }
+            if let Some(end) = end {
+                break end;
+            }
         };
-        // An unfinished character at the end, then what the stop scan held back (none of
-        // it after a stop string, nor what could be the start of markup: stop.rs).
-        decoded.clear();
-        utf8.finish(&mut decoded);
-        stops.push(&decoded, &mut text);
-        stops.finish(&mut text);
-        if !text.is_empty() {
-            send(job, Output::Piece(CompactString::from(text)));
-        }
-        if let Some(first) = first_token_at {
-            stats.ttft_ms = (first - arrived).as_secs_f64() * 1000.0;
-        }
+        let mut stats = answer.flush(arrived);
         stats.generation_ms = ms(gen_start);
         finish(job, finish_reason, stats, arrived)
     }
 
-    /// A control token that prints nothing but is written as a stop string (ChatML's
-    /// `<|im_start|>` in a model whose template is missing, say).
-    fn is_stop_token(&self, token: LlamaToken, stops: &StopScan) -> bool {
-        let mut special = Vec::with_capacity(16);
-        self.model
-            .vocab()
-            .token_to_piece_into(token, &mut special, true, None);
-        std::str::from_utf8(&special).is_ok_and(|text| stops.is_stop(text))
+    /// Drops the cached tokens from position `keep` on.
+    fn drop_after(&mut self, keep: usize) -> Result<(), EngineError> {
+        let removed = self
+            .context
+            .clear_kv_cache_seq(Some(0), Some(keep as u32), None)
+            .map_err(|e| EngineError::Decode(e.to_string()))?;
+        if !removed {
+            self.forget_cache();
+            return Err(EngineError::Decode(
+                "llama.cpp could not drop rejected draft tokens from the cache".into(),
+            ));
+        }
+        self.cached.truncate(keep);
+        Ok(())
     }
 
     /// The grammar for the job: the answer-only one, or the one that holds a call to the
@@ -388,56 +401,13 @@ impl<'m> Session<'m> {
     }
 }
 
-/// The text of an answer that may open a call, for the call's own token allowance.
-struct CallWatch<'j> {
-    /// The tools on offer, when calls may be written this round.
-    tools: Option<&'j ToolPrompt>,
-    text: String,
-}
-
-impl<'j> CallWatch<'j> {
-    fn new(job: &'j Job) -> Self {
-        let tools = job
-            .tools
-            .as_deref()
-            .filter(|t| !t.answer_only && t.call_max_tokens > 0);
-        CallWatch {
-            tools,
-            text: String::new(),
-        }
-    }
-
-    fn push(&mut self, piece: &str) {
-        if self.tools.is_some() {
-            self.text.push_str(piece);
-        }
-    }
-
-    /// At the token limit: the extra tokens a call being written may have. Only once, at the
-    /// answer's own limit (`first`); a call still open after its allowance is cut off.
-    fn allowance(&self, first: bool) -> Option<u32> {
-        let tools = self.tools.filter(|_| first)?;
-        tools::open_call(&self.text, &tools.tools).map(|_| tools.call_max_tokens)
-    }
-}
-
 /// How many tokens `a` and `b` share from the start.
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-/// The shortest time between two pieces of one answer after the first. Every piece wakes the
-/// threads that pass it on (core, front end); on a machine whose cores all run llama.cpp each
-/// wake-up preempts a thread the others then wait for. 20 ms is below what a reader notices.
-const PIECE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
-
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
-}
-
-/// Sends to the job's listener; false when nobody listens any more (which cancels).
-fn send(job: &Job, output: Output) -> bool {
-    job.output.blocking_send(output).is_ok()
 }
 
 fn finish(

@@ -128,7 +128,14 @@ pub(super) fn run(
         return;
     }
     let disk = config.prompt_cache.as_ref().map(PromptCache::new);
-    let mut session = Session::new(&model, context, template, config.batch, disk);
+    let mut session = Session::new(
+        &model,
+        context,
+        template,
+        config.batch,
+        disk,
+        config.prompt_lookup,
+    );
     let cores = Cores::open(config.core_lock.as_deref());
     while let Ok(request) = inbox.recv() {
         match request {

@@ -107,8 +107,12 @@ impl Sink {
             self.write("\n");
         }
         if self.stats {
+            let drafts = match stats.draft_tokens {
+                0 => String::new(),
+                n => format!(" ({n} drafted, {} kept)", stats.draft_accepted),
+            };
             eprintln!(
-                "libre-assistant: {} prompt tokens ({} reused), {} generated, {:.1} tokens/s, first token after {:.0} ms",
+                "libre-assistant: {} prompt tokens ({} reused), {} generated{drafts}, {:.1} tokens/s, first token after {:.0} ms",
                 stats.prompt_tokens,
                 stats.prompt_tokens_reused,
                 stats.generated_tokens,

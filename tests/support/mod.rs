@@ -161,6 +161,7 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         prompt_cache: None,
         rpc: Vec::new(),
         core_lock: None,
+        prompt_lookup: false,
     }
 }
 

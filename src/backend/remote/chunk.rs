@@ -32,6 +32,10 @@ pub struct Counts {
     pub prompt_ms: Option<f64>,
     /// Time the server spent generating, in ms (llama-server).
     pub generation_ms: Option<f64>,
+    /// Tokens drafted and of those accepted, when the server decodes speculatively
+    /// (llama-server's `draft_n` and `draft_n_accepted`).
+    pub drafted: Option<u32>,
+    pub accepted: Option<u32>,
 }
 
 /// One call as its fragments came.
@@ -128,6 +132,8 @@ impl Answer {
             self.counts.generation_ms = timings["predicted_ms"]
                 .as_f64()
                 .or(self.counts.generation_ms);
+            self.counts.drafted = count(&timings["draft_n"]).or(self.counts.drafted);
+            self.counts.accepted = count(&timings["draft_n_accepted"]).or(self.counts.accepted);
         }
     }
 
@@ -193,7 +199,7 @@ mod tests {
             .take(r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#);
         let b = answer
             .take(r#"{"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#);
-        let c = answer.take(r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":2},"timings":{"cache_n":4,"prompt_ms":5.5,"predicted_ms":20.0}}"#);
+        let c = answer.take(r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":2},"timings":{"cache_n":4,"prompt_ms":5.5,"predicted_ms":20.0,"draft_n":6,"draft_n_accepted":5}}"#);
         assert_eq!(
             (a.unwrap(), b.unwrap(), c.unwrap()),
             ("Hel".into(), "lo".into(), String::new())
@@ -203,6 +209,10 @@ mod tests {
         assert_eq!(answer.counts.generated, Some(2));
         assert_eq!(answer.counts.cached, Some(4));
         assert_eq!(answer.counts.generation_ms, Some(20.0));
+        assert_eq!(
+            (answer.counts.drafted, answer.counts.accepted),
+            (Some(6), Some(5))
+        );
         assert_eq!(answer.calls_markup(), "");
     }
 

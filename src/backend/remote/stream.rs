@@ -257,6 +257,8 @@ fn stats(answer: &Answer, arrived: Instant, first: Option<Instant>) -> TurnStats
         generation_ms,
         tokens_per_second: per_second(generated, generation_ms),
         prompt_tokens_per_second: per_second(prompt - reused, prompt_ms),
+        draft_tokens: counts.drafted.unwrap_or(0),
+        draft_accepted: counts.accepted.unwrap_or(0),
     }
 }
 

@@ -622,6 +622,13 @@ fn meta(finish: Finish, stats: &TurnStats, width: u16, theme: &Theme) -> Vec<Lin
         "{} tokens · {:.1} t/s · prompt {}",
         stats.generated_tokens, stats.tokens_per_second, stats.prompt_tokens
     );
+    if stats.draft_tokens > 0 {
+        let drafts = format!(
+            " · drafted {}, {} kept",
+            stats.draft_tokens, stats.draft_accepted
+        );
+        text.push_str(&drafts);
+    }
     let ending = match finish {
         Finish::Stop => None,
         Finish::Cancelled => Some("stopped"),

@@ -241,3 +241,29 @@ fn a_window_of_lines_equals_a_walk() {
         }
     }
 }
+
+#[test]
+fn the_figures_line_counts_drafts_only_when_there_were_any() {
+    let text = |stats: &TurnStats| -> String {
+        meta(Finish::Stop, stats, 80, &theme())
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    };
+    let plain = TurnStats {
+        generated_tokens: 42,
+        tokens_per_second: 118.25,
+        prompt_tokens: 30,
+        ..TurnStats::default()
+    };
+    assert_eq!(text(&plain), "42 tokens · 118.2 t/s · prompt 30");
+    let drafted = TurnStats {
+        draft_tokens: 74,
+        draft_accepted: 61,
+        ..plain
+    };
+    assert_eq!(
+        text(&drafted),
+        "42 tokens · 118.2 t/s · prompt 30 · drafted 74, 61 kept"
+    );
+}
