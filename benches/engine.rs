@@ -2,6 +2,7 @@
 //! latencies a chat user feels. Run on demand (scripts/bench runs it beside the references):
 //!
 //!     cargo bench --bench engine -- [MODEL.gguf] [--reps N] [--threads N] [--ctx TOKENS] [--json]
+//!         [--lookup] [--flash-attention auto|on|off] [--kv-type f16|q8_0|…]
 //!
 //! Without a path it uses the default model from the store (or the test-model cache).
 //! Medians of `--reps` runs of:
@@ -20,8 +21,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use libre_assistant::engine::{
-    ChatMessage, Engine, EngineConfig, Job, Output, PromptCacheConfig, Role, SamplingParams,
-    TurnStats,
+    ChatMessage, Engine, EngineConfig, FlashAttention, Job, KvType, Output, PromptCacheConfig,
+    Role, SamplingParams, TurnStats,
 };
 
 const SYSTEM: &str = "You are a helpful assistant running locally. Answer clearly and concisely.";
@@ -34,6 +35,8 @@ fn main() {
     let mut threads = libre_assistant::config::physical_threads();
     let mut json = false;
     let mut lookup = false;
+    let mut flash_attention = FlashAttention::Auto;
+    let mut kv_cache_type = KvType::F16;
     while let Some(a) = args.next() {
         let mut number = |name: &str| -> u64 {
             let value = args.next().and_then(|v| v.parse().ok());
@@ -48,6 +51,22 @@ fn main() {
             "--threads" => threads = number("--threads") as u32,
             "--json" => json = true,
             "--lookup" => lookup = true,
+            "--flash-attention" => {
+                let name = args.next().unwrap_or_default();
+                flash_attention = FlashAttention::from_name(&name).unwrap_or_else(|| {
+                    eprintln!("engine bench: --flash-attention takes auto, on or off");
+                    std::process::exit(2)
+                })
+            }
+            "--kv-type" => {
+                let name = args.next().unwrap_or_default();
+                kv_cache_type = KvType::from_name(&name).unwrap_or_else(|| {
+                    eprintln!(
+                        "engine bench: --kv-type takes f16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0"
+                    );
+                    std::process::exit(2)
+                })
+            }
             path => model = Some(PathBuf::from(path)),
         }
     }
@@ -64,6 +83,8 @@ fn main() {
         rpc: Vec::new(),
         core_lock: None,
         prompt_lookup: lookup,
+        flash_attention,
+        kv_cache_type,
     };
 
     let mut loads = Vec::new();

@@ -11,8 +11,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use libre_assistant::engine::{
-    ChatMessage, Engine, EngineConfig, Finish, Job, Output, PromptCacheConfig, Role,
-    SamplingParams, TurnStats, model_key,
+    ChatMessage, Engine, EngineConfig, Finish, FlashAttention, Job, KvType, Output,
+    PromptCacheConfig, Role, SamplingParams, TurnStats, model_key,
 };
 
 const CONTEXT: u32 = 2048;
@@ -351,4 +351,45 @@ fn a_restore_during_prefill_is_reported_by_the_next_turn() {
     // Counted once: the turn after reports none.
     let (_, next) = ask(&e, &second);
     assert_eq!(next.prompt_tokens_restored, 0, "{next:?}");
+}
+
+#[test]
+fn the_kv_cache_type_reaches_the_context_a_q8_0_state_is_about_half_an_f16_one() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path();
+    let messages = conversation("rivers", 420);
+    let mut sizes = Vec::new();
+    for (key, kv) in [("f16", KvType::F16), ("q8", KvType::Q8_0)] {
+        let e = Engine::start(EngineConfig {
+            kv_cache_type: kv,
+            ..config(Some(dir), key, 1 << 30)
+        })
+        .expect("the model loads");
+        let (_, stats) = ask(&e, &messages);
+        drop(e);
+        let saved = states(dir, key);
+        assert_eq!(saved.len(), 1, "{key}: one state saved on drop");
+        let tokens = index(dir, key)[0].1;
+        assert!(tokens >= u64::from(stats.prompt_tokens), "{key}: {tokens}");
+        sizes.push(std::fs::metadata(&saved[0]).unwrap().len() as f64 / tokens as f64);
+    }
+    // Per token: q8_0 stores 34 bytes a block of 32 values where f16 stores 64.
+    let ratio = sizes[1] / sizes[0];
+    assert!(
+        (0.45..0.6).contains(&ratio),
+        "q8_0 / f16 bytes per token: {ratio:.3}"
+    );
+}
+
+#[test]
+fn a_quantised_kv_cache_without_flash_attention_is_refused_with_what_to_change() {
+    let refused = Engine::start(EngineConfig {
+        kv_cache_type: KvType::Q8_0,
+        flash_attention: FlashAttention::Off,
+        ..config(None, "m", 1 << 30)
+    });
+    assert_eq!(
+        refused.err().map(|e| e.to_string()),
+        Some("a quantised KV cache needs flash attention: set engine.flash_attention to auto or on, or engine.kv_cache_type to f16".into())
+    );
 }

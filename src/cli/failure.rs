@@ -39,6 +39,7 @@ impl From<libre_assistant::engine::EngineError> for Failure {
         let exit = match &e {
             E::Load { .. } | E::NoModel => Exit::Model,
             E::PromptTooLong { .. } => Exit::Usage,
+            E::Settings(_) => Exit::Config,
             E::Server(_) => Exit::Server,
             E::Backend(_) | E::Context { .. } | E::Template(_) | E::Decode(_) | E::Gone => {
                 Exit::Generation

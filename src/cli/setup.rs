@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use libre_assistant::backend::RemoteConfig;
 use libre_assistant::backend::remote::{Dialect, ServedModel};
 use libre_assistant::config::{self, Effective, Settings};
-use libre_assistant::engine::{self, EngineConfig, PromptCacheConfig, SamplingParams};
+use libre_assistant::engine::{
+    self, EngineConfig, FlashAttention, KvType, PromptCacheConfig, SamplingParams,
+};
 use libre_assistant::exit::Exit;
 use libre_assistant::logging::{self, LogGuard};
 use libre_assistant::models::{self, BarProgress, FetchOptions, ModelError, Resolved, Store};
@@ -181,6 +183,10 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         core_lock: Dirs::discover().ok().map(|d| d.state.join("engine.lock")),
         rpc: settings.engine.rpc.clone(),
         prompt_lookup: settings.engine.prompt_lookup,
+        // The loader checked both names.
+        flash_attention: FlashAttention::from_name(&settings.engine.flash_attention)
+            .unwrap_or_default(),
+        kv_cache_type: KvType::from_name(&settings.engine.kv_cache_type).unwrap_or_default(),
     }
 }
 

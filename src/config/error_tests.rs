@@ -238,7 +238,7 @@ fn validate_checks_every_rule() {
     let ok = Settings::default();
     assert_eq!(validate(&ok), Ok(()));
     type Break = fn(&mut Settings);
-    let broken: [(Break, Field); 16] = [
+    let broken: [(Break, Field); 19] = [
         (|s| s.model = " ".into(), Field::Model),
         (|s| s.generation.temperature = -0.1, Field::Temperature),
         (|s| s.generation.top_p = 0.0, Field::TopP),
@@ -249,6 +249,18 @@ fn validate_checks_every_rule() {
         (|s| s.engine.threads = Some(0), Field::Threads),
         (|s| s.engine.batch = 0, Field::Batch),
         (|s| s.engine.prompt_cache_mb = 0, Field::PromptCacheMb),
+        (
+            |s| s.engine.flash_attention = "yes".into(),
+            Field::FlashAttention,
+        ),
+        (|s| s.engine.kv_cache_type = "q8".into(), Field::KvCacheType),
+        (
+            |s| {
+                s.engine.kv_cache_type = "q8_0".into();
+                s.engine.flash_attention = "off".into();
+            },
+            Field::KvCacheType,
+        ),
         (|s| s.models.pip.clear(), Field::Pip),
         (|s| s.log.level = "verbose".into(), Field::LogLevel),
         (|s| s.ui.theme = " ".into(), Field::Theme),
@@ -261,6 +273,10 @@ fn validate_checks_every_rule() {
         breaks(&mut s);
         assert_eq!(validate(&s).map_err(|(f, _)| f), Err(field));
     }
+    let mut unquantised = ok.clone();
+    unquantised.engine.flash_attention = "off".into();
+    unquantised.engine.kv_cache_type = "bf16".into();
+    assert_eq!(validate(&unquantised), Ok(()));
     let mut nan = ok.clone();
     nan.generation.temperature = f32::NAN;
     assert_eq!(validate(&nan).map_err(|(f, _)| f), Err(Field::Temperature));

@@ -27,6 +27,8 @@ pub(crate) enum Field {
     PromptCache,
     PromptCacheMb,
     PromptLookup,
+    FlashAttention,
+    KvCacheType,
     Rpc,
     Pip,
     AutoPull,
@@ -82,7 +84,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 33] = [
+    pub const ALL: [Field; 35] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -99,6 +101,8 @@ impl Field {
         Field::PromptCache,
         Field::PromptCacheMb,
         Field::PromptLookup,
+        Field::FlashAttention,
+        Field::KvCacheType,
         Field::Rpc,
         Field::Pip,
         Field::AutoPull,
@@ -137,6 +141,8 @@ impl Field {
             Field::PromptCache => "engine.prompt_cache",
             Field::PromptCacheMb => "engine.prompt_cache_mb",
             Field::PromptLookup => "engine.prompt_lookup",
+            Field::FlashAttention => "engine.flash_attention",
+            Field::KvCacheType => "engine.kv_cache_type",
             Field::Rpc => "engine.rpc",
             Field::Pip => "models.pip",
             Field::AutoPull => "models.auto_pull",
@@ -176,6 +182,8 @@ impl Field {
             Field::PromptCache => Some("LIBRE_ASSISTANT_PROMPT_CACHE"),
             Field::PromptCacheMb => Some("LIBRE_ASSISTANT_PROMPT_CACHE_MB"),
             Field::PromptLookup => Some("LIBRE_ASSISTANT_PROMPT_LOOKUP"),
+            Field::FlashAttention => Some("LIBRE_ASSISTANT_FLASH_ATTENTION"),
+            Field::KvCacheType => Some("LIBRE_ASSISTANT_KV_CACHE_TYPE"),
             Field::Rpc => Some("LIBRE_ASSISTANT_RPC"),
             Field::Pip => None,
             Field::AutoPull => Some("LIBRE_ASSISTANT_AUTO_PULL"),
@@ -221,6 +229,8 @@ impl Field {
             Field::PromptCache => e.prompt_cache = raw.boolean()?,
             Field::PromptCacheMb => e.prompt_cache_mb = raw.count()?,
             Field::PromptLookup => e.prompt_lookup = raw.boolean()?,
+            Field::FlashAttention => e.flash_attention = raw.text()?,
+            Field::KvCacheType => e.kv_cache_type = raw.text()?,
             Field::Rpc => e.rpc = raw.endpoints()?,
             Field::Pip => s.models.pip = raw.list()?,
             Field::AutoPull => s.models.auto_pull = raw.boolean()?,
@@ -262,6 +272,8 @@ impl Field {
             Field::PromptCache => Some(e.prompt_cache.to_string()),
             Field::PromptCacheMb => Some(e.prompt_cache_mb.to_string()),
             Field::PromptLookup => Some(e.prompt_lookup.to_string()),
+            Field::FlashAttention => Some(quote(&e.flash_attention)),
+            Field::KvCacheType => Some(quote(&e.kv_cache_type)),
             Field::Rpc => Some(array(&e.rpc)),
             Field::Pip => Some(array(&s.models.pip)),
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
@@ -302,6 +314,8 @@ impl Field {
             | Field::PromptCache
             | Field::PromptCacheMb
             | Field::PromptLookup
+            | Field::FlashAttention
+            | Field::KvCacheType
             | Field::Rpc
             | Field::Pip
             | Field::AutoPull

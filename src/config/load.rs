@@ -11,6 +11,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::field::{Field, MAX_ROUNDS_LIMIT, Mismatch, Raw, bad_rule, with_article};
 use super::{ConfigError, Effective, LOG_LEVELS, Origin, Overrides, SANDBOX_MODES, Settings};
+use crate::engine::{FlashAttention, KvType};
 use crate::paths::Dirs;
 use crate::text::line_col;
 
@@ -312,6 +313,22 @@ pub(crate) fn validate(s: &Settings) -> Result<(), (Field, &'static str)> {
             Field::PromptCacheMb,
             e.prompt_cache_mb >= 1,
             "must be at least 1 (engine.prompt_cache = false turns the cache off)",
+        ),
+        (
+            Field::FlashAttention,
+            FlashAttention::from_name(&e.flash_attention).is_some(),
+            "must be one of auto, on, off",
+        ),
+        (
+            Field::KvCacheType,
+            KvType::from_name(&e.kv_cache_type).is_some(),
+            "must be one of f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0",
+        ),
+        (
+            Field::KvCacheType,
+            KvType::from_name(&e.kv_cache_type).is_none_or(|t| !t.quantised())
+                || e.flash_attention != "off",
+            "must be f16 or bf16 while engine.flash_attention is off (a quantised cache needs flash attention)",
         ),
         (
             Field::Pip,

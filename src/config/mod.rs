@@ -102,6 +102,11 @@ pub struct Engine {
     /// batch of a few tokens costs about as much as decoding them one by one
     /// (docs/performance.md).
     pub prompt_lookup: bool,
+    /// llama.cpp's flash attention: "auto" (llama.cpp decides; on for the CPU), "on" or "off".
+    pub flash_attention: String,
+    /// The KV cache's number type: "f16", "bf16", "q8_0", "q5_1", "q5_0", "q4_1" or "q4_0".
+    /// The quantised ones take less memory and need flash attention.
+    pub kv_cache_type: String,
     /// llama.cpp RPC servers (`HOST:PORT`) to split the model's layers with.
     pub rpc: Vec<String>,
 }
@@ -257,6 +262,8 @@ impl Default for Engine {
             batch: 512,
             prompt_cache: true,
             prompt_lookup: false,
+            flash_attention: "auto".into(),
+            kv_cache_type: "f16".into(),
             prompt_cache_mb: 1024,
             rpc: Vec::new(),
         }

@@ -182,6 +182,8 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_PROMPT_CACHE", "off"),
         ("LIBRE_ASSISTANT_PROMPT_CACHE_MB", "64"),
         ("LIBRE_ASSISTANT_PROMPT_LOOKUP", "on"),
+        ("LIBRE_ASSISTANT_FLASH_ATTENTION", "on"),
+        ("LIBRE_ASSISTANT_KV_CACHE_TYPE", "q8_0"),
         ("LIBRE_ASSISTANT_AUTO_PULL", "no"),
         ("LIBRE_ASSISTANT_LOG_LEVEL", "TRACE"),
         ("LIBRE_ASSISTANT_THEME", "light"),
@@ -224,6 +226,8 @@ fn every_env_var_sets_its_key() {
             prompt_cache: false,
             prompt_cache_mb: 64,
             prompt_lookup: true,
+            flash_attention: "on".into(),
+            kv_cache_type: "q8_0".into(),
             rpc: vec!["10.0.0.2:50052".into(), "[::1]:50053".into()],
         },
         models: Models {
@@ -342,6 +346,8 @@ engine.batch = 512                     # default
 engine.prompt_cache = true             # default
 engine.prompt_cache_mb = 1024          # default
 engine.prompt_lookup = false           # default
+engine.flash_attention = "auto"        # default
+engine.kv_cache_type = "f16"           # default
 engine.rpc = []                        # default
 models.pip = ["python3", "-m", "pip"]  # default
 models.auto_pull = true                # default

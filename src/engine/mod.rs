@@ -9,6 +9,7 @@
 //! the same model file restores it instead of decoding the prefix again (`prompt_cache.rs`).
 
 mod answer;
+mod attention;
 mod budget;
 mod cores;
 mod jinja;
@@ -23,6 +24,8 @@ mod turn;
 mod utf8;
 mod vocab;
 mod worker;
+
+pub use attention::{FlashAttention, KvType};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +72,10 @@ pub struct EngineConfig {
     /// Prompt lookup: drafts answers from the tokens already in the context and checks each
     /// draft in one batch (`lookup.rs`); the answers are the same either way.
     pub prompt_lookup: bool,
+    /// Whether llama.cpp's flash attention kernel is used.
+    pub flash_attention: FlashAttention,
+    /// The KV cache's number type, for keys and values.
+    pub kv_cache_type: KvType,
 }
 
 /// The prompt cache on disk for one model: see `prompt_cache.rs`.
@@ -248,6 +255,9 @@ pub enum EngineError {
         /// The file.
         path: PathBuf,
     },
+    /// Settings that cannot go together (each message says which to change).
+    #[error("{0}")]
+    Settings(String),
     /// The context could not be created.
     #[error("cannot create a {context}-token context: {reason}; try a smaller --ctx")]
     Context {

@@ -46,6 +46,13 @@ pub(super) fn run(
     prefills: tokio::sync::watch::Sender<u64>,
 ) {
     let started = Instant::now();
+    // Before the model loads: llama.cpp would refuse the context only after.
+    if config.kv_cache_type.quantised() && config.flash_attention == super::FlashAttention::Off {
+        let _ = ready.send(Err(EngineError::Settings(
+            "a quantised KV cache needs flash attention: set engine.flash_attention to auto or on, or engine.kv_cache_type to f16".into(),
+        )));
+        return;
+    }
     let backend = match backend() {
         Ok(b) => b,
         Err(e) => {
@@ -88,6 +95,8 @@ pub(super) fn run(
         .with_n_ubatch(config.batch)
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
+    let ctx_params =
+        super::attention::apply(ctx_params, config.flash_attention, config.kv_cache_type);
     let context = match model.new_context(backend, ctx_params) {
         Ok(c) => c,
         Err(e) => {
