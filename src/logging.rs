@@ -15,6 +15,24 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Daily files are `libre-assistant.YYYY-MM-DD.log`; on Unix this link points at today's.
+/// When the process started (as far as the app can tell: the first thing `main` does is
+/// [`mark_start`]), for start-up figures in the log.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Notes the start of the process; later calls change nothing.
+pub fn mark_start() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// Milliseconds since [`mark_start`] (since the first call, when it was never marked).
+pub fn ms_since_start() -> f64 {
+    STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+        * 1000.0
+}
+
 pub const LOG_FILE: &str = "libre-assistant.log";
 /// Daily files older than this many days are deleted.
 const KEEP_FILES: usize = 7;

@@ -16,6 +16,7 @@ use headless::input::{PromptArg, compose, read_piped_stdin};
 use libre_assistant::exit::Exit;
 
 fn main() -> ExitCode {
+    libre_assistant::logging::mark_start();
     let cli = Cli::parse_or_exit();
     // Before anything is written: everything the app creates is private to the user. A plugin
     // (the sandbox launcher, a built-in server) keeps the umask the host gave it: the user's.

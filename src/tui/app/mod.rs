@@ -78,6 +78,8 @@ pub struct App {
     /// Clear and repaint everything at the next frame.
     repaint: bool,
     quit: bool,
+    /// A frame has been drawn (the first is logged with the time since start).
+    drawn: bool,
     /// A message waiting for what it asks of plugins (a prompt to render, resources to
     /// attach) before it is sent.
     waiting: Option<plugin_context::Waiting>,
@@ -112,6 +114,7 @@ impl App {
             size: Rect::new(0, 0, 80, 24),
             repaint: false,
             quit: false,
+            drawn: false,
             waiting: None,
             argument_asked: None,
             watched: Vec::new(),
@@ -183,6 +186,11 @@ impl App {
                     self.on_core(ev);
                 }
                 self.frame(screen)?;
+                if !self.drawn {
+                    self.drawn = true;
+                    let ms = libre_assistant::logging::ms_since_start();
+                    tracing::info!(ms, "first frame drawn: the composer takes keys");
+                }
                 last_frame = Instant::now();
                 dirty = false;
                 interval = STREAM_FRAME;
