@@ -2,7 +2,7 @@
 //! latencies a chat user feels. Run on demand (scripts/bench runs it beside the references):
 //!
 //!     cargo bench --bench engine -- [MODEL.gguf] [--reps N] [--threads N] [--ctx TOKENS] [--json]
-//!         [--lookup] [--flash-attention auto|on|off] [--kv-type f16|q8_0|…]
+//!         [--lookup] [--flash-attention auto|on|off] [--kv-type f16|q8_0|…] [--mmap]
 //!
 //! Without a path it uses the default model from the store (or the test-model cache).
 //! Medians of `--reps` runs of:
@@ -37,6 +37,7 @@ fn main() {
     let mut lookup = false;
     let mut flash_attention = FlashAttention::Auto;
     let mut kv_cache_type = KvType::F16;
+    let mut mmap = false;
     while let Some(a) = args.next() {
         let mut number = |name: &str| -> u64 {
             let value = args.next().and_then(|v| v.parse().ok());
@@ -51,6 +52,7 @@ fn main() {
             "--threads" => threads = number("--threads") as u32,
             "--json" => json = true,
             "--lookup" => lookup = true,
+            "--mmap" => mmap = true,
             "--flash-attention" => {
                 let name = args.next().unwrap_or_default();
                 flash_attention = FlashAttention::from_name(&name).unwrap_or_else(|| {
@@ -85,6 +87,7 @@ fn main() {
         prompt_lookup: lookup,
         flash_attention,
         kv_cache_type,
+        mmap,
     };
 
     let mut loads = Vec::new();

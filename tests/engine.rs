@@ -394,3 +394,26 @@ fn a_stop_string_ends_the_answer_before_it() {
     assert_eq!(cut.finish, Some(Finish::Stop), "{cut:?}");
     assert_eq!(cut.text, full.text[..at], "stopped before {stop:?}");
 }
+
+/// Whether this process maps `path`.
+fn mapped(path: &std::path::Path) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let path = path.canonicalize().unwrap();
+    maps.lines().any(|l| l.ends_with(&*path.to_string_lossy()))
+}
+
+#[test]
+fn the_model_file_is_read_into_memory_unless_mmap_is_asked_for() {
+    // Every other engine of these tests reads the file (support::engine_config).
+    let model = support::smollm();
+    let read = Engine::start(config(model.clone(), 512)).unwrap();
+    assert!(!mapped(&model), "engine.mmap = false maps nothing");
+    drop(read);
+    let mapping = Engine::start(EngineConfig {
+        mmap: true,
+        ..config(model.clone(), 512)
+    })
+    .unwrap();
+    assert!(mapped(&model), "engine.mmap = true maps the file");
+    drop(mapping);
+}

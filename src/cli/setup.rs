@@ -187,6 +187,7 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         flash_attention: FlashAttention::from_name(&settings.engine.flash_attention)
             .unwrap_or_default(),
         kv_cache_type: KvType::from_name(&settings.engine.kv_cache_type).unwrap_or_default(),
+        mmap: settings.engine.mmap,
     }
 }
 

@@ -29,6 +29,7 @@ pub(crate) enum Field {
     PromptLookup,
     FlashAttention,
     KvCacheType,
+    Mmap,
     Rpc,
     Pip,
     AutoPull,
@@ -84,7 +85,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 35] = [
+    pub const ALL: [Field; 36] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -103,6 +104,7 @@ impl Field {
         Field::PromptLookup,
         Field::FlashAttention,
         Field::KvCacheType,
+        Field::Mmap,
         Field::Rpc,
         Field::Pip,
         Field::AutoPull,
@@ -143,6 +145,7 @@ impl Field {
             Field::PromptLookup => "engine.prompt_lookup",
             Field::FlashAttention => "engine.flash_attention",
             Field::KvCacheType => "engine.kv_cache_type",
+            Field::Mmap => "engine.mmap",
             Field::Rpc => "engine.rpc",
             Field::Pip => "models.pip",
             Field::AutoPull => "models.auto_pull",
@@ -184,6 +187,7 @@ impl Field {
             Field::PromptLookup => Some("LIBRE_ASSISTANT_PROMPT_LOOKUP"),
             Field::FlashAttention => Some("LIBRE_ASSISTANT_FLASH_ATTENTION"),
             Field::KvCacheType => Some("LIBRE_ASSISTANT_KV_CACHE_TYPE"),
+            Field::Mmap => Some("LIBRE_ASSISTANT_MMAP"),
             Field::Rpc => Some("LIBRE_ASSISTANT_RPC"),
             Field::Pip => None,
             Field::AutoPull => Some("LIBRE_ASSISTANT_AUTO_PULL"),
@@ -231,6 +235,7 @@ impl Field {
             Field::PromptLookup => e.prompt_lookup = raw.boolean()?,
             Field::FlashAttention => e.flash_attention = raw.text()?,
             Field::KvCacheType => e.kv_cache_type = raw.text()?,
+            Field::Mmap => e.mmap = raw.boolean()?,
             Field::Rpc => e.rpc = raw.endpoints()?,
             Field::Pip => s.models.pip = raw.list()?,
             Field::AutoPull => s.models.auto_pull = raw.boolean()?,
@@ -274,6 +279,7 @@ impl Field {
             Field::PromptLookup => Some(e.prompt_lookup.to_string()),
             Field::FlashAttention => Some(quote(&e.flash_attention)),
             Field::KvCacheType => Some(quote(&e.kv_cache_type)),
+            Field::Mmap => Some(e.mmap.to_string()),
             Field::Rpc => Some(array(&e.rpc)),
             Field::Pip => Some(array(&s.models.pip)),
             Field::AutoPull => Some(s.models.auto_pull.to_string()),
@@ -316,6 +322,7 @@ impl Field {
             | Field::PromptLookup
             | Field::FlashAttention
             | Field::KvCacheType
+            | Field::Mmap
             | Field::Rpc
             | Field::Pip
             | Field::AutoPull

@@ -107,6 +107,9 @@ pub struct Engine {
     /// The KV cache's number type: "f16", "bf16", "q8_0", "q5_1", "q5_0", "q4_1" or "q4_0".
     /// The quantised ones take less memory and need flash attention.
     pub kv_cache_type: String,
+    /// Map the model file rather than read it into memory: loads faster, but the weights
+    /// llama.cpp repacks for the CPU then stay in memory twice (docs/performance.md).
+    pub mmap: bool,
     /// llama.cpp RPC servers (`HOST:PORT`) to split the model's layers with.
     pub rpc: Vec<String>,
 }
@@ -264,6 +267,7 @@ impl Default for Engine {
             prompt_lookup: false,
             flash_attention: "auto".into(),
             kv_cache_type: "f16".into(),
+            mmap: false,
             prompt_cache_mb: 1024,
             rpc: Vec::new(),
         }

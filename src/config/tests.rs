@@ -184,6 +184,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_PROMPT_LOOKUP", "on"),
         ("LIBRE_ASSISTANT_FLASH_ATTENTION", "on"),
         ("LIBRE_ASSISTANT_KV_CACHE_TYPE", "q8_0"),
+        ("LIBRE_ASSISTANT_MMAP", "yes"),
         ("LIBRE_ASSISTANT_AUTO_PULL", "no"),
         ("LIBRE_ASSISTANT_LOG_LEVEL", "TRACE"),
         ("LIBRE_ASSISTANT_THEME", "light"),
@@ -228,6 +229,7 @@ fn every_env_var_sets_its_key() {
             prompt_lookup: true,
             flash_attention: "on".into(),
             kv_cache_type: "q8_0".into(),
+            mmap: true,
             rpc: vec!["10.0.0.2:50052".into(), "[::1]:50053".into()],
         },
         models: Models {
@@ -348,6 +350,7 @@ engine.prompt_cache_mb = 1024          # default
 engine.prompt_lookup = false           # default
 engine.flash_attention = "auto"        # default
 engine.kv_cache_type = "f16"           # default
+engine.mmap = false                    # default
 engine.rpc = []                        # default
 models.pip = ["python3", "-m", "pip"]  # default
 models.auto_pull = true                # default

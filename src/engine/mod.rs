@@ -76,6 +76,9 @@ pub struct EngineConfig {
     pub flash_attention: FlashAttention,
     /// The KV cache's number type, for keys and values.
     pub kv_cache_type: KvType,
+    /// Map the model file instead of reading it into memory. Mapped, the weights llama.cpp
+    /// repacks for this CPU stay in the process's memory beside their repacked copy.
+    pub mmap: bool,
 }
 
 /// The prompt cache on disk for one model: see `prompt_cache.rs`.

@@ -72,6 +72,7 @@ pub(super) fn run(
     };
     // Returning true tells llama.cpp to go on loading.
     let params = LlamaModelParams::default()
+        .with_use_mmap(config.mmap)
         .with_n_gpu_layers(gpu_layers)
         .with_progress_callback(move |fraction| {
             progress(fraction);

@@ -164,6 +164,7 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         prompt_lookup: false,
         flash_attention: Default::default(),
         kv_cache_type: Default::default(),
+        mmap: false,
     }
 }
 
