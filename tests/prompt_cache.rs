@@ -6,13 +6,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use libre_assistant::engine::{
-    ChatMessage, Engine, EngineConfig, Finish, FlashAttention, Job, KvType, Output,
-    PromptCacheConfig, Role, SamplingParams, TurnStats, model_key,
+    ChatMessage, Engine, EngineConfig, FlashAttention, KvType, PromptCacheConfig, Role,
+    SamplingParams, TurnStats, model_key,
 };
 
 const CONTEXT: u32 = 2048;
@@ -32,37 +30,14 @@ fn engine(dir: Option<&Path>, key: &str) -> Engine {
     Engine::start(config(dir, key, 1 << 30)).expect("the default model loads")
 }
 
-/// The answer's text and stats.
+/// The answer's text and stats (greedy, 16 tokens at most).
 fn ask(engine: &Engine, messages: &[ChatMessage]) -> (String, TurnStats) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    engine
-        .submit(Job {
-            messages: messages.to_vec(),
-            sampling: SamplingParams {
-                temperature: 0.0,
-                max_tokens: 16,
-                ..SamplingParams::default()
-            },
-            tools: None,
-            cancel: Arc::new(AtomicBool::new(false)),
-            output: tx,
-        })
-        .unwrap();
-    let mut text = String::new();
-    while let Some(out) = rx.blocking_recv() {
-        match out {
-            Output::Trimmed { .. } => panic!("the conversation fits the context"),
-            Output::Offered(_) => {}
-            Output::Piece(p) => text.push_str(&p),
-            Output::Done { finish, stats } => {
-                assert_ne!(finish, Finish::Cancelled);
-                return (text, stats);
-            }
-            Output::Failed(e) => panic!("the turn failed: {e}"),
-            Output::Waiting => {}
-        }
-    }
-    panic!("the engine stopped without an answer")
+    let sampling = SamplingParams {
+        temperature: 0.0,
+        max_tokens: 16,
+        ..SamplingParams::default()
+    };
+    support::engine::answer(engine, messages, &sampling)
 }
 
 /// A conversation of about `words` words on `topic`, ending with a user message.

@@ -4,6 +4,7 @@
 
 pub mod core;
 pub mod download;
+pub mod engine;
 pub mod events;
 pub mod host;
 pub mod http;
