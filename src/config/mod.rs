@@ -102,8 +102,7 @@ pub struct Engine {
     /// batch of a few tokens costs about as much as decoding them one by one
     /// (docs/performance.md).
     pub prompt_lookup: bool,
-    /// llama.cpp's flash attention: "auto" (off on the CPU unless the KV cache is quantised,
-    /// llama.cpp's choice with a GPU), "on" or "off".
+    /// llama.cpp's flash attention: "auto" (llama.cpp decides; on for the CPU), "on" or "off".
     pub flash_attention: String,
     /// The KV cache's number type: "f16", "bf16", "q8_0", "q5_1", "q5_0", "q4_1" or "q4_0".
     /// The quantised ones take less memory and need flash attention.

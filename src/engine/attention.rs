@@ -7,9 +7,9 @@ use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 /// Whether llama.cpp's flash attention kernel is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FlashAttention {
-    /// Off when everything runs on the CPU (its flash attention is slower over a long
-    /// history here: docs/performance.md) unless the cache is quantised; with a GPU or RPC
-    /// servers, llama.cpp decides per device.
+    /// llama.cpp decides per device (on for the CPU). Off makes a question after a long
+    /// history faster on the CPU, but a token's numbers then depend on how it was batched, so
+    /// a greedy answer regenerated from the KV cache can differ (docs/performance.md).
     #[default]
     Auto,
     /// Always.
@@ -90,18 +90,13 @@ impl KvType {
     }
 }
 
-/// `params` with the attention kernel and the cache's number type (keys and values alike);
-/// `offloaded`: some layers run on a GPU or RPC server.
+/// `params` with the attention kernel and the cache's number type (keys and values alike).
 pub(super) fn apply(
     params: LlamaContextParams,
     flash: FlashAttention,
     kv: KvType,
-    offloaded: bool,
 ) -> LlamaContextParams {
     let policy = match flash {
-        FlashAttention::Auto if !offloaded && !kv.quantised() => {
-            llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED
-        }
         FlashAttention::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
         FlashAttention::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
         FlashAttention::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
@@ -135,7 +130,6 @@ mod tests {
             LlamaContextParams::default(),
             FlashAttention::Off,
             KvType::Q8_0,
-            false,
         );
         assert_eq!(
             params.flash_attention_policy(),
@@ -147,37 +141,11 @@ mod tests {
             LlamaContextParams::default(),
             FlashAttention::On,
             KvType::F16,
-            false,
         );
         assert_eq!(
             params.flash_attention_policy(),
             llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED
         );
         assert_eq!(params.type_v(), KvCacheType::F16);
-    }
-
-    #[test]
-    fn auto_is_off_on_the_cpu_unless_the_cache_is_quantised_and_llamas_choice_with_a_gpu() {
-        let policy = |kv, offloaded| {
-            apply(
-                LlamaContextParams::default(),
-                FlashAttention::Auto,
-                kv,
-                offloaded,
-            )
-            .flash_attention_policy()
-        };
-        assert_eq!(
-            policy(KvType::F16, false),
-            llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED
-        );
-        assert_eq!(
-            policy(KvType::Q8_0, false),
-            llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO
-        );
-        assert_eq!(
-            policy(KvType::F16, true),
-            llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO
-        );
     }
 }

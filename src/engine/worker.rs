@@ -96,12 +96,8 @@ pub(super) fn run(
         .with_n_ubatch(config.batch)
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
-    let ctx_params = super::attention::apply(
-        ctx_params,
-        config.flash_attention,
-        config.kv_cache_type,
-        gpu_layers > 0,
-    );
+    let ctx_params =
+        super::attention::apply(ctx_params, config.flash_attention, config.kv_cache_type);
     let context = match model.new_context(backend, ctx_params) {
         Ok(c) => c,
         Err(e) => {
