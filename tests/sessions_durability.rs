@@ -99,7 +99,7 @@ fn kill_9_mid_answer_keeps_the_question_and_the_answer_up_to_the_last_save() {
     // The chat column's text, however the notice wrapped.
     let chat: String = screen
         .lines()
-        .filter_map(|line| line.split('│').next())
+        .filter_map(|line| line.split(['│', '┌', '└']).next())
         .flat_map(|text| text.split_whitespace())
         .collect();
     assert!(
