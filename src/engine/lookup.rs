@@ -13,9 +13,9 @@ const MAX_NGRAM: usize = 5;
 const MIN_NGRAM: usize = 3;
 /// The fewest tokens worth a draft. On a CPU a decode call of a few tokens costs about as
 /// much as that many calls of one (`cargo bench --bench verify`); only longer drafts save.
-pub(super) const MIN_DRAFT: usize = 8;
+const MIN_DRAFT: usize = 8;
 /// The most tokens drafted at once.
-pub(super) const MAX_DRAFT: usize = 32;
+const MAX_DRAFT: usize = 32;
 /// The most tokens generated without drafting after drafts failed.
 const MAX_PAUSE: usize = 32;
 
