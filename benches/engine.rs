@@ -2,7 +2,8 @@
 //! latencies a chat user feels. Run on demand (scripts/bench runs it beside the references):
 //!
 //!     cargo bench --bench engine -- [MODEL.gguf] [--reps N] [--threads N] [--ctx TOKENS] [--json]
-//!         [--lookup] [--flash-attention auto|on|off] [--kv-type f16|q8_0|…] [--mmap]
+//!         [--lookup] [--draft DRAFT.gguf] [--flash-attention auto|on|off] [--kv-type f16|q8_0|…]
+//!         [--mmap]
 //!
 //! Without a path it uses the default model from the store (or the test-model cache).
 //! Medians of `--reps` runs of:
@@ -35,6 +36,7 @@ fn main() {
     let mut threads = libre_assistant::config::physical_threads();
     let mut json = false;
     let mut lookup = false;
+    let mut draft_model = None;
     let mut flash_attention = FlashAttention::Auto;
     let mut kv_cache_type = KvType::F16;
     let mut mmap = false;
@@ -52,6 +54,7 @@ fn main() {
             "--threads" => threads = number("--threads") as u32,
             "--json" => json = true,
             "--lookup" => lookup = true,
+            "--draft" => draft_model = args.next().map(PathBuf::from),
             "--mmap" => mmap = true,
             "--flash-attention" => {
                 let name = args.next().unwrap_or_default();
@@ -85,6 +88,7 @@ fn main() {
         rpc: Vec::new(),
         core_lock: None,
         prompt_lookup: lookup,
+        draft_model,
         flash_attention,
         kv_cache_type,
         mmap,

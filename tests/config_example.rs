@@ -31,6 +31,7 @@ fn every_key() -> Vec<(Option<String>, String)> {
     full.generation.seed = Some(1);
     full.engine.threads = Some(1);
     full.engine.chat_template = Some("chatml".into());
+    full.engine.draft_model = Some("qwen2.5-coder-0.5b-instruct".into());
     full.plugins.sandbox = Some("required".into());
     let table = toml::Table::try_from(&full).unwrap();
     let mut keys = Vec::new();
@@ -59,8 +60,8 @@ fn the_example_reads_back_as_the_defaults() {
         .count();
     assert_eq!(
         from_file,
-        effective.origins.len() - 4,
-        "all but the 4 optional keys are set"
+        effective.origins.len() - 5,
+        "all but the 5 optional keys are set"
     );
 }
 

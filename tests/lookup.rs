@@ -5,9 +5,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use libre_assistant::engine::{
-    ChatMessage, Engine, EngineConfig, FlashAttention, Role, SamplingParams, TurnStats,
-};
+use libre_assistant::engine::{EngineConfig, FlashAttention, SamplingParams, TurnStats};
 
 /// A paragraph to copy with one word changed: most of the answer is in the question.
 const REWRITE: &str = "Rewrite the following paragraph exactly, changing only \"cat\" to \"dog\":\n\n\
@@ -30,44 +28,19 @@ const FRESH: &str = "Name three colours.";
 /// Flash attention is on: a batch's arithmetic is not bit-for-bit a single token's, and where
 /// the greedy choice is a near tie the last bits can flip it (docs/performance.md). With it on,
 /// these prompts have no such tie on this machine; with it off, the rename prompt has one.
-fn engine(model: PathBuf, lookup: bool) -> Engine {
-    Engine::start(EngineConfig {
+fn config(model: PathBuf, lookup: bool) -> EngineConfig {
+    EngineConfig {
         prompt_lookup: lookup,
         flash_attention: FlashAttention::On,
         ..support::engine_config(model, 2048)
-    })
-    .expect("the model loads")
-}
-
-fn ask(engine: &Engine, question: &str, sampling: &SamplingParams) -> (String, TurnStats) {
-    let messages = [ChatMessage::new(Role::User, question)];
-    support::engine::answer(engine, &messages, sampling)
-}
-
-/// Each question answered plainly and with prompt lookup (one engine at a time): the texts
-/// must be equal. Returns the lookup runs' stats.
-fn compare(model: PathBuf, questions: &[&str], sampling: SamplingParams) -> Vec<TurnStats> {
-    let plain = engine(model.clone(), false);
-    let expected: Vec<(String, TurnStats)> = questions
-        .iter()
-        .map(|q| ask(&plain, q, &sampling))
-        .collect();
-    drop(plain);
-    let drafting = engine(model, true);
-    let mut stats = Vec::new();
-    for (question, (want, plain_stats)) in questions.iter().zip(expected) {
-        let (got, s) = ask(&drafting, question, &sampling);
-        assert!(!want.trim().is_empty(), "an answer to {question:?}");
-        assert_eq!(got, want, "the answer to {question:?} with prompt lookup");
-        assert_eq!(
-            plain_stats.draft_tokens, 0,
-            "nothing drafted with lookup off"
-        );
-        assert_eq!(s.generated_tokens, plain_stats.generated_tokens);
-        assert!(s.draft_accepted <= s.draft_tokens, "{s:?}");
-        stats.push(s);
     }
-    stats
+}
+
+/// Each question answered plainly and with prompt lookup: the texts must be equal. Returns the
+/// lookup runs' stats.
+fn compare(model: PathBuf, questions: &[&str], sampling: SamplingParams) -> Vec<TurnStats> {
+    let (plain, drafting) = (config(model.clone(), false), config(model, true));
+    support::engine::same_answers(plain, drafting, questions, &sampling)
 }
 
 fn greedy() -> SamplingParams {

@@ -168,10 +168,23 @@ fn stored_key(backend: &str) -> Result<Option<String>, Failure> {
         })
 }
 
-/// The engine settings for `model_path`.
-pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
+/// The engine settings for `model_path`, with `engine.draft_model` found in `store`.
+pub fn engine_config(
+    settings: &Settings,
+    store: &Store,
+    model_path: PathBuf,
+) -> Result<EngineConfig, Failure> {
     let prompt_cache = prompt_cache(settings, &model_path);
-    EngineConfig {
+    let draft_model = match &settings.engine.draft_model {
+        Some(name) => Some(
+            store
+                .resolve(name)
+                .map_err(|e| Failure::new(e.exit(), format!("engine.draft_model: {e}")))?
+                .path,
+        ),
+        None => None,
+    };
+    Ok(EngineConfig {
         model_path,
         context: settings.engine.context,
         threads: settings.engine.effective_threads(),
@@ -183,12 +196,13 @@ pub fn engine_config(settings: &Settings, model_path: PathBuf) -> EngineConfig {
         core_lock: Dirs::discover().ok().map(|d| d.state.join("engine.lock")),
         rpc: settings.engine.rpc.clone(),
         prompt_lookup: settings.engine.prompt_lookup,
+        draft_model,
         // The loader checked both names.
         flash_attention: FlashAttention::from_name(&settings.engine.flash_attention)
             .unwrap_or_default(),
         kv_cache_type: KvType::from_name(&settings.engine.kv_cache_type).unwrap_or_default(),
         mmap: settings.engine.mmap,
-    }
+    })
 }
 
 /// The prompt cache for `model_path` in `<cache dir>/prompts/`, unless it is turned off, or there

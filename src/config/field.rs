@@ -27,6 +27,7 @@ pub(crate) enum Field {
     PromptCache,
     PromptCacheMb,
     PromptLookup,
+    DraftModel,
     FlashAttention,
     KvCacheType,
     Mmap,
@@ -85,7 +86,7 @@ pub(crate) const MAX_ROUNDS_LIMIT: u32 = 16;
 
 impl Field {
     /// Every field, in the order of the config file.
-    pub const ALL: [Field; 36] = [
+    pub const ALL: [Field; 37] = [
         Field::Model,
         Field::SystemPrompt,
         Field::Temperature,
@@ -102,6 +103,7 @@ impl Field {
         Field::PromptCache,
         Field::PromptCacheMb,
         Field::PromptLookup,
+        Field::DraftModel,
         Field::FlashAttention,
         Field::KvCacheType,
         Field::Mmap,
@@ -143,6 +145,7 @@ impl Field {
             Field::PromptCache => "engine.prompt_cache",
             Field::PromptCacheMb => "engine.prompt_cache_mb",
             Field::PromptLookup => "engine.prompt_lookup",
+            Field::DraftModel => "engine.draft_model",
             Field::FlashAttention => "engine.flash_attention",
             Field::KvCacheType => "engine.kv_cache_type",
             Field::Mmap => "engine.mmap",
@@ -185,6 +188,7 @@ impl Field {
             Field::PromptCache => Some("LIBRE_ASSISTANT_PROMPT_CACHE"),
             Field::PromptCacheMb => Some("LIBRE_ASSISTANT_PROMPT_CACHE_MB"),
             Field::PromptLookup => Some("LIBRE_ASSISTANT_PROMPT_LOOKUP"),
+            Field::DraftModel => Some("LIBRE_ASSISTANT_DRAFT_MODEL"),
             Field::FlashAttention => Some("LIBRE_ASSISTANT_FLASH_ATTENTION"),
             Field::KvCacheType => Some("LIBRE_ASSISTANT_KV_CACHE_TYPE"),
             Field::Mmap => Some("LIBRE_ASSISTANT_MMAP"),
@@ -233,6 +237,7 @@ impl Field {
             Field::PromptCache => e.prompt_cache = raw.boolean()?,
             Field::PromptCacheMb => e.prompt_cache_mb = raw.count()?,
             Field::PromptLookup => e.prompt_lookup = raw.boolean()?,
+            Field::DraftModel => e.draft_model = Some(raw.text()?).filter(|m| !m.is_empty()),
             Field::FlashAttention => e.flash_attention = raw.text()?,
             Field::KvCacheType => e.kv_cache_type = raw.text()?,
             Field::Mmap => e.mmap = raw.boolean()?,
@@ -277,6 +282,7 @@ impl Field {
             Field::PromptCache => Some(e.prompt_cache.to_string()),
             Field::PromptCacheMb => Some(e.prompt_cache_mb.to_string()),
             Field::PromptLookup => Some(e.prompt_lookup.to_string()),
+            Field::DraftModel => e.draft_model.as_deref().map(quote),
             Field::FlashAttention => Some(quote(&e.flash_attention)),
             Field::KvCacheType => Some(quote(&e.kv_cache_type)),
             Field::Mmap => Some(e.mmap.to_string()),
@@ -306,6 +312,7 @@ impl Field {
             Field::Seed => Some("a new random seed each run"),
             Field::Threads => Some("one thread per physical core"),
             Field::ChatTemplate => Some("the model's own template"),
+            Field::DraftModel => Some("no draft model"),
             Field::Sandbox => Some("required where the kernel has Landlock, else best-effort"),
             Field::Model
             | Field::SystemPrompt

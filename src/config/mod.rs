@@ -102,6 +102,10 @@ pub struct Engine {
     /// batch of a few tokens costs about as much as decoding them one by one
     /// (docs/performance.md).
     pub prompt_lookup: bool,
+    /// A smaller model with the same vocabulary (a catalog name, an imported name or a path)
+    /// that drafts the next tokens for the model to check in one batch; `None`: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft_model: Option<String>,
     /// llama.cpp's flash attention: "auto" (llama.cpp decides; on for the CPU), "on" or "off".
     pub flash_attention: String,
     /// The KV cache's number type: "f16", "bf16", "q8_0", "q5_1", "q5_0", "q4_1" or "q4_0".
@@ -265,6 +269,7 @@ impl Default for Engine {
             batch: 512,
             prompt_cache: true,
             prompt_lookup: false,
+            draft_model: None,
             flash_attention: "auto".into(),
             kv_cache_type: "f16".into(),
             mmap: false,

@@ -182,6 +182,7 @@ fn every_env_var_sets_its_key() {
         ("LIBRE_ASSISTANT_PROMPT_CACHE", "off"),
         ("LIBRE_ASSISTANT_PROMPT_CACHE_MB", "64"),
         ("LIBRE_ASSISTANT_PROMPT_LOOKUP", "on"),
+        ("LIBRE_ASSISTANT_DRAFT_MODEL", "qwen2.5-coder-0.5b-instruct"),
         ("LIBRE_ASSISTANT_FLASH_ATTENTION", "on"),
         ("LIBRE_ASSISTANT_KV_CACHE_TYPE", "q8_0"),
         ("LIBRE_ASSISTANT_MMAP", "yes"),
@@ -227,6 +228,7 @@ fn every_env_var_sets_its_key() {
             prompt_cache: false,
             prompt_cache_mb: 64,
             prompt_lookup: true,
+            draft_model: Some("qwen2.5-coder-0.5b-instruct".into()),
             flash_attention: "on".into(),
             kv_cache_type: "q8_0".into(),
             mmap: true,
@@ -348,6 +350,7 @@ engine.batch = 512                     # default
 engine.prompt_cache = true             # default
 engine.prompt_cache_mb = 1024          # default
 engine.prompt_lookup = false           # default
+# engine.draft_model =                 # unset: no draft model
 engine.flash_attention = "auto"        # default
 engine.kv_cache_type = "f16"           # default
 engine.mmap = false                    # default
@@ -493,6 +496,7 @@ fn fields_cover_every_key_of_settings() {
     full.generation.seed = Some(1);
     full.engine.threads = Some(1);
     full.engine.chat_template = Some(String::new());
+    full.engine.draft_model = Some(String::new());
     full.plugins.sandbox = Some(String::new());
     let table = toml::Table::try_from(&full).unwrap();
     let mut keys = Vec::new();

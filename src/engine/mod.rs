@@ -12,6 +12,7 @@ mod answer;
 mod attention;
 mod budget;
 mod cores;
+mod draft;
 mod jinja;
 mod lookup;
 mod prompt;
@@ -72,6 +73,9 @@ pub struct EngineConfig {
     /// Prompt lookup: drafts answers from the tokens already in the context and checks each
     /// draft in one batch (`lookup.rs`); the answers are the same either way.
     pub prompt_lookup: bool,
+    /// A smaller model with the same vocabulary that drafts answers for this one to check
+    /// (`draft.rs`); `None`: no draft model.
+    pub draft_model: Option<PathBuf>,
     /// Whether llama.cpp's flash attention kernel is used.
     pub flash_attention: FlashAttention,
     /// The KV cache's number type, for keys and values.

@@ -11,6 +11,7 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::sampling::LlamaSampler;
 
 use super::answer::{Answer, send};
+use super::draft::Drafter;
 use super::lookup::Lookup;
 use super::prompt::{self, Template};
 use super::prompt_cache::{self, PromptCache};
@@ -34,6 +35,9 @@ pub(super) struct Session<'m> {
     restored: usize,
     /// Prompt lookup: answers are drafted from the context's own tokens (`lookup.rs`).
     lookup: bool,
+    /// A draft model's context, when one is set (`draft.rs`): it drafts where lookup has
+    /// nothing to offer.
+    drafter: Option<Drafter<'m>>,
 }
 
 /// How reading the prompt ended.
@@ -50,10 +54,13 @@ impl<'m> Session<'m> {
         batch: u32,
         disk: Option<PromptCache>,
         lookup: bool,
+        drafter: Option<Drafter<'m>>,
     ) -> Self {
         let batch_size = batch.max(1) as usize;
         // A recurrent model's state cannot drop rejected guesses.
-        let lookup = lookup && !model.is_recurrent() && !model.is_hybrid();
+        let drops = !model.is_recurrent() && !model.is_hybrid();
+        let lookup = lookup && drops;
+        let drafter = drafter.filter(|_| drops);
         Session {
             model,
             context,
@@ -64,6 +71,7 @@ impl<'m> Session<'m> {
             disk,
             restored: 0,
             lookup,
+            drafter,
         }
     }
 
@@ -204,6 +212,9 @@ impl<'m> Session<'m> {
         let reused = self.reuse_prefix(&tokens)?;
         let never = AtomicBool::new(false);
         self.decode_prompt(&never, &tokens[reused..])?;
+        if let Some(drafter) = &mut self.drafter {
+            drafter.follow(&tokens)?;
+        }
         Ok(tokens.len() - reused)
     }
 
@@ -237,8 +248,9 @@ impl<'m> Session<'m> {
     }
 
     /// Samples until end of generation, a stop string, `max_tokens`, a full context or
-    /// cancellation. With prompt lookup on, each sampled token goes to the model together with
-    /// a draft of the tokens guessed to follow it ([`Lookup`]); the answer's sampler then
+    /// cancellation. With prompt lookup or a draft model, each sampled token goes to the model
+    /// together with a draft of the tokens guessed to follow it ([`Lookup`], [`Drafter`]); the
+    /// answer's sampler then
     /// samples at each drafted position in turn, and the draft is kept as far as it agrees.
     /// The first disagreeing sample is the next token, as it would have been without the
     /// draft: the answer is the one plain decoding gives (a draft that is a certain guess
@@ -279,10 +291,7 @@ impl<'m> Session<'m> {
             // The token, then a draft that leaves room for one more token in the context.
             let base = self.cached.len();
             self.cached.push(token);
-            let draft = match &mut lookup {
-                Some(lookup) => lookup.draft(&self.cached, n_ctx.saturating_sub(base + 2)),
-                None => Vec::new(),
-            };
+            let (draft, looked_up) = self.propose(lookup.as_mut(), n_ctx.saturating_sub(base + 2));
             self.batch.clear();
             for (i, &t) in std::iter::once(&token).chain(&draft).enumerate() {
                 self.batch
@@ -319,7 +328,7 @@ impl<'m> Session<'m> {
             }
             answer.stats.draft_tokens += draft.len() as u32;
             answer.stats.draft_accepted += accepted as u32;
-            if let Some(lookup) = &mut lookup {
+            if let Some(lookup) = lookup.as_mut().filter(|_| looked_up) {
                 lookup.feedback(draft.len(), accepted);
             }
             if accepted < draft.len() {
@@ -333,6 +342,29 @@ impl<'m> Session<'m> {
         let mut stats = answer.flush(arrived);
         stats.generation_ms = ms(gen_start);
         finish(job, finish_reason, stats, arrived)
+    }
+
+    /// A draft of at most `room` tokens to follow the cache: from prompt lookup when it has
+    /// one (true), else from the draft model (false). A draft model that fails is logged and
+    /// left out for the rest of the session.
+    fn propose(&mut self, lookup: Option<&mut Lookup>, room: usize) -> (Vec<LlamaToken>, bool) {
+        if let Some(draft) = lookup
+            .map(|l| l.draft(&self.cached, room))
+            .filter(|d| !d.is_empty())
+        {
+            return (draft, true);
+        }
+        let Some(drafter) = &mut self.drafter else {
+            return (Vec::new(), false);
+        };
+        match drafter.draft(&self.cached, room) {
+            Ok(draft) => (draft, false),
+            Err(e) => {
+                tracing::warn!("{e}; answering without the draft model from now on");
+                self.drafter = None;
+                (Vec::new(), false)
+            }
+        }
     }
 
     /// Drops the cached tokens from position `keep` on.

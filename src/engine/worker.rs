@@ -2,6 +2,7 @@
 //! When its handle is dropped it saves the context's state to the prompt cache (if on) and ends.
 
 use std::num::NonZeroU32;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::Instant;
@@ -13,6 +14,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 
 use super::cores::Cores;
+use super::draft::{self, Drafter};
 use super::prompt::Template;
 use super::prompt_cache::PromptCache;
 use super::turn::Session;
@@ -36,6 +38,39 @@ const ALL_LAYERS: u32 = 999;
 
 /// Called with the fraction of the model loaded, on the engine thread.
 pub(super) type Progress = Box<dyn FnMut(f32) + Send>;
+
+/// Loads the draft model at `path` for the target `model` (at `model_path`), refusing one
+/// whose vocabulary is another.
+fn load_draft(
+    backend: &LlamaBackend,
+    model: &LlamaModel,
+    path: &Path,
+    model_path: &Path,
+) -> Result<LlamaModel, EngineError> {
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or(p.as_os_str())
+            .to_string_lossy()
+            .into_owned()
+    };
+    let params = LlamaModelParams::default().with_use_mmap(false);
+    let draft = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        tracing::error!("loading the draft model {} failed: {e}", path.display());
+        EngineError::Settings(format!(
+            "cannot load the draft model {}: llama.cpp rejected it (truncated or corrupt?); pull it again or change engine.draft_model",
+            path.display()
+        ))
+    })?;
+    draft::check_vocab(model, &draft).map_err(|why| {
+        EngineError::Settings(format!(
+            "the draft model {} has another vocabulary than {} ({why}): choose a smaller model of the same family (for qwen2.5-coder-1.5b-instruct, qwen2.5-coder-0.5b-instruct), or unset engine.draft_model",
+            name(path),
+            name(model_path)
+        ))
+    })?;
+    tracing::info!(draft = %path.display(), "draft model loaded");
+    Ok(draft)
+}
 
 /// The thread body: load, report readiness, then serve jobs until the handle is dropped.
 pub(super) fn run(
@@ -98,6 +133,29 @@ pub(super) fn run(
         .with_n_threads_batch(threads);
     let ctx_params =
         super::attention::apply(ctx_params, config.flash_attention, config.kv_cache_type);
+    let draft_model = match config
+        .draft_model
+        .as_deref()
+        .map(|path| load_draft(backend, &model, path, &config.model_path))
+    {
+        Some(Ok(draft)) => Some(draft),
+        Some(Err(e)) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+        None => None,
+    };
+    let drafter = match draft_model
+        .as_ref()
+        .map(|draft| Drafter::new(draft, backend, ctx_params.clone()))
+    {
+        Some(Ok(drafter)) => Some(drafter),
+        Some(Err(e)) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+        None => None,
+    };
     let context = match model.new_context(backend, ctx_params) {
         Ok(c) => c,
         Err(e) => {
@@ -145,6 +203,7 @@ pub(super) fn run(
         config.batch,
         disk,
         config.prompt_lookup,
+        drafter,
     );
     let cores = Cores::open(config.core_lock.as_deref());
     while let Ok(request) = inbox.recv() {

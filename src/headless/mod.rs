@@ -310,7 +310,7 @@ pub async fn run(setup: &Setup, sink: &mut Sink, run: Run) -> Result<Exit, Failu
             name = model.name.clone();
             BackendConfig::Local(libre_assistant::engine::EngineConfig {
                 raw,
-                ..engine_config(settings, model.path.clone())
+                ..engine_config(settings, &setup.store(), model.path.clone())?
             })
         }
     };

@@ -163,6 +163,7 @@ pub fn engine_config(model_path: PathBuf, context: u32) -> libre_assistant::engi
         rpc: Vec::new(),
         core_lock: None,
         prompt_lookup: false,
+        draft_model: None,
         flash_attention: Default::default(),
         kv_cache_type: Default::default(),
         mmap: false,

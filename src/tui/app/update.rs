@@ -633,8 +633,18 @@ impl App {
         }
         match self.ctx.store.resolve(name) {
             Ok(resolved) => {
-                let config = crate::cli::setup::engine_config(&self.ctx.settings, resolved.path);
-                self.start_loading(&resolved.name, BackendConfig::Local(config));
+                let config = crate::cli::setup::engine_config(
+                    &self.ctx.settings,
+                    &self.ctx.store,
+                    resolved.path,
+                );
+                match config {
+                    Ok(config) => self.start_loading(&resolved.name, BackendConfig::Local(config)),
+                    Err(failure) => {
+                        self.state.models.message = Some(failure.message.clone());
+                        self.state.chat.push(Kind::Error, failure.message);
+                    }
+                }
             }
             Err(ModelError::NotInstalled { .. }) if models::find(name).is_some() => {
                 self.start_download(name, true);
