@@ -75,7 +75,9 @@ fn a_seeded_sampled_answer_with_prompt_lookup_is_the_plain_one() {
 }
 
 #[test]
-fn a_larger_model_copies_a_paragraph_the_same_way() {
-    let stats = compare(support::qwen(), &[REWRITE], greedy());
-    assert!(stats[0].draft_accepted > 0, "{:?}", stats[0]);
+fn a_larger_model_copies_a_paragraph_and_a_file_with_a_rename_the_same_way() {
+    let stats = compare(support::qwen(), &[REWRITE, RENAME], greedy());
+    for s in &stats {
+        assert!(s.draft_accepted > 0, "{s:?}");
+    }
 }

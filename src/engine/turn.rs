@@ -12,7 +12,7 @@ use llama_cpp_2::sampling::LlamaSampler;
 
 use super::answer::{Answer, send};
 use super::draft::Drafter;
-use super::lookup::Lookup;
+use super::lookup::{Costs, Lookup};
 use super::prompt::{self, Template};
 use super::prompt_cache::{self, PromptCache};
 use super::tools;
@@ -266,6 +266,7 @@ impl<'m> Session<'m> {
         let mut sampler = job.sampling.sampler(self.call_grammar(job, tools));
         let mut answer = Answer::new(self.model, job, self.template.stops(), stats);
         let mut lookup = self.lookup.then(Lookup::new);
+        let mut costs = Costs::default();
         let gen_start = Instant::now();
         // The batch position whose logits the next token is sampled from, or the next token
         // itself when a draft check already sampled it.
@@ -299,12 +300,15 @@ impl<'m> Session<'m> {
                     .map_err(|e| EngineError::Decode(e.to_string()))?;
             }
             self.cached.extend_from_slice(&draft);
+            let decoding = Instant::now();
             if let Err(e) = self.context.decode(&mut self.batch) {
                 self.forget_cache();
                 return Err(EngineError::Decode(e.to_string()));
             }
+            let decode_ms = ms(decoding);
             logits = draft.len() as i32;
             if draft.is_empty() {
+                costs.single(decode_ms);
                 continue;
             }
             // Check the draft: keep it while the answer's own samples agree with it.
@@ -329,7 +333,8 @@ impl<'m> Session<'m> {
             answer.stats.draft_tokens += draft.len() as u32;
             answer.stats.draft_accepted += accepted as u32;
             if let Some(lookup) = lookup.as_mut().filter(|_| looked_up) {
-                lookup.feedback(draft.len(), accepted);
+                let paid = costs.paid(decode_ms, accepted + 1);
+                lookup.feedback(draft.len(), accepted, paid);
             }
             if accepted < draft.len() {
                 // The guesses after the last one kept leave the cache.
