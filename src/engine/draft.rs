@@ -13,6 +13,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
 use super::EngineError;
+use super::lookup::Pacing;
 
 /// Vocabularies may differ by this many tokens at the end (padding, added special tokens), as
 /// llama.cpp's speculative example allows; the tokens both have must be the same text.
@@ -56,6 +57,8 @@ pub(super) struct Drafter<'d> {
     batch: LlamaBatch<'static>,
     batch_size: usize,
     cached: Vec<LlamaToken>,
+    /// Drafts that do not save time (drafting included) pause drafting.
+    pacing: Pacing,
 }
 
 impl<'d> Drafter<'d> {
@@ -78,6 +81,7 @@ impl<'d> Drafter<'d> {
             batch: LlamaBatch::new(batch_size, 1),
             batch_size,
             cached: Vec::new(),
+            pacing: Pacing::new(),
         })
     }
 
@@ -98,7 +102,7 @@ impl<'d> Drafter<'d> {
         want: usize,
     ) -> Result<Vec<LlamaToken>, EngineError> {
         let want = want.min(MAX_DRAFT);
-        if want < MIN_DRAFT || history.is_empty() {
+        if want < MIN_DRAFT || history.is_empty() || self.pacing.waits() {
             return Ok(Vec::new());
         }
         self.catch_up(history)?;
@@ -119,9 +123,19 @@ impl<'d> Drafter<'d> {
             last = 0;
         }
         if draft.len() < MIN_DRAFT {
+            // Its decode calls were spent for nothing.
+            if !draft.is_empty() {
+                self.pacing.after(false);
+            }
             draft.clear();
         }
         Ok(draft)
+    }
+
+    /// After a draft was checked: whether it saved time, its drafting included (`None`: not
+    /// known; then keeping half of it counts as saving).
+    pub(super) fn feedback(&mut self, drafted: usize, accepted: usize, paid: Option<bool>) {
+        self.pacing.after(paid.unwrap_or(accepted * 2 >= drafted));
     }
 
     /// Keeps the cache's longest prefix shared with `history` (one token short of all of it,

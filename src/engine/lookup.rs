@@ -64,10 +64,8 @@ pub(super) struct Lookup {
     /// The draft length now: doubles while whole drafts are accepted, falls to what was
     /// accepted when they are not.
     len: usize,
-    /// Tokens to generate without drafting, after a draft that mostly failed.
-    paused: usize,
-    /// How long the next pause is: doubles with each failed draft, resets after a good one.
-    pause: usize,
+    /// When to draft at all.
+    pacing: Pacing,
     /// The last draft: where in the history it was placed, and where each of its tokens came
     /// from (for an edited span, where the span began).
     drafted_at: usize,
@@ -101,8 +99,7 @@ impl Lookup {
     pub(super) fn new() -> Self {
         Lookup {
             len: MIN_DRAFT,
-            paused: 0,
-            pause: 1,
+            pacing: Pacing::new(),
             drafted_at: 0,
             sources: Vec::new(),
             next: None,
@@ -122,8 +119,7 @@ impl Lookup {
         if let Some(from) = self.resume(history) {
             return self.take(history, from, want);
         }
-        if self.paused > 0 {
-            self.paused -= 1;
+        if self.pacing.waits() {
             return Vec::new();
         }
         if want < MIN_DRAFT {
@@ -221,11 +217,42 @@ impl Lookup {
         } else {
             self.len = accepted.max(MIN_DRAFT);
         }
-        if !paid.unwrap_or(accepted * 2 >= drafted) {
+        self.pacing.after(paid.unwrap_or(accepted * 2 >= drafted));
+    }
+}
+
+/// Pauses between drafts that do not pay: each one that does not pauses drafting for twice as
+/// many tokens as the last pause (up to [`MAX_PAUSE`]); each one that does halves it.
+#[derive(Debug)]
+pub(super) struct Pacing {
+    /// Tokens still to generate without drafting.
+    paused: usize,
+    /// How long the next pause is.
+    pause: usize,
+}
+
+impl Pacing {
+    pub(super) fn new() -> Self {
+        Pacing {
+            paused: 0,
+            pause: 1,
+        }
+    }
+
+    /// Whether to skip drafting for this token (counting the pause down).
+    pub(super) fn waits(&mut self) -> bool {
+        let waits = self.paused > 0;
+        self.paused = self.paused.saturating_sub(1);
+        waits
+    }
+
+    /// After a draft that saved time (`paid`) or did not.
+    pub(super) fn after(&mut self, paid: bool) {
+        if paid {
+            self.pause = (self.pause / 2).max(1);
+        } else {
             self.paused = self.pause;
             self.pause = (self.pause * 2).min(MAX_PAUSE);
-        } else {
-            self.pause = (self.pause / 2).max(1);
         }
     }
 }

@@ -292,7 +292,9 @@ impl<'m> Session<'m> {
             // The token, then a draft that leaves room for one more token in the context.
             let base = self.cached.len();
             self.cached.push(token);
+            let drafting = Instant::now();
             let (draft, looked_up) = self.propose(lookup.as_mut(), n_ctx.saturating_sub(base + 2));
+            let draft_ms = ms(drafting);
             self.batch.clear();
             for (i, &t) in std::iter::once(&token).chain(&draft).enumerate() {
                 self.batch
@@ -332,9 +334,12 @@ impl<'m> Session<'m> {
             }
             answer.stats.draft_tokens += draft.len() as u32;
             answer.stats.draft_accepted += accepted as u32;
-            if let Some(lookup) = lookup.as_mut().filter(|_| looked_up) {
-                let paid = costs.paid(decode_ms, accepted + 1);
-                lookup.feedback(draft.len(), accepted, paid);
+            // Drafting's own time counts: a draft model's calls, the lookup's search.
+            let paid = costs.paid(draft_ms + decode_ms, accepted + 1);
+            match (&mut lookup, &mut self.drafter) {
+                (Some(lookup), _) if looked_up => lookup.feedback(draft.len(), accepted, paid),
+                (_, Some(drafter)) if !looked_up => drafter.feedback(draft.len(), accepted, paid),
+                _ => {}
             }
             if accepted < draft.len() {
                 // The guesses after the last one kept leave the cache.
