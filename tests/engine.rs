@@ -259,6 +259,42 @@ fn an_overflowing_history_drops_the_oldest_turns_and_keeps_the_system_prompt() {
 }
 
 #[test]
+fn once_history_is_trimmed_the_next_turns_keep_the_window_and_reuse_its_cache() {
+    let e = engine(512);
+    let filler = "lorem ipsum dolor sit amet ".repeat(3);
+    let mut messages = vec![system()];
+    for i in 0..12 {
+        messages.push(user(&format!("Message {i}: {filler}")));
+        messages.push(ChatMessage::new(Role::Assistant, filler.clone()));
+    }
+    messages.push(user("Say hi."));
+    let first = ask(&e, messages.clone(), greedy(8), None);
+    assert!(first.error.is_none(), "{:?}", first.error);
+    assert!(first.trimmed > 0, "the history did not fit");
+    // As the core does, the messages left out stay out. Three more turns, each a short answer
+    // and question: the window fits as it is, and only the new turn is decoded.
+    messages.drain(1..1 + first.trimmed);
+    let mut last = first;
+    for question in ["Say bye.", "Say yes.", "Say no."] {
+        messages.push(ChatMessage::new(Role::Assistant, last.text.clone()));
+        messages.push(user(question));
+        let next = ask(&e, messages.clone(), greedy(8), None);
+        assert!(next.error.is_none(), "{:?}", next.error);
+        assert_eq!(
+            next.trimmed, 0,
+            "the window stays where it was: {:?}",
+            next.stats
+        );
+        assert!(
+            next.stats.prompt_tokens_decoded <= 40,
+            "only the new turn is decoded: {:?}",
+            next.stats
+        );
+        last = next;
+    }
+}
+
+#[test]
 fn a_prompt_longer_than_the_context_is_an_error_not_a_crash() {
     let e = engine(256);
     let answer = ask(

@@ -221,6 +221,12 @@ pub struct FittedPrompt {
 /// `reserve` tokens of the `n_ctx` context for the answer. The offer's tools go in within
 /// the tool budget (see `budget.rs`), which never takes the room of the last message.
 ///
+/// Once history must go, turns are dropped until a quarter of the context is free beyond
+/// `reserve`: the caller leaves the same messages out from then on (the core moves its window),
+/// so the next few turns fit after the same start and reuse its cached tokens. Dropping only
+/// what one turn needs would change the prompt right after the system prompt every turn, and
+/// the whole window would be decoded again each time.
+///
 /// If even the system prompt plus the last message cannot fit with at least a few tokens of
 /// room, that is `EngineError::PromptTooLong`.
 pub fn fit(
@@ -261,12 +267,17 @@ pub fn fit(
         None => Vec::new(),
     };
     let mut dropped = 0;
+    // Beyond the answer's reserve, what a trimmed prompt leaves free for the turns to come.
+    let mut spare = 0;
     loop {
-        let window = kept(messages, first_droppable, dropped);
-        let text = template.render(model, &window, &tools)?;
+        let kept_now = kept(messages, first_droppable, dropped);
+        let text = template.render(model, &kept_now, &tools)?;
         let tokens = tokenize(model, &text);
         let len = tokens.len() as u32;
-        let fits = len + reserve <= n_ctx;
+        let fits = len + reserve + spare <= n_ctx;
+        if !fits && dropped == 0 {
+            spare = n_ctx / 4;
+        }
         let next = (!fits)
             .then(|| next_drop(messages, first_droppable, dropped))
             .flatten();
@@ -274,7 +285,9 @@ pub fn fit(
             dropped = next;
             continue;
         }
-        // Nothing left to drop: use whatever room remains, if any.
+        // Nothing left to drop: without the spare room, if it fits that way.
+        let fits = len + reserve <= n_ctx;
+        // Not even that: use whatever room remains, if any.
         if !fits && len + MIN_ANSWER_ROOM > n_ctx {
             return Err(EngineError::PromptTooLong {
                 tokens: len,
