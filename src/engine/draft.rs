@@ -25,7 +25,7 @@ const FIRST_COMPARED: i32 = 5;
 const MIN_CONFIDENCE: f32 = 0.6;
 /// The fewest tokens worth a check. On a CPU a decode call of a few tokens costs about as much
 /// as that many calls of one (`cargo bench --bench verify`); only longer drafts save.
-pub(super) const MIN_DRAFT: usize = 4;
+const MIN_DRAFT: usize = 4;
 /// The most tokens drafted at once.
 const MAX_DRAFT: usize = 16;
 

@@ -250,8 +250,8 @@ impl<'m> Session<'m> {
     /// Samples until end of generation, a stop string, `max_tokens`, a full context or
     /// cancellation. With prompt lookup or a draft model, each sampled token goes to the model
     /// together with a draft of the tokens guessed to follow it ([`Lookup`], [`Drafter`]); the
-    /// answer's sampler then
-    /// samples at each drafted position in turn, and the draft is kept as far as it agrees.
+    /// answer's sampler then samples at each drafted position in turn, and the draft is kept
+    /// as far as it agrees.
     /// The first disagreeing sample is the next token, as it would have been without the
     /// draft: the answer is the one plain decoding gives (a draft that is a certain guess
     /// leaves the sampled distribution as it is), in fewer decode calls when drafts hold.
