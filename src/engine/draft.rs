@@ -132,10 +132,9 @@ impl<'d> Drafter<'d> {
         Ok(draft)
     }
 
-    /// After a draft was checked: whether it saved time, its drafting included (`None`: not
-    /// known; then keeping half of it counts as saving).
+    /// After a draft was checked: whether it saved time, its drafting included.
     pub(super) fn feedback(&mut self, drafted: usize, accepted: usize, paid: Option<bool>) {
-        self.pacing.after(paid.unwrap_or(accepted * 2 >= drafted));
+        self.pacing.checked(drafted, accepted, paid);
     }
 
     /// Keeps the cache's longest prefix shared with `history` (one token short of all of it,

@@ -217,7 +217,7 @@ impl Lookup {
         } else {
             self.len = accepted.max(MIN_DRAFT);
         }
-        self.pacing.after(paid.unwrap_or(accepted * 2 >= drafted));
+        self.pacing.checked(drafted, accepted, paid);
     }
 }
 
@@ -244,6 +244,12 @@ impl Pacing {
         let waits = self.paused > 0;
         self.paused = self.paused.saturating_sub(1);
         waits
+    }
+
+    /// After a draft of `drafted` tokens of which `accepted` were kept, and whether that saved
+    /// time (`None`: not known; then keeping half the draft counts as saving).
+    pub(super) fn checked(&mut self, drafted: usize, accepted: usize, paid: Option<bool>) {
+        self.after(paid.unwrap_or(accepted * 2 >= drafted));
     }
 
     /// After a draft that saved time (`paid`) or did not.
