@@ -14,6 +14,7 @@ use llama_cpp_2::token::LlamaToken;
 
 use super::EngineError;
 use super::lookup::Pacing;
+use super::turn::common_prefix;
 
 /// Vocabularies may differ by this many tokens at the end (padding, added special tokens), as
 /// llama.cpp's speculative example allows; the tokens both have must be the same text.
@@ -140,13 +141,7 @@ impl<'d> Drafter<'d> {
     /// Keeps the cache's longest prefix shared with `history` (one token short of all of it,
     /// since the next guess needs fresh logits) and decodes the rest.
     fn catch_up(&mut self, history: &[LlamaToken]) -> Result<(), EngineError> {
-        let common = self
-            .cached
-            .iter()
-            .zip(history)
-            .take_while(|(a, b)| a == b)
-            .count();
-        let keep = common.min(history.len() - 1);
+        let keep = common_prefix(&self.cached, history).min(history.len() - 1);
         if keep < self.cached.len() {
             let dropped = self
                 .context

@@ -444,7 +444,7 @@ impl<'m> Session<'m> {
 }
 
 /// How many tokens `a` and `b` share from the start.
-fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+pub(super) fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
